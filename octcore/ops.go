@@ -1,0 +1,170 @@
+package octcore
+
+import "github.com/chewxy/math32"
+
+// Pool2 writes the 2x2 average pool (stride 2, ceil mode, padding excluded
+// from the count) of the c channels of src (h x w each) into dst, which holds
+// c x ceil(h/2) x ceil(w/2) values. This is the pooling of OctConv: an odd
+// edge row or column averages the pixels that exist.
+func Pool2(dst, src []float32, c, h, w int) {
+	oh, ow := half(h), half(w)
+	for ch := 0; ch < c; ch++ {
+		s := src[ch*h*w : (ch+1)*h*w]
+		d := dst[ch*oh*ow : (ch+1)*oh*ow]
+		for y := 0; y < oh; y++ {
+			r0 := s[2*y*w : 2*y*w+w]
+			if 2*y+1 < h {
+				r1 := s[(2*y+1)*w : (2*y+1)*w+w]
+				x := 0
+				for ; 2*x+1 < w; x++ {
+					d[y*ow+x] = (r0[2*x] + r0[2*x+1] + r1[2*x] + r1[2*x+1]) * 0.25
+				}
+				if x < ow {
+					d[y*ow+x] = (r0[2*x] + r1[2*x]) * 0.5
+				}
+			} else {
+				x := 0
+				for ; 2*x+1 < w; x++ {
+					d[y*ow+x] = (r0[2*x] + r0[2*x+1]) * 0.5
+				}
+				if x < ow {
+					d[y*ow+x] = r0[2*x]
+				}
+			}
+		}
+	}
+}
+
+// Upsample2Add adds the nearest-neighbour x2 upsampling of src (c x sh x sw),
+// cropped to h x w, into dst (c x h x w).
+func Upsample2Add(dst, src []float32, c, h, w, sh, sw int) {
+	for ch := 0; ch < c; ch++ {
+		s := src[ch*sh*sw : (ch+1)*sh*sw]
+		d := dst[ch*h*w : (ch+1)*h*w]
+		for y := 0; y < h; y++ {
+			sr := s[(y>>1)*sw : (y>>1)*sw+sw]
+			dr := d[y*w : y*w+w]
+			for x := range dr {
+				dr[x] += sr[x>>1]
+			}
+		}
+	}
+}
+
+// poolGeneric computes a k x k pool with stride s and padding p (padding
+// never counts: max ignores it, average divides by the pixels inside).
+func poolGeneric(dst, src []float32, c, h, w, k, s, p, oh, ow int, isMax bool) {
+	for ch := 0; ch < c; ch++ {
+		in := src[ch*h*w : (ch+1)*h*w]
+		out := dst[ch*oh*ow : (ch+1)*oh*ow]
+		for oy := 0; oy < oh; oy++ {
+			y0, y1 := max(oy*s-p, 0), min(oy*s-p+k, h)
+			for ox := 0; ox < ow; ox++ {
+				x0, x1 := max(ox*s-p, 0), min(ox*s-p+k, w)
+				if isMax {
+					m := math32.Inf(-1)
+					for y := y0; y < y1; y++ {
+						for x := x0; x < x1; x++ {
+							if v := in[y*w+x]; v > m {
+								m = v
+							}
+						}
+					}
+					out[oy*ow+ox] = m
+				} else {
+					var sum float32
+					for y := y0; y < y1; y++ {
+						for x := x0; x < x1; x++ {
+							sum += in[y*w+x]
+						}
+					}
+					n := (y1 - y0) * (x1 - x0)
+					if n > 0 {
+						sum /= float32(n)
+					}
+					out[oy*ow+ox] = sum
+				}
+			}
+		}
+	}
+}
+
+// depthwise computes a depthwise convolution: channel ch of dst is channel ch
+// of src convolved with the k x k filter wt[ch*k*k:], plus bias, then act.
+func depthwise(dst, src, wt, bias []float32, c int, g *geom, act Activation) {
+	k := g.kh
+	for ch := 0; ch < c; ch++ {
+		in := src[ch*g.inH*g.inW : (ch+1)*g.inH*g.inW]
+		out := dst[ch*g.outH*g.outW : (ch+1)*g.outH*g.outW]
+		f := wt[ch*k*k : (ch+1)*k*k]
+		var b float32
+		if bias != nil {
+			b = bias[ch]
+		}
+		for oy := 0; oy < g.outH; oy++ {
+			row := out[oy*g.outW : (oy+1)*g.outW]
+			for i := range row {
+				row[i] = b
+			}
+			for ky := 0; ky < k; ky++ {
+				iy := oy*g.sh - g.ph + ky*g.dh
+				if uint(iy) >= uint(g.inH) {
+					continue
+				}
+				irow := in[iy*g.inW : (iy+1)*g.inW]
+				for kx := 0; kx < k; kx++ {
+					wv := f[ky*k+kx]
+					off := kx*g.dw - g.pw
+					// Output columns whose input column is inside the row.
+					ox0 := 0
+					if off < 0 {
+						ox0 = (-off + g.sw - 1) / g.sw
+					}
+					ox1 := g.outW
+					if lim := (g.inW - 1 - off); lim < 0 {
+						ox1 = 0
+					} else if m := lim/g.sw + 1; m < ox1 {
+						ox1 = m
+					}
+					if ox0 >= ox1 {
+						continue
+					}
+					if g.sw == 1 {
+						src := irow[ox0+off : ox1+off]
+						dst := row[ox0:ox1]
+						for i := range dst {
+							dst[i] += wv * src[i]
+						}
+					} else {
+						for ox := ox0; ox < ox1; ox++ {
+							row[ox] += wv * irow[ox*g.sw+off]
+						}
+					}
+				}
+			}
+			applyAct(row, act)
+		}
+	}
+}
+
+// Softmax replaces v by its softmax, computed stably.
+func Softmax(v []float32) {
+	if len(v) == 0 {
+		return
+	}
+	m := v[0]
+	for _, x := range v {
+		if x > m {
+			m = x
+		}
+	}
+	var sum float32
+	for i, x := range v {
+		e := math32.Exp(x - m)
+		v[i] = e
+		sum += e
+	}
+	for i := range v {
+		v[i] /= sum
+	}
+}
