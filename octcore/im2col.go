@@ -3,9 +3,9 @@ package octcore
 // plane is a run of channels of a channel-major map, used as one source of
 // an im2col matrix: channels c0 .. c0+n-1 of data, each h x w.
 type plane struct {
-	data     []float32
-	c0, n    int
-	h, w     int
+	data  []float32
+	c0, n int
+	h, w  int
 }
 
 // geom is the geometry of one convolution over a source of size inH x inW.

@@ -66,8 +66,8 @@ var alphas = []float64{0, .125, .25, .5, .75, 1}
 // octCase is one randomly drawn octconv layer.
 type octCase struct {
 	cin, cout, k, stride, pad, dil, groups, h, w int
-	ai, ao                                      float64
-	depthwise, bias                             bool
+	ai, ao                                       float64
+	depthwise, bias                              bool
 }
 
 func (c octCase) String() string {

@@ -1,0 +1,42 @@
+# Octave — build, test and demo targets. Run `make help` for the list.
+
+GO        ?= go
+# Go 1.27.3 brings the portable simd package (GOEXPERIMENT=simd); the
+# toolchain is fetched through the module proxy the first time.
+GO127     := GOTOOLCHAIN=go1.27.3
+SIMD      := $(GO127) GOEXPERIMENT=simd
+WASMPATH   = $(shell $(GO) env GOROOT)/lib/wasm
+WASMPATH127 = $(shell $(GO127) $(GO) env GOROOT)/lib/wasm
+# Packages whose tests also run as GOOS=js GOARCH=wasm under Node.
+WASM_PKGS ?= ./octcore/...
+
+.PHONY: help test test-native test-simd test-wasm test-wasm-simd vet bench fmt
+
+help:
+	@echo "make demo     build the wasm and serve the demo page on the default model"
+	@echo "make test     run every test: native, simd, js/wasm (scalar and simd), JS, browser"
+	@echo "make bench    run the Go benchmarks"
+
+test: vet test-native test-simd test-wasm test-wasm-simd
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l octcore cmd wasm worker 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l octcore cmd wasm worker; exit 1; }
+
+test-native:
+	$(GO) test ./...
+
+test-simd:
+	$(SIMD) $(GO) test ./...
+
+test-wasm:
+	PATH="$(WASMPATH):$$PATH" GOOS=js GOARCH=wasm $(GO) test $(WASM_PKGS)
+
+test-wasm-simd:
+	PATH="$(WASMPATH127):$$PATH" $(SIMD) GOOS=js GOARCH=wasm $(GO) test $(WASM_PKGS)
+
+bench:
+	$(SIMD) $(GO) test -run '^$$' -bench . -benchtime 3x ./octcore/
+
+fmt:
+	gofmt -w octcore cmd wasm worker

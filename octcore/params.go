@@ -1,0 +1,109 @@
+package octcore
+
+import (
+	"math"
+	"math/rand"
+)
+
+// ParamSpec names one parameter tensor that a graph needs and its shape.
+type ParamSpec struct {
+	Name  string
+	Shape []int
+	// Role is "weight", "bias", "bn.weight", "bn.bias", "bn.running_mean" or
+	// "bn.running_var"; Layer is the index of the layer it belongs to.
+	Role  string
+	Layer int
+}
+
+// ParamSpecs lists, in layer order, every parameter tensor that g needs.
+// A standalone bn layer reads its channel count from the input shape, so the
+// graph is inferred at a nominal 32x32 input; bn layers whose channel count
+// depends on the size are not supported.
+func ParamSpecs(g Graph) ([]ParamSpec, error) {
+	rs, err := g.check()
+	if err != nil {
+		return nil, err
+	}
+	var specs []ParamSpec
+	add := func(i int, name, role string, shape ...int) {
+		specs = append(specs, ParamSpec{Name: name, Shape: shape, Role: role, Layer: i})
+	}
+	bn := func(i int, prefix, role string, c int) {
+		for _, s := range []string{"weight", "bias", "running_mean", "running_var"} {
+			add(i, prefix+"."+s, role+s, c)
+		}
+	}
+	var shapes []Shape
+	for i := range rs {
+		r := &rs[i]
+		switch r.Kind {
+		case "conv", "octconv":
+			k, g := r.Kernel, r.Groups
+			if r.Kind == "conv" {
+				add(i, r.Name+".weight", "weight", r.Out, r.In/g, k, k)
+			} else if r.depthwise {
+				if r.cHo > 0 {
+					add(i, r.Name+".hh.weight", "weight", r.cHo, 1, k, k)
+				}
+				if r.cLo > 0 {
+					add(i, r.Name+".ll.weight", "weight", r.cLo, 1, k, k)
+				}
+			} else {
+				for _, p := range []struct {
+					path    string
+					out, in int
+				}{{"hh", r.cHo, r.cHi}, {"hl", r.cLo, r.cHi}, {"lh", r.cHo, r.cLi}, {"ll", r.cLo, r.cLi}} {
+					if p.out > 0 && p.in > 0 {
+						add(i, r.Name+"."+p.path+".weight", "weight", p.out, p.in/g, k, k)
+					}
+				}
+			}
+			if r.Bias {
+				add(i, r.Name+".bias", "bias", r.Out)
+			}
+			if r.BN {
+				bn(i, r.Name+".bn", "bn.", r.Out)
+			}
+		case "linear":
+			add(i, r.Name+".weight", "weight", r.Out, r.In)
+			add(i, r.Name+".bias", "bias", r.Out)
+		case "bn":
+			if shapes == nil {
+				if shapes, _, err = infer(rs, 32, 32); err != nil {
+					return nil, err
+				}
+			}
+			bn(i, r.Name, "bn.", shapes[r.inputs[0]].Channels())
+		}
+	}
+	return specs, nil
+}
+
+// RandomParams returns He-initialized parameters for g (BatchNorm as the
+// identity, biases zero), deterministic for a seed. It panics if g is invalid;
+// check g with [CostOf] first when it comes from outside.
+func RandomParams(g Graph, seed int64) Params {
+	specs, err := ParamSpecs(g)
+	if err != nil {
+		panic(err)
+	}
+	rng := rand.New(rand.NewSource(seed))
+	ps := Params{}
+	for _, s := range specs {
+		p := &Param{Shape: s.Shape, Data: make([]float32, size(s.Shape))}
+		switch s.Role {
+		case "weight":
+			fanIn := size(s.Shape[1:])
+			std := math.Sqrt(2 / float64(fanIn))
+			for i := range p.Data {
+				p.Data[i] = float32(rng.NormFloat64() * std)
+			}
+		case "bn.weight", "bn.running_var":
+			for i := range p.Data {
+				p.Data[i] = 1
+			}
+		}
+		ps[s.Name] = p
+	}
+	return ps
+}
