@@ -1,0 +1,145 @@
+// Package weights reads and writes Octave models: one safetensors file that
+// holds a network's layer list, its parameters (int8 per output channel,
+// float16 or float32) and its metadata.
+//
+// A file is laid out as
+//
+//	bytes 0..7     N, the length of the header, unsigned little-endian
+//	bytes 8..8+N   the header: a JSON object (UTF-8, may end in spaces)
+//	bytes 8+N..    the data section: the raw bytes of every tensor
+//
+// The header maps each tensor name to {"dtype", "shape", "data_offsets"},
+// offsets counted from the start of the data section, and holds the string
+// map "__metadata__": format, graph, labels, input, name and provenance.
+// docs/FORMAT.md specifies the format for third parties.
+//
+// [Load] never panics and allocates no more than a small multiple of the bytes
+// the file really holds: every shape is checked against the bytes its offsets
+// span before anything is decoded.
+package weights
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/octave-project/octave/octcore"
+)
+
+// FormatVersion is the format string that [Write] puts into a file's
+// metadata. [Load] accepts "octave/1" and any "octave/1.x".
+const FormatVersion = "octave/1"
+
+// Reserved metadata keys. Every other key of "__metadata__" is provenance.
+const (
+	keyFormat = "format"
+	keyGraph  = "graph"
+	keyLabels = "labels"
+	keyInput  = "input"
+	keyName   = "name"
+)
+
+// InputSpec describes the input a model expects: an image of Channels
+// channels resized to Height x Width (0 x 0: any size, the image's own),
+// normalized per channel as (v - Mean[c]) / Std[c] with v in [0, 1].
+type InputSpec struct {
+	Channels int       `json:"channels"`
+	Height   int       `json:"height"`
+	Width    int       `json:"width"`
+	Mean     []float32 `json:"mean"`
+	Std      []float32 `json:"std"`
+}
+
+// Metadata is what a model file says about its network besides the graph
+// and the tensors.
+type Metadata struct {
+	// Format is the format version, "octave/1".
+	Format string
+	// Name is a short human name for the model, such as "oct-resnet-mini
+	// alpha 0.5 on Fashion-MNIST".
+	Name string
+	// Labels names the classes, in the order of the network's outputs.
+	Labels []string
+	// Input is the input the network expects.
+	Input InputSpec
+	// Provenance holds every other metadata key: the dataset, the training
+	// recipe, the seed, the measured fp32 and int8 accuracy, and so on.
+	Provenance map[string]string
+}
+
+// Model is a network and what describes it: the layer list, its float32
+// parameters (dequantized when the file held int8) and its metadata.
+type Model struct {
+	Graph  octcore.Graph
+	Params octcore.Params
+	Meta   Metadata
+}
+
+// Build checks the model's graph against its parameters and returns the
+// runnable network.
+func (m *Model) Build() (*octcore.Net, error) {
+	return octcore.Build(m.Graph, m.Params)
+}
+
+// OutputSize returns the number of values the network outputs for an input of
+// the model's size (its Input.Height x Input.Width, or h x w when the model
+// takes any size).
+func (m *Model) OutputSize(h, w int) (int, error) {
+	if m.Meta.Input.Height > 0 {
+		h, w = m.Meta.Input.Height, m.Meta.Input.Width
+	}
+	c, err := octcore.CostOf(m.Graph, h, w)
+	if err != nil {
+		return 0, err
+	}
+	return int(c.Layers[len(c.Layers)-1].Activations), nil
+}
+
+// MaxInputSide bounds Height and Width of an [InputSpec].
+const MaxInputSide = 8192
+
+// check validates s against the graph's input layer.
+func (s *InputSpec) check(g octcore.Graph) error {
+	want := g[0].Out
+	if s.Channels != want {
+		return fmt.Errorf("input has %d channels, the graph's input layer %q has %d", s.Channels, g[0].Name, want)
+	}
+	if s.Height < 0 || s.Width < 0 || s.Height > MaxInputSide || s.Width > MaxInputSide {
+		return fmt.Errorf("input size %dx%d outside 0..%d", s.Height, s.Width, MaxInputSide)
+	}
+	if (s.Height == 0) != (s.Width == 0) {
+		return fmt.Errorf("input size %dx%d: give both sides or neither", s.Height, s.Width)
+	}
+	if len(s.Mean) != s.Channels || len(s.Std) != s.Channels {
+		return fmt.Errorf("input mean has %d values and std %d, want one per channel (%d)", len(s.Mean), len(s.Std), s.Channels)
+	}
+	for c := range s.Mean {
+		m, d := float64(s.Mean[c]), float64(s.Std[c])
+		if m != m || m > 1e30 || m < -1e30 {
+			return fmt.Errorf("input mean[%d] = %v is not a finite number", c, s.Mean[c])
+		}
+		if !(d > 0 && d < 1e30) {
+			return fmt.Errorf("input std[%d] = %v must be positive and finite", c, s.Std[c])
+		}
+	}
+	return nil
+}
+
+// DefaultInput returns the input spec of a graph that states none: the input
+// layer's channels, any size, mean 0 and std 1.
+func DefaultInput(g octcore.Graph) InputSpec {
+	c := 0
+	if len(g) > 0 {
+		c = g[0].Out
+	}
+	s := InputSpec{Channels: c, Mean: make([]float32, c), Std: make([]float32, c)}
+	for i := range s.Std {
+		s.Std[i] = 1
+	}
+	return s
+}
+
+// jsonString returns v as compact JSON.
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
