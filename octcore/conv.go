@@ -199,11 +199,11 @@ func (o *convOp) forward(n *Net, i int) error {
 	if o.depthwise {
 		return o.forwardDepthwise(n, in, out, res, act)
 	}
-	g := o.groups
 	if !o.oct {
 		x := in.H
 		geo := newGeom(o.k, o.stride, o.pad, o.dl, x.H, x.W)
-		o.product(ws, o.aH, []*Tensor{x}, []int{o.cHi}, &geo, out.H, o.biasH, res.H, nil, act)
+		o.conv(ws, []*Tensor{x}, []int{o.cHi}, &geo,
+			product{o.aH, out.H, epilogue{bias: o.biasH, add: data(res.H), act: act}})
 		return nil
 	}
 	xH, xL := in.H, in.L
@@ -220,13 +220,13 @@ func (o *convOp) forward(n *Net, i int) error {
 		}
 		if o.cHo > 0 {
 			srcs, counts := sources(pH, o.cHi, xL, o.cLi)
-			geo := newGeom(o.k, 1, o.pad, o.dl, srcH(srcs), srcW(srcs))
-			o.product(ws, o.aH, srcs, counts, &geo, out.H, o.biasH, res.H, nil, act)
+			geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
+			o.conv(ws, srcs, counts, &geo, product{o.aH, out.H, epilogue{bias: o.biasH, add: data(res.H), act: act}})
 		}
 		if o.cLo > 0 {
 			srcs, counts := sources(pL, o.cLi, pHH, o.cHi)
-			geo := newGeom(o.k, 1, o.pad, o.dl, srcH(srcs), srcW(srcs))
-			o.product(ws, o.aL, srcs, counts, &geo, out.L, o.biasL, res.L, nil, act)
+			geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
+			o.conv(ws, srcs, counts, &geo, product{o.aL, out.L, epilogue{bias: o.biasL, add: data(res.L), act: act}})
 		}
 		return nil
 	}
@@ -236,89 +236,174 @@ func (o *convOp) forward(n *Net, i int) error {
 		p = pooled(ws, bufPool, xH)
 	}
 	var t *Tensor // L->H at low resolution
-	if o.cLi > 0 && (o.cLo > 0 || o.cHo > 0) {
+	if o.cLi > 0 || o.cLo > 0 {
 		var lowSrc *Tensor
 		if o.cLo > 0 {
 			lowSrc = p
 		}
 		srcs, counts := sources(xL, o.cLi, lowSrc, o.cHi)
-		geo := newGeom(o.k, 1, o.pad, o.dl, xL.H, xL.W)
-		if o.cHo > 0 {
+		geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
+		var lh, ll product
+		if o.cHo > 0 && o.cLi > 0 {
 			t = &Tensor{C: o.cHo, H: geo.outH, W: geo.outW, Data: ws.buf(bufLow, o.cHo*geo.outH*geo.outW)}
+			lh = product{a: o.aLH, out: t}
 		}
-		// One im2col of [X_L; P] per group feeds both L->H (a prefix of its rows)
+		if o.cLo > 0 {
+			ll = product{o.aL, out.L, epilogue{bias: o.biasL, add: data(res.L), act: act}}
+		}
+		// One right-hand side of [X_L; P] feeds both L->H (a prefix of its rows)
 		// and the low output.
-		N := geo.outH * geo.outW
-		for j := 0; j < g; j++ {
-			planes := groupPlanes(srcs, counts, g, j)
-			col := ws.buf(bufCol, colSize(planes, &geo))
-			packB(col, planes, &geo)
-			K := colRows(planes, &geo)
-			if t != nil {
-				rows := o.cHo / g
-				gemm(o.aLH[j], col, K, N, t.Data[j*rows*N:], N, nil, ws.tile)
-			}
-			if o.cLo > 0 {
-				rows := o.cLo / g
-				ep := &epilogue{bias: o.biasL[j*rows:], act: act}
-				if res.L != nil {
-					ep.add = res.L.Data[j*rows*N:]
-				}
-				gemm(o.aL[j], col, K, N, out.L.Data[j*rows*N:], N, ep, ws.tile)
-			}
-		}
-	} else if o.cLo > 0 {
-		// No low input: H->L alone.
-		geo := newGeom(o.k, 1, o.pad, o.dl, p.H, p.W)
-		o.product(ws, o.aL, []*Tensor{p}, []int{o.cHi}, &geo, out.L, o.biasL, res.L, nil, act)
+		o.conv(ws, srcs, counts, &geo, lh, ll)
 	}
 	if o.cHo > 0 {
+		ep := epilogue{bias: o.biasH, add: data(res.H), act: act}
+		if t != nil {
+			ep.low, ep.lowH, ep.lowW = t.Data, t.H, t.W
+		}
 		if o.cHi > 0 {
 			geo := newGeom(o.k, 1, o.pad, o.dl, xH.H, xH.W)
-			o.product(ws, o.aH, []*Tensor{xH}, []int{o.cHi}, &geo, out.H, o.biasH, res.H, t, act)
+			o.conv(ws, []*Tensor{xH}, []int{o.cHi}, &geo, product{o.aH, out.H, ep})
 		} else {
 			// alpha_in = 1: the high output is the upsampled L->H alone.
 			y := out.H
-			hw := y.H * y.W
-			for c := 0; c < y.C; c++ {
-				d := y.Data[c*hw : (c+1)*hw]
-				for k := range d {
-					d[k] = o.biasH[c]
-				}
-				if res.H != nil {
-					for k, v := range res.H.Data[c*hw : (c+1)*hw] {
-						d[k] += v
-					}
-				}
-			}
-			Upsample2Add(y.Data, t.Data, y.C, y.H, y.W, t.H, t.W)
-			applyAct(y.Data, act)
+			clear(y.Data)
+			finish(y.Data, y.Data, y.C, y.H, y.W, y.W, &ep)
 		}
 	}
 	return nil
 }
 
-// product computes out = A · im2col(srcs) per group with the epilogue: bias,
-// residual add, the x2-upsampled low map (may be nil) and the activation.
-func (o *convOp) product(ws *workspace, a []packedA, srcs []*Tensor, counts []int, geo *geom,
-	out *Tensor, bias []float32, res *Tensor, low *Tensor, act Activation) {
-	g := o.groups
-	N := geo.outH * geo.outW
-	rows := out.C / g
-	for j := 0; j < g; j++ {
-		planes := groupPlanes(srcs, counts, g, j)
-		col := ws.buf(bufCol, colSize(planes, geo))
-		packB(col, planes, geo)
-		ep := &epilogue{bias: bias[j*rows:], act: act, outW: geo.outW}
-		if res != nil {
-			ep.add = res.Data[j*rows*N:]
-		}
-		if low != nil {
-			ep.low = low.Data[j*rows*low.H*low.W:]
-			ep.lowH, ep.lowW = low.H, low.W
-		}
-		gemm(a[j], col, colRows(planes, geo), N, out.Data[j*rows*N:], N, ep, ws.tile)
+// data returns t's values, or nil for a nil tensor.
+func data(t *Tensor) []float32 {
+	if t == nil {
+		return nil
 	}
+	return t.Data
+}
+
+// product is one matrix product of a convolution: its packed weights per
+// group, its output and the epilogue applied to it. A zero product (nil out)
+// is skipped.
+type product struct {
+	a   []packedA
+	out *Tensor
+	ep  epilogue
+}
+
+// conv computes the products over the channel concatenation of srcs (all of
+// size geo.inH x geo.inW), group by group (see rhs for how the right-hand
+// side is read), then applies each product's epilogue.
+func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, geo *geom, prods ...product) {
+	g := o.groups
+	OH, OW := geo.outH, geo.outW
+	r := rhs{geo: geo}
+	hp, wp := geo.inH+2*geo.ph, geo.inW+2*geo.pw
+	inPlace := geo.sh == 1 && geo.sw == 1
+	if inPlace {
+		r.padded = padInto(ws, srcs, counts, geo.ph, geo.pw, (geo.kw-1)*geo.dw+nr)
+		r.N, r.srcW = OH*wp, wp
+	} else {
+		r.N, r.srcW = OH*OW, OW
+	}
+	ctot := 0
+	for _, c := range counts {
+		ctot += c
+	}
+	r.K = ctot / g * geo.kh * geo.kw
+	panel := ws.buf(bufCol, r.K*nr)
+	var as [2]packedA
+	var outs [2][]float32
+	var wides [2][]float32
+	for j := 0; j < g; j++ {
+		if inPlace {
+			r.offs = ws.offsets(r.K)
+			k, base := 0, 0
+			for _, c := range counts {
+				n := c / g
+				for ch := base + j*n; ch < base+(j+1)*n; ch++ {
+					for ky := 0; ky < geo.kh; ky++ {
+						for kx := 0; kx < geo.kw; kx++ {
+							r.offs[k] = int32(ch*hp*wp + ky*geo.dh*wp + kx*geo.dw)
+							k++
+						}
+					}
+				}
+				base += c
+			}
+		} else {
+			r.planes = groupPlanes(ws, srcs, counts, g, j)
+		}
+		nq := 0
+		for q, p := range prods {
+			if p.out == nil {
+				continue
+			}
+			rows := p.out.C / g
+			dst := p.out.Data[j*rows*OH*OW : (j+1)*rows*OH*OW]
+			wide := dst
+			if r.srcW != OW {
+				wide = ws.buf(bufWide+q, rows*r.N)
+			}
+			as[nq], outs[nq], wides[nq] = p.a[j], wide, dst
+			nq++
+		}
+		gemmPanels(&r, as[:nq], outs[:nq], panel, ws.tile)
+		nq = 0
+		for _, p := range prods {
+			if p.out == nil {
+				continue
+			}
+			rows := p.out.C / g
+			ep := p.ep
+			if ep.bias != nil {
+				ep.bias = ep.bias[j*rows:]
+			}
+			if ep.add != nil {
+				ep.add = ep.add[j*rows*OH*OW:]
+			}
+			if ep.low != nil {
+				ep.low = ep.low[j*rows*ep.lowH*ep.lowW:]
+			}
+			if r.srcW != OW || ep.bias != nil || ep.add != nil || ep.low != nil || ep.act != ActNone {
+				finish(wides[nq], outs[nq], rows, OH, OW, r.srcW, &ep)
+			}
+			nq++
+		}
+	}
+}
+
+// padInto copies the channel concatenation of srcs into a workspace buffer
+// with ph rows and pw columns of zeros around every channel, plus slack zeros
+// at the end for reads past the last row.
+func padInto(ws *workspace, srcs []*Tensor, counts []int, ph, pw, slack int) []float32 {
+	h, w := srcs[0].H, srcs[0].W
+	hp, wp := h+2*ph, w+2*pw
+	ctot := 0
+	for _, c := range counts {
+		ctot += c
+	}
+	buf := ws.buf(bufPad, ctot*hp*wp+slack)
+	c0 := 0
+	for s, t := range srcs {
+		if ph == 0 && pw == 0 {
+			copy(buf[c0*h*w:], t.Data[:counts[s]*h*w])
+			c0 += counts[s]
+			continue
+		}
+		for c := 0; c < counts[s]; c++ {
+			d := buf[(c0+c)*hp*wp : (c0+c+1)*hp*wp]
+			clear(d[:ph*wp+pw])
+			for y := 0; y < h; y++ {
+				row := d[(y+ph)*wp+pw : (y+ph)*wp+pw+w]
+				copy(row, t.Data[(c*h+y)*w:(c*h+y+1)*w])
+				clear(d[(y+ph)*wp+pw+w : min((y+ph+1)*wp+pw, len(d))])
+			}
+			clear(d[(h+ph)*wp:])
+		}
+		c0 += counts[s]
+	}
+	clear(buf[ctot*hp*wp:])
+	return buf
 }
 
 func (o *convOp) forwardDepthwise(n *Net, in, out, res Feature, act Activation) error {
@@ -372,12 +457,11 @@ func sources(a *Tensor, ca int, b *Tensor, cb int) ([]*Tensor, []int) {
 	return ts, cs
 }
 
-func srcH(ts []*Tensor) int { return ts[0].H }
-func srcW(ts []*Tensor) int { return ts[0].W }
 
-// groupPlanes returns the channels of group j of g of every source.
-func groupPlanes(srcs []*Tensor, counts []int, g, j int) []plane {
-	ps := make([]plane, len(srcs))
+// groupPlanes returns the channels of group j of g of every source, in a
+// workspace slice.
+func groupPlanes(ws *workspace, srcs []*Tensor, counts []int, g, j int) []plane {
+	ps := ws.planes[:len(srcs)]
 	for k, s := range srcs {
 		n := counts[k] / g
 		ps[k] = plane{data: s.Data, c0: j * n, n: n, h: s.H, w: s.W}

@@ -49,76 +49,106 @@ type epilogue struct {
 	bias []float32 // per output row
 	add  []float32 // residual, same layout as the output
 	// low is a low-resolution map (rows of lowH x lowW) added after nearest
-	// upsampling by two; the output row has width outW.
+	// upsampling by two.
 	low        []float32
 	lowH, lowW int
-	outW       int
 	act        Activation
 }
 
-// gemm computes out (M rows of row stride ldo, N columns) from the packed
-// weights a and the packed panels b. Panel p starts at b[p*panelK*NR] and
-// holds panelK rows of NR values; only the first a.K rows take part (this lets
-// two products share one im2col when one of them reads a prefix of its rows).
-func gemm(a packedA, b []float32, panelK, N int, out []float32, ldo int, ep *epilogue, tile []float32) {
-	panels := (N + nr - 1) / nr
-	blocks := (a.M + MR - 1) / MR
-	K := a.K
+// rhs is the right-hand side of a convolution product, packed one panel of
+// nr output pixels at a time. A stride-1 convolution reads its zero-padded
+// input in place: row k of panel p is the run padded[p*nr+offs[k]:][:nr]
+// (one offset per channel and kernel tap), and the product runs over the
+// padded width, whose extra columns finish drops. Other strides gather the
+// panel from the planes (im2col).
+type rhs struct {
+	padded []float32
+	offs   []int32
+	planes []plane
+	geo    *geom
+	K, N   int // rows, and columns the product runs over
+	srcW   int // columns per output row in the product's layout
+}
+
+// pack writes panel p (K rows of nr values) into dst.
+func (r *rhs) pack(dst []float32, p int) {
+	if r.padded != nil {
+		src := r.padded[p*nr:]
+		dst = dst[:len(r.offs)*nr]
+		for _, off := range r.offs {
+			copyPanelRow(dst[:nr], src[off:])
+			dst = dst[nr:]
+		}
+		return
+	}
+	n0 := p * nr
+	packPanel(dst, r.planes, r.geo, n0, min(nr, r.N-n0))
+}
+
+// gemmPanels computes every product's rows for the columns of r, one panel at
+// a time: the panel is packed once and serves all products, each reading the
+// first a.K of its rows (two products can share one right-hand side when one
+// reads a prefix of it). Product q's rows go to outs[q] with row stride r.N.
+func gemmPanels(r *rhs, as []packedA, outs [][]float32, panel, tile []float32) {
+	panels := (r.N + nr - 1) / nr
 	for p := 0; p < panels; p++ {
-		bp := b[p*panelK*nr : p*panelK*nr+K*nr]
+		r.pack(panel, p)
 		n0 := p * nr
-		nn := min(nr, N-n0)
-		for blk := 0; blk < blocks; blk++ {
-			ap := a.data[blk*MR*K : (blk+1)*MR*K]
-			microKernel(K, ap, bp, tile)
-			m0 := blk * MR
-			mm := min(MR, a.M-m0)
-			for i := 0; i < mm; i++ {
-				m := m0 + i
-				storeRow(out[m*ldo+n0:m*ldo+n0+nn], tile[i*nr:i*nr+nn], m, n0, ldo, ep)
+		nn := min(nr, r.N-n0)
+		for q, a := range as {
+			K := a.K
+			out := outs[q]
+			full := a.M / MR
+			if nn < nr {
+				full = 0
+			}
+			// Whole tiles store straight into the output; edge tiles go
+			// through the tile buffer.
+			for blk := 0; blk < full; blk++ {
+				microKernel(K, a.data[blk*MR*K:(blk+1)*MR*K], panel, out[blk*MR*r.N+n0:], r.N)
+			}
+			for blk := full; blk < (a.M+MR-1)/MR; blk++ {
+				microKernel(K, a.data[blk*MR*K:(blk+1)*MR*K], panel, tile, nr)
+				m0 := blk * MR
+				for i := 0; i < min(MR, a.M-m0); i++ {
+					m := m0 + i
+					copy(out[m*r.N+n0:m*r.N+n0+nn], tile[i*nr:i*nr+nn])
+				}
 			}
 		}
 	}
 }
 
-// storeRow applies the epilogue to one finished row segment of a tile and
-// stores it.
-func storeRow(dst, src []float32, m, n0, ldo int, ep *epilogue) {
-	if ep == nil {
-		copy(dst, src)
-		return
-	}
-	var b float32
-	if ep.bias != nil {
-		b = ep.bias[m]
-	}
-	if ep.add != nil {
-		add := ep.add[m*ldo+n0 : m*ldo+n0+len(dst)]
-		for j := range dst {
-			dst[j] = src[j] + b + add[j]
+// finish applies the epilogue to rows of h x w outputs. Output row m, image
+// row y is read from src[m*h*srcW + y*srcW:] (srcW >= w: a product computed
+// over a padded width leaves srcW-w unused columns) and written to
+// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w.
+func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue) {
+	for m := 0; m < rows; m++ {
+		var b float32
+		if ep.bias != nil {
+			b = ep.bias[m]
 		}
-	} else {
-		for j := range dst {
-			dst[j] = src[j] + b
-		}
-	}
-	if ep.low != nil {
-		upsampleAddRow(dst, ep, m, n0)
-	}
-	applyAct(dst, ep.act)
-}
-
-// upsampleAddRow adds the nearest-neighbour x2 upsampled low-resolution map to
-// the output pixels n0..n0+len(dst) of row m.
-func upsampleAddRow(dst []float32, ep *epilogue, m, n0 int) {
-	low := ep.low[m*ep.lowH*ep.lowW : (m+1)*ep.lowH*ep.lowW]
-	y, x := n0/ep.outW, n0%ep.outW
-	for j := range dst {
-		dst[j] += low[(y>>1)*ep.lowW+(x>>1)]
-		x++
-		if x == ep.outW {
-			x = 0
-			y++
+		for y := 0; y < h; y++ {
+			d := dst[(m*h+y)*w : (m*h+y+1)*w]
+			s := src[m*h*srcW+y*srcW : m*h*srcW+y*srcW+w]
+			if ep.add != nil {
+				r := ep.add[(m*h+y)*w : (m*h+y+1)*w]
+				for x := range d {
+					d[x] = s[x] + b + r[x]
+				}
+			} else {
+				for x := range d {
+					d[x] = s[x] + b
+				}
+			}
+			if ep.low != nil {
+				lr := ep.low[(m*ep.lowH+y/2)*ep.lowW : (m*ep.lowH+y/2+1)*ep.lowW]
+				for x := range d {
+					d[x] += lr[x>>1]
+				}
+			}
+			applyAct(d, ep.act)
 		}
 	}
 }

@@ -13,10 +13,10 @@ const SIMD = false
 
 // microKernel computes the MR x nr tile
 //
-//	tile[i*nr+j] = sum_k a[k*MR+i] * b[k*nr+j]
+//	c[i*ldc+j] = sum_k a[k*MR+i] * b[k*nr+j]
 //
 // in sixteen scalar accumulators.
-func microKernel(K int, a, b, tile []float32) {
+func microKernel(K int, a, b, c []float32, ldc int) {
 	a = a[:K*MR]
 	b = b[:K*4]
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
@@ -43,9 +43,18 @@ func microKernel(K int, a, b, tile []float32) {
 		c32 += a3 * b2
 		c33 += a3 * b3
 	}
-	t := tile[:16]
+	t := c[:4]
 	t[0], t[1], t[2], t[3] = c00, c01, c02, c03
-	t[4], t[5], t[6], t[7] = c10, c11, c12, c13
-	t[8], t[9], t[10], t[11] = c20, c21, c22, c23
-	t[12], t[13], t[14], t[15] = c30, c31, c32, c33
+	t = c[ldc : ldc+4]
+	t[0], t[1], t[2], t[3] = c10, c11, c12, c13
+	t = c[2*ldc : 2*ldc+4]
+	t[0], t[1], t[2], t[3] = c20, c21, c22, c23
+	t = c[3*ldc : 3*ldc+4]
+	t[0], t[1], t[2], t[3] = c30, c31, c32, c33
+}
+
+// copyPanelRow copies the nr values of src into dst.
+func copyPanelRow(dst, src []float32) {
+	d, s := dst[:4], src[:4]
+	d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
 }

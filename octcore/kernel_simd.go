@@ -4,51 +4,68 @@ package octcore
 
 import "simd"
 
-// lanes is the number of float32 values in one vector of this build.
-var lanes = simd.VectorBitSize() / 32
-
-// nr is the number of output pixels in one register tile: two vectors.
-var nr = 2 * lanes
-
 // SIMD reports whether the kernels of this build use vector instructions.
 const SIMD = true
 
 // microKernel computes the MR x nr tile
 //
-//	tile[i*nr+j] = sum_k a[k*MR+i] * b[k*nr+j]
+//	c[i*ldc+j] = sum_k a[k*MR+i] * b[k*nr+j]
 //
-// in eight vector accumulators: four output channels times two vectors of pixels.
-func microKernel(K int, a, b, tile []float32) {
+// in twelve vector accumulators: four output channels times three vectors of
+// pixels. The loop advances its slices rather than indexing them: Go's wasm
+// code pays for every index computation and bounds check, and this shape runs
+// about 1.5x faster there than an indexed 4x2 tile (measured, wasm SIMD128).
+func microKernel(K int, a, b, c []float32, ldc int) {
 	L := lanes
-	w := 2 * L
+	w := 3 * L
 	a = a[:K*MR]
 	b = b[:K*w]
-	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
-	for k := 0; k < K; k++ {
-		bk := b[k*w : k*w+w]
-		b0 := simd.LoadFloat32s(bk)
-		b1 := simd.LoadFloat32s(bk[L:])
-		ak := a[k*MR : k*MR+MR]
-		a0 := simd.BroadcastFloat32s(ak[0])
+	var c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32 simd.Float32s
+	for len(a) >= MR && len(b) >= w {
+		b0 := simd.LoadFloat32s(b)
+		b1 := simd.LoadFloat32s(b[L:])
+		b2 := simd.LoadFloat32s(b[2*L:])
+		a0 := simd.BroadcastFloat32s(a[0])
 		c00 = a0.MulAdd(b0, c00)
 		c01 = a0.MulAdd(b1, c01)
-		a1 := simd.BroadcastFloat32s(ak[1])
+		c02 = a0.MulAdd(b2, c02)
+		a1 := simd.BroadcastFloat32s(a[1])
 		c10 = a1.MulAdd(b0, c10)
 		c11 = a1.MulAdd(b1, c11)
-		a2 := simd.BroadcastFloat32s(ak[2])
+		c12 = a1.MulAdd(b2, c12)
+		a2 := simd.BroadcastFloat32s(a[2])
 		c20 = a2.MulAdd(b0, c20)
 		c21 = a2.MulAdd(b1, c21)
-		a3 := simd.BroadcastFloat32s(ak[3])
+		c22 = a2.MulAdd(b2, c22)
+		a3 := simd.BroadcastFloat32s(a[3])
 		c30 = a3.MulAdd(b0, c30)
 		c31 = a3.MulAdd(b1, c31)
+		c32 = a3.MulAdd(b2, c32)
+		a = a[MR:]
+		b = b[w:]
 	}
-	t := tile[:MR*w]
-	c00.Store(t[0:])
-	c01.Store(t[L:])
-	c10.Store(t[w:])
-	c11.Store(t[w+L:])
-	c20.Store(t[2*w:])
-	c21.Store(t[2*w+L:])
-	c30.Store(t[3*w:])
-	c31.Store(t[3*w+L:])
+	r := c[:w]
+	c00.Store(r)
+	c01.Store(r[L:])
+	c02.Store(r[2*L:])
+	r = c[ldc : ldc+w]
+	c10.Store(r)
+	c11.Store(r[L:])
+	c12.Store(r[2*L:])
+	r = c[2*ldc : 2*ldc+w]
+	c20.Store(r)
+	c21.Store(r[L:])
+	c22.Store(r[2*L:])
+	r = c[3*ldc : 3*ldc+w]
+	c30.Store(r)
+	c31.Store(r[L:])
+	c32.Store(r[2*L:])
+}
+
+// copyPanelRow copies the nr values of src into dst, a vector at a time.
+func copyPanelRow(dst, src []float32) {
+	L := lanes
+	simd.LoadFloat32s(src[:L]).Store(dst[:L])
+	simd.LoadFloat32s(src[L : 2*L]).Store(dst[L : 2*L])
+	simd.LoadFloat32s(src[2*L : 3*L]).Store(dst[2*L : 3*L])
 }

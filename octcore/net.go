@@ -88,7 +88,9 @@ type op interface {
 // reused.
 type workspace struct {
 	bufs [numBufs][]float32
-	tile []float32
+	offs   []int32
+	tile   []float32
+	planes [2]plane
 }
 
 const (
@@ -98,8 +100,19 @@ const (
 	bufPool
 	bufPool2
 	bufPool3
+	bufPad
+	bufWide
+	bufWide2
 	numBufs
 )
+
+// offsets returns a reusable slice of n row offsets.
+func (ws *workspace) offsets(n int) []int32 {
+	if cap(ws.offs) < n {
+		ws.offs = make([]int32, n)
+	}
+	return ws.offs[:n]
+}
 
 func (ws *workspace) buf(slot, n int) []float32 {
 	if cap(ws.bufs[slot]) < n {

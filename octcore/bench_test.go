@@ -1,0 +1,70 @@
+package octcore
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+)
+
+// benchNet builds g with random weights and a random input of c x size x size.
+func benchNet(b *testing.B, g Graph, size int) (*Net, *Tensor) {
+	b.Helper()
+	net, err := Build(g, RandomParams(g, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := randTensor(rand.New(rand.NewSource(1)), net.InputChannels(), size, size)
+	if _, err := net.Run(x); err != nil { // plan the arena and warm up
+		b.Fatal(err)
+	}
+	return net, x
+}
+
+// BenchmarkConv3x3 is the 3x3, 64 -> 64 convolution at 56x56 (pad 1): the
+// inner loop of ResNet's first stage. It reports GFLOP/s (2 FLOPs per MAC).
+func BenchmarkConv3x3(b *testing.B) {
+	g := Graph{{Name: "input", Kind: "input", Out: 64},
+		{Name: "conv", Kind: "conv", In: 64, Out: 64, Kernel: 3, Pad: 1}}
+	net, x := benchNet(b, g, 56)
+	macs := 64.0 * 64 * 9 * 56 * 56
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		net.Run(x)
+	}
+	b.ReportMetric(2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkOctResNet50 runs Oct-ResNet-50 at 224x224 end to end for the
+// paper's alphas; compare each alpha's ns/op with alpha 0 against its MAC ratio.
+func BenchmarkOctResNet50(b *testing.B) {
+	for _, a := range []float64{0, .125, .25, .5, .75} {
+		b.Run(fmt.Sprintf("alpha=%v", a), func(b *testing.B) {
+			g, _ := Arch("oct-resnet50", ArchOptions{Alpha: a})
+			net, x := benchNet(b, g, 224)
+			c, _ := CostOf(g, 224, 224)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				net.Run(x)
+			}
+			b.ReportMetric(float64(c.MACs)/1e9, "GMACs")
+			b.ReportMetric(2*float64(c.MACs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkOctResNetMini is the small Fashion-MNIST network at 28x28.
+func BenchmarkOctResNetMini(b *testing.B) {
+	for _, a := range []float64{0, .125, .25, .5, .75} {
+		b.Run(fmt.Sprintf("alpha=%v", a), func(b *testing.B) {
+			g, _ := Arch("oct-resnet-mini", ArchOptions{Alpha: a})
+			net, x := benchNet(b, g, 28)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				net.Run(x)
+			}
+		})
+	}
+}

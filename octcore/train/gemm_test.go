@@ -1,0 +1,68 @@
+package train
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// TestGEMM compares gemm with a naive triple loop in float64 for every
+// transpose and odd sizes that cross the block boundaries.
+func TestGEMM(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	var g gemmBuf
+	for _, sz := range [][3]int{{1, 1, 1}, {5, 7, 3}, {9, 1100, 17}, {13, 33, 300}, {4, 64, 513}} {
+		M, N, K := sz[0], sz[1], sz[2]
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, acc := range []bool{false, true} {
+					A := randSlice(rng, M*K)
+					B := randSlice(rng, K*N)
+					C := randSlice(rng, M*N)
+					want := make([]float64, M*N)
+					for i := 0; i < M; i++ {
+						for j := 0; j < N; j++ {
+							var s float64
+							if acc {
+								s = float64(C[i*N+j])
+							}
+							for k := 0; k < K; k++ {
+								a := A[i*K+k]
+								if tA {
+									a = A[k*M+i]
+								}
+								b := B[k*N+j]
+								if tB {
+									b = B[j*K+k]
+								}
+								s += float64(a) * float64(b)
+							}
+							want[i*N+j] = s
+						}
+					}
+					lda, ldb := K, N
+					if tA {
+						lda = M
+					}
+					if tB {
+						ldb = K
+					}
+					g.gemm(tA, tB, M, N, K, A, lda, B, ldb, C, N, acc)
+					for i := range want {
+						if math.Abs(float64(C[i])-want[i]) > 1e-4*math.Sqrt(float64(K))+1e-5 {
+							t.Fatalf("M%d N%d K%d tA %v tB %v acc %v: C[%d] = %v, want %v", M, N, K, tA, tB, acc, i, C[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}

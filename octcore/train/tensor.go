@@ -1,0 +1,188 @@
+package train
+
+import "github.com/octave-project/octave/octcore"
+
+// T is a batch of feature maps: C channels of N images of H x W pixels,
+// stored channel-major with the batch inside, element (c, n, y, x) at
+// D[((c*N+n)*H+y)*W+x]. With this layout the im2col matrix of a whole batch
+// has one column per (image, pixel) and a convolution of the batch is one
+// matrix product whose result is again in this layout.
+type T struct {
+	C, N, H, W int
+	D          []float32
+}
+
+func newT(c, n, h, w int) *T { return &T{C: c, N: n, H: h, W: w, D: make([]float32, c*n*h*w)} }
+
+// plane returns the H*W values of channel c of image n.
+func (t *T) plane(c, n int) []float32 {
+	hw := t.H * t.W
+	return t.D[(c*t.N+n)*hw : (c*t.N+n+1)*hw]
+}
+
+// feat is a batched octave feature: either part may be nil.
+type feat struct{ H, L *T }
+
+func half(n int) int { return (n + 1) / 2 }
+
+// pool2 writes the 2x2 average pool (ceil mode, padding excluded) of src into
+// dst, which is src.C x src.N x half(H) x half(W).
+func pool2(dst, src *T) {
+	octcore.Pool2(dst.D, src.D, src.C*src.N, src.H, src.W)
+}
+
+// pool2Back adds the gradient of pool2 to dsrc: every input pixel receives
+// the output gradient of its window divided by the pixels in that window.
+func pool2Back(dsrc, ddst *T) {
+	h, w := dsrc.H, dsrc.W
+	oh, ow := ddst.H, ddst.W
+	for p := 0; p < dsrc.C*dsrc.N; p++ {
+		s := dsrc.D[p*h*w : (p+1)*h*w]
+		d := ddst.D[p*oh*ow : (p+1)*oh*ow]
+		for y := 0; y < h; y++ {
+			ny := 2
+			if y|1 >= h {
+				ny = 1
+			}
+			row := s[y*w : (y+1)*w]
+			drow := d[(y>>1)*ow : (y>>1+1)*ow]
+			for x := range row {
+				nx := 2
+				if x|1 >= w {
+					nx = 1
+				}
+				row[x] += drow[x>>1] / float32(ny*nx)
+			}
+		}
+	}
+}
+
+// up2Add adds the nearest-neighbour x2 upsampling of src, cropped to dst's
+// size, to dst.
+func up2Add(dst, src *T) {
+	octcore.Upsample2Add(dst.D, src.D, src.C*src.N, dst.H, dst.W, src.H, src.W)
+}
+
+// up2Back writes the gradient of up2Add with respect to its source: each
+// low-resolution pixel sums the gradients of the (up to four) pixels it fed.
+func up2Back(dsrc, ddst *T) {
+	h, w := ddst.H, ddst.W
+	sh, sw := dsrc.H, dsrc.W
+	clear(dsrc.D)
+	for p := 0; p < dsrc.C*dsrc.N; p++ {
+		s := dsrc.D[p*sh*sw : (p+1)*sh*sw]
+		d := ddst.D[p*h*w : (p+1)*h*w]
+		for y := 0; y < h; y++ {
+			srow := s[(y>>1)*sw : (y>>1+1)*sw]
+			for x, v := range d[y*w : (y+1)*w] {
+				srow[x>>1] += v
+			}
+		}
+	}
+}
+
+// convGeom is the geometry of one sub-convolution of a batch.
+type convGeom struct {
+	k, s, p    int
+	inH, inW   int
+	outH, outW int
+}
+
+func outSize(in, k, s, p int) int { return (in+2*p-k)/s + 1 }
+
+// pointwise reports whether the im2col matrix is the source itself.
+func (g *convGeom) pointwise() bool {
+	return g.k == 1 && g.s == 1 && g.p == 0
+}
+
+// im2col writes the im2col matrix of src: row (c, ky, kx), column (n, oy, ox).
+func im2col(col []float32, src *T, g *convGeom) {
+	P := src.N * g.outH * g.outW
+	k, W := g.k, src.W
+	for c := 0; c < src.C; c++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				row := col[((c*k+ky)*k+kx)*P : ((c*k+ky)*k+kx+1)*P]
+				i := 0
+				off := kx - g.p
+				// Output columns whose input column lies inside the row (stride 1).
+				x0, x1 := max(0, -off), min(g.outW, W-off)
+				for n := 0; n < src.N; n++ {
+					pl := src.plane(c, n)
+					for oy := 0; oy < g.outH; oy++ {
+						r := row[i : i+g.outW]
+						i += g.outW
+						iy := oy*g.s - g.p + ky
+						if uint(iy) >= uint(src.H) {
+							clear(r)
+							continue
+						}
+						srow := pl[iy*W : (iy+1)*W]
+						if g.s == 1 {
+							if x0 >= x1 {
+								clear(r)
+								continue
+							}
+							clear(r[:x0])
+							copy(r[x0:x1], srow[x0+off:x1+off])
+							clear(r[x1:])
+							continue
+						}
+						for ox := range r {
+							ix := ox*g.s + off
+							if uint(ix) < uint(W) {
+								r[ox] = srow[ix]
+							} else {
+								r[ox] = 0
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the adjoint of im2col: every entry of dcol goes back to the
+// source pixel it was read from.
+func col2im(dsrc *T, dcol []float32, g *convGeom) {
+	P := dsrc.N * g.outH * g.outW
+	k, W := g.k, dsrc.W
+	for c := 0; c < dsrc.C; c++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				row := dcol[((c*k+ky)*k+kx)*P : ((c*k+ky)*k+kx+1)*P]
+				i := 0
+				off := kx - g.p
+				x0, x1 := max(0, -off), min(g.outW, W-off)
+				for n := 0; n < dsrc.N; n++ {
+					pl := dsrc.plane(c, n)
+					for oy := 0; oy < g.outH; oy++ {
+						r := row[i : i+g.outW]
+						i += g.outW
+						iy := oy*g.s - g.p + ky
+						if uint(iy) >= uint(dsrc.H) {
+							continue
+						}
+						srow := pl[iy*W : (iy+1)*W]
+						if g.s == 1 {
+							if x0 < x1 {
+								s := srow[x0+off : x1+off]
+								for j, v := range r[x0:x1] {
+									s[j] += v
+								}
+							}
+							continue
+						}
+						for ox, v := range r {
+							ix := ox*g.s + off
+							if uint(ix) < uint(W) {
+								srow[ix] += v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
