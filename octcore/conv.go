@@ -457,7 +457,6 @@ func sources(a *Tensor, ca int, b *Tensor, cb int) ([]*Tensor, []int) {
 	return ts, cs
 }
 
-
 // groupPlanes returns the channels of group j of g of every source, in a
 // workspace slice.
 func groupPlanes(ws *workspace, srcs []*Tensor, counts []int, g, j int) []plane {
