@@ -1,0 +1,217 @@
+// Browser tests of the demo page: playwright-core drives Debian's chromium
+// (headless) against the page served by cmd/demo on a free port.
+//
+//   node --test web/test/page.test.mjs      (make test-web)
+//
+// OCTAVE_CHROMIUM overrides the browser binary; OCTAVE_DEMO_WEB and
+// OCTAVE_DEMO_MODELS the served directories. Screenshots go to test-output/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const out = join(root, "test-output");
+const executablePath = process.env.OCTAVE_CHROMIUM || "/usr/bin/chromium";
+
+let server, browser, page, base, tmp; // browser is a persistent context
+const problems = []; // console errors and page errors
+
+before(async () => {
+  assert.ok(existsSync(executablePath), `${executablePath} is missing: apt-get install -y chromium`);
+  mkdirSync(out, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), "octave-web-"));
+  const bin = join(tmp, "demo");
+  execFileSync("go", ["build", "-o", bin, "./cmd/demo"], { cwd: root, stdio: "inherit" });
+  server = spawn(bin, ["-addr", "127.0.0.1:0", "-quiet",
+    "-web", process.env.OCTAVE_DEMO_WEB || join(root, "web"),
+    "-models", process.env.OCTAVE_DEMO_MODELS || join(root, "models", "weights")], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  base = await new Promise((resolve, reject) => {
+    let buf = "";
+    server.stdout.on("data", (d) => {
+      buf += d;
+      const m = /serving (http:\/\/\S+)/.exec(buf);
+      if (m) resolve(m[1]);
+    });
+    server.on("exit", (code) => reject(new Error(`cmd/demo exited with ${code}`)));
+  });
+  // A fresh profile (--user-data-dir) per run, passed the way Playwright wants it.
+  browser = await chromium.launchPersistentContext(join(tmp, "profile"), {
+    executablePath,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = browser.pages()[0] || (await browser.newPage());
+  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+  await page.goto(base);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const runs = () => page.evaluate(() => +(document.body.dataset.runs || 0));
+async function nextRun(before) {
+  await page.waitForFunction((n) => +(document.body.dataset.runs || 0) > n, before, { timeout: 60_000 });
+}
+
+/** Facts about the canvases of one branch grid: sizes and how many differ from blank. */
+function grid(branch) {
+  return page.evaluate((id) => {
+    const cs = [...document.querySelectorAll(`#${id} canvas`)];
+    return cs.map((c) => {
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      const colors = new Set();
+      let opaque = true;
+      for (let i = 0; i < d.length; i += 4) {
+        colors.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+        if (d[i + 3] !== 255) opaque = false;
+      }
+      const r = c.getBoundingClientRect();
+      return { w: c.width, h: c.height, colors: colors.size, opaque, cssW: r.width };
+    });
+  }, branch === "high" ? "hi-grid" : "lo-grid");
+}
+
+function layerInfo(name) {
+  return page.evaluate((n) => window.__octaveDemo.model.info.layers.find((l) => l.name === n), name);
+}
+
+function assertPainted(cs, c, h, w, what) {
+  assert.equal(cs.length, c, `${what}: ${c} maps expected, got ${cs.length}`);
+  for (const m of cs) {
+    assert.deepEqual([m.w, m.h], [w, h], `${what}: map of ${m.w}x${m.h}, want ${w}x${h}`);
+    assert.ok(m.opaque, `${what}: a map is not painted`);
+  }
+  const varied = cs.filter((m) => m.colors > 1).length;
+  assert.ok(varied >= Math.ceil(c / 2), `${what}: only ${varied} of ${c} maps show any structure`);
+}
+
+test("the default model loads and classifies a known test image correctly", async () => {
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+  await page.screenshot({ path: join(out, "desktop.png"), fullPage: true });
+  const model = await page.evaluate(() => window.__octaveDemo.entry.id);
+  assert.equal(model, "fashion-a05");
+  const caption = await page.textContent("#input-caption");
+  assert.match(caption, /Fashion-MNIST test #0 · Ankle boot/);
+  const top = await page.getAttribute("#top li:first-child", "data-index");
+  assert.equal(top, "9", "test image #0 is an ankle boot (class 9)");
+  assert.match(await page.textContent("#prediction"), /✓ correct/);
+});
+
+test("H and L canvases of a layer are non-blank and have the expected pixel sizes", async () => {
+  const name = await page.evaluate(() => window.__octaveDemo.layer);
+  const l = await layerInfo(name);
+  assert.ok(l.low, `the default layer ${name} has a low branch`);
+  const hi = await grid("high"), lo = await grid("low");
+  assertPainted(hi, l.high[0], l.high[1], l.high[2], `${name} high`);
+  assertPainted(lo, l.low[0], l.low[1], l.low[2], `${name} low`);
+  // Same display scale: a low pixel is drawn twice as large as a high one.
+  const ratio = (lo[0].cssW / lo[0].w) / (hi[0].cssW / hi[0].w);
+  assert.ok(Math.abs(ratio - 2) < 0.05, `low pixels drawn ${ratio.toFixed(2)}x the size of high pixels, want 2x`);
+  const shares = await page.locator(".share strong").allTextContents();
+  assert.equal(shares.length, 2, "energy shares of H and L are shown");
+});
+
+test("switching layer and model updates the maps", async () => {
+  const layers = await page.evaluate(() => window.__octaveDemo.model.info.layers.filter((l) => l.low && l.high && l.high[1] < 28).map((l) => l.name));
+  assert.ok(layers.length > 0, "a downsampled layer with two branches exists");
+  const name = layers[0];
+  await page.click(`#layers [data-layer="${name}"]`);
+  const l = await layerInfo(name);
+  assertPainted(await grid("high"), l.high[0], l.high[1], l.high[2], `${name} high`);
+  assertPainted(await grid("low"), l.low[0], l.low[1], l.low[2], `${name} low`);
+  assert.equal(await page.getAttribute(`#layers [data-layer="${name}"]`, "aria-checked"), "true");
+
+  const n = await runs();
+  await page.selectOption("#model-select", "fashion-a025");
+  await nextRun(n);
+  const info = await page.evaluate(() => window.__octaveDemo.model.info);
+  assert.equal(info.alpha, 0.25);
+  const l2 = info.layers.find((x) => x.name === name);
+  const c = l2.high[0] + l2.low[0];
+  assert.equal(l2.low[0], Math.floor(0.25 * c));
+  assertPainted(await grid("high"), l2.high[0], l2.high[1], l2.high[2], `${name} high at alpha .25`);
+  assertPainted(await grid("low"), l2.low[0], l2.low[1], l2.low[2], `${name} low at alpha .25`);
+
+  // The keyboard moves through the layers too.
+  await page.focus(`#layers [data-layer="${name}"]`);
+  await page.keyboard.press("ArrowLeft");
+  assert.notEqual(await page.evaluate(() => window.__octaveDemo.layer), name);
+  await page.selectOption("#model-select", "fashion-a05");
+  await page.waitForFunction(() => window.__octaveDemo.model.info.alpha === 0.5);
+});
+
+async function photoPNG(w, h) {
+  const url = await page.evaluate(([w, h]) => {
+    const c = document.createElement("canvas");
+    c.width = w; c.height = h;
+    const g = c.getContext("2d");
+    const grad = g.createLinearGradient(0, 0, w, h);
+    grad.addColorStop(0, "#87a8d0"); grad.addColorStop(1, "#f3e1b6");
+    g.fillStyle = grad; g.fillRect(0, 0, w, h);
+    for (let i = 0; i < 14; i++) {
+      g.fillStyle = `hsl(${i * 47}, 60%, ${30 + (i % 4) * 12}%)`;
+      g.beginPath(); g.arc((i * 97) % w, (i * 53) % h, 10 + (i % 5) * 9, 0, 7); g.fill();
+    }
+    for (let x = 0; x < w; x += 6) { g.fillStyle = "rgba(0,0,0,.35)"; g.fillRect(x, h * 0.7, 2, h * 0.3); }
+    return c.toDataURL("image/png");
+  }, [w, h]);
+  return Buffer.from(url.split(",")[1], "base64");
+}
+
+test("an uploaded photo renders maps at its own resolution", async () => {
+  await page.click("#tab-photo");
+  const n = await runs();
+  await page.setInputFiles("#file", { name: "street.png", mimeType: "image/png", buffer: await photoPNG(400, 250) });
+  await nextRun(n);
+  assert.match(await page.textContent("#input-caption"), /256×160/);
+  assert.match(await page.textContent("#prediction"), /Classification applies to 28×28/);
+  const name = await page.evaluate(() => window.__octaveDemo.layer);
+  const l = await layerInfo(name);
+  const hi = await grid("high"), lo = await grid("low");
+  // The layer keeps its stride: its output is the photo size divided like the 28x28 one.
+  const sH = 28 / l.high[1];
+  assertPainted(hi, l.high[0], Math.ceil(160 / sH), Math.ceil(256 / sH), "photo high");
+  assertPainted(lo, l.low[0], Math.ceil(160 / sH / 2), Math.ceil(256 / sH / 2), "photo low");
+  await page.screenshot({ path: join(out, "photo.png"), fullPage: true });
+});
+
+test("a bad upload shows an error and the page keeps working", async () => {
+  await page.setInputFiles("#file", { name: "notes.png", mimeType: "image/png", buffer: Buffer.from("this is not a PNG file") });
+  await page.waitForSelector(".error", { timeout: 20_000 });
+  assert.match(await page.textContent(".error"), /notes\.png.*could not be decoded/);
+  await page.setInputFiles("#file", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+  await page.waitForFunction(() => /text\/plain, not an image/.test(document.getElementById("errors").textContent));
+  // Still working: pick another test image and get a prediction.
+  await page.click("#tab-gallery");
+  const n = await runs();
+  await page.click("#g-fashion-mnist-1");
+  await nextRun(n);
+  assert.match(await page.textContent("#input-caption"), /Fashion-MNIST test #\d+/);
+  assert.equal(await page.locator("#top li").count(), 5);
+});
+
+test("the page works at phone width", async () => {
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone screen`);
+  await page.screenshot({ path: join(out, "phone.png"), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test("no console errors", () => {
+  assert.deepEqual(problems, []);
+});
