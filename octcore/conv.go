@@ -296,42 +296,45 @@ type product struct {
 func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, geo *geom, prods ...product) {
 	g := o.groups
 	OH, OW := geo.outH, geo.outW
-	r := rhs{geo: geo}
-	hp, wp := geo.inH+2*geo.ph, geo.inW+2*geo.pw
-	inPlace := geo.sh == 1 && geo.sw == 1
-	if inPlace {
-		r.padded = padInto(ws, srcs, counts, geo.ph, geo.pw, (geo.kw-1)*geo.dw+nr)
-		r.N, r.srcW = OH*wp, wp
+	st := geo.sh
+	// A strided convolution reads st*st phase planes of the padded input
+	// (plane (py, px) holds padded pixels (st*y+py, st*x+px)), in which every
+	// tap is a stride-1 shift: all convolutions become stride 1.
+	hp := (geo.inH + 2*geo.ph + st - 1) / st
+	wp := (geo.inW + 2*geo.pw + st - 1) / st
+	r := rhs{N: OH * wp, srcW: wp}
+	x := srcs[0]
+	if len(srcs) == 1 && geo.ph == 0 && geo.pw == 0 && st == 1 && cap(x.Data) >= len(x.Data)+nr {
+		// Read the input where it lies: layer outputs carry nr values of slack.
+		r.padded = x.Data[:cap(x.Data)]
 	} else {
-		r.N, r.srcW = OH*OW, OW
+		r.padded = padInto(ws, srcs, counts, geo.ph, geo.pw, st, 2*wp+nr+geo.kw*geo.dw)
 	}
 	ctot := 0
 	for _, c := range counts {
 		ctot += c
 	}
 	r.K = ctot / g * geo.kh * geo.kw
-	panel := ws.buf(bufCol, r.K*nr)
+	packed := ws.buf(bufCol, (r.N+nr-1)/nr*r.K*nr)
 	var as [2]packedA
 	var outs [2][]float32
 	var wides [2][]float32
 	for j := 0; j < g; j++ {
-		if inPlace {
-			r.offs = ws.offsets(r.K)
-			k, base := 0, 0
-			for _, c := range counts {
-				n := c / g
-				for ch := base + j*n; ch < base+(j+1)*n; ch++ {
-					for ky := 0; ky < geo.kh; ky++ {
-						for kx := 0; kx < geo.kw; kx++ {
-							r.offs[k] = int32(ch*hp*wp + ky*geo.dh*wp + kx*geo.dw)
-							k++
-						}
+		r.offs = ws.offsets(r.K)
+		k, base := 0, 0
+		for _, c := range counts {
+			n := c / g
+			for ch := base + j*n; ch < base+(j+1)*n; ch++ {
+				for ky := 0; ky < geo.kh; ky++ {
+					for kx := 0; kx < geo.kw; kx++ {
+						dy, dx := ky*geo.dh, kx*geo.dw
+						phase := (dy%st)*st + dx%st
+						r.offs[k] = int32((ch*st*st+phase)*hp*wp + dy/st*wp + dx/st)
+						k++
 					}
 				}
-				base += c
 			}
-		} else {
-			r.planes = groupPlanes(ws, srcs, counts, g, j)
+			base += c
 		}
 		nq := 0
 		for q, p := range prods {
@@ -347,7 +350,7 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, geo *geom, pr
 			as[nq], outs[nq], wides[nq] = p.a[j], wide, dst
 			nq++
 		}
-		gemmPanels(&r, as[:nq], outs[:nq], panel, ws.tile)
+		gemmPanels(&r, as[:nq], outs[:nq], packed, ws.tile)
 		nq = 0
 		for _, p := range prods {
 			if p.out == nil {
@@ -372,37 +375,61 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, geo *geom, pr
 	}
 }
 
-// padInto copies the channel concatenation of srcs into a workspace buffer
-// with ph rows and pw columns of zeros around every channel, plus slack zeros
-// at the end for reads past the last row.
-func padInto(ws *workspace, srcs []*Tensor, counts []int, ph, pw, slack int) []float32 {
+// padInto copies the channel concatenation of srcs into a workspace buffer,
+// every channel framed by ph rows and pw columns of zeros, plus slack zeros
+// at the end for reads past the last row. With stride st > 1 every channel
+// becomes st*st phase planes of ceil((h+2ph)/st) x ceil((w+2pw)/st): plane
+// (py, px) holds the padded pixels (st*y+py, st*x+px).
+func padInto(ws *workspace, srcs []*Tensor, counts []int, ph, pw, st, slack int) []float32 {
 	h, w := srcs[0].H, srcs[0].W
-	hp, wp := h+2*ph, w+2*pw
+	hp, wp := (h+2*ph+st-1)/st, (w+2*pw+st-1)/st
 	ctot := 0
 	for _, c := range counts {
 		ctot += c
 	}
-	buf := ws.buf(bufPad, ctot*hp*wp+slack)
+	plane := hp * wp
+	buf := ws.buf(bufPad, ctot*st*st*plane+slack)
 	c0 := 0
 	for s, t := range srcs {
-		if ph == 0 && pw == 0 {
+		if ph == 0 && pw == 0 && st == 1 {
 			copy(buf[c0*h*w:], t.Data[:counts[s]*h*w])
 			c0 += counts[s]
 			continue
 		}
 		for c := 0; c < counts[s]; c++ {
-			d := buf[(c0+c)*hp*wp : (c0+c+1)*hp*wp]
-			clear(d[:ph*wp+pw])
-			for y := 0; y < h; y++ {
-				row := d[(y+ph)*wp+pw : (y+ph)*wp+pw+w]
-				copy(row, t.Data[(c*h+y)*w:(c*h+y+1)*w])
-				clear(d[(y+ph)*wp+pw+w : min((y+ph+1)*wp+pw, len(d))])
+			in := t.Data[c*h*w : (c+1)*h*w]
+			for py := 0; py < st; py++ {
+				for px := 0; px < st; px++ {
+					d := buf[((c0+c)*st*st+py*st+px)*plane : ((c0+c)*st*st+py*st+px+1)*plane]
+					for y := 0; y < hp; y++ {
+						row := d[y*wp : (y+1)*wp]
+						iy := y*st + py - ph
+						if uint(iy) >= uint(h) {
+							clear(row)
+							continue
+						}
+						src := in[iy*w : (iy+1)*w]
+						if st == 1 {
+							clear(row[:pw])
+							copy(row[pw:pw+w], src)
+							clear(row[pw+w:])
+							continue
+						}
+						for x := range row {
+							ix := x*st + px - pw
+							if uint(ix) < uint(w) {
+								row[x] = src[ix]
+							} else {
+								row[x] = 0
+							}
+						}
+					}
+				}
 			}
-			clear(d[(h+ph)*wp:])
 		}
 		c0 += counts[s]
 	}
-	clear(buf[ctot*hp*wp:])
+	clear(buf[ctot*st*st*plane:])
 	return buf
 }
 
@@ -457,13 +484,3 @@ func sources(a *Tensor, ca int, b *Tensor, cb int) ([]*Tensor, []int) {
 	return ts, cs
 }
 
-// groupPlanes returns the channels of group j of g of every source, in a
-// workspace slice.
-func groupPlanes(ws *workspace, srcs []*Tensor, counts []int, g, j int) []plane {
-	ps := ws.planes[:len(srcs)]
-	for k, s := range srcs {
-		n := counts[k] / g
-		ps[k] = plane{data: s.Data, c0: j * n, n: n, h: s.H, w: s.W}
-	}
-	return ps
-}

@@ -56,63 +56,70 @@ type epilogue struct {
 }
 
 // rhs is the right-hand side of a convolution product, packed one panel of
-// nr output pixels at a time. A stride-1 convolution reads its zero-padded
-// input in place: row k of panel p is the run padded[p*nr+offs[k]:][:nr]
-// (one offset per channel and kernel tap), and the product runs over the
-// padded width, whose extra columns finish drops. Other strides gather the
-// panel from the planes (im2col).
+// nr output pixels at a time. The product runs over a "wide" layout of the
+// output whose rows are as wide as the zero-padded input (see padInto), so
+// that output pixel n of the wide layout reads padded value n + offs[k] at
+// row k (one offset per channel and kernel tap). Row k of panel p is then a
+// contiguous run of the padded input: packing is a copy, with no index
+// arithmetic per pixel and no bounds tests for the padding. The wide
+// layout's extra columns are dropped by finish.
 type rhs struct {
 	padded []float32
 	offs   []int32
-	planes []plane
-	geo    *geom
 	K, N   int // rows, and columns the product runs over
-	srcW   int // columns per output row in the product's layout
+	srcW   int // columns per output row in the wide layout
 }
 
 // pack writes panel p (K rows of nr values) into dst.
 func (r *rhs) pack(dst []float32, p int) {
-	if r.padded != nil {
-		src := r.padded[p*nr:]
-		dst = dst[:len(r.offs)*nr]
-		for _, off := range r.offs {
-			copyPanelRow(dst[:nr], src[off:])
-			dst = dst[nr:]
-		}
-		return
+	src := r.padded[p*nr:]
+	dst = dst[:len(r.offs)*nr]
+	for _, off := range r.offs {
+		copyPanelRow(dst[:nr], src[off:])
+		dst = dst[nr:]
 	}
-	n0 := p * nr
-	packPanel(dst, r.planes, r.geo, n0, min(nr, r.N-n0))
 }
 
-// gemmPanels computes every product's rows for the columns of r, one panel at
-// a time: the panel is packed once and serves all products, each reading the
-// first a.K of its rows (two products can share one right-hand side when one
-// reads a prefix of it). Product q's rows go to outs[q] with row stride r.N.
-func gemmPanels(r *rhs, as []packedA, outs [][]float32, panel, tile []float32) {
+// chunkBytes bounds the weight rows that one pass over the panels reads, so
+// that they stay in the L2 cache while every panel streams past them.
+const chunkBytes = 96 << 10
+
+// gemmPanels computes every product's rows for the columns of r. The panels
+// are packed once into packed (K*nr floats each) and serve all products, each
+// reading the first a.K of their rows (two products share one right-hand side
+// when one reads a prefix of it). The rows of a product are taken in chunks
+// whose weights fit in L2; within a chunk every panel (in L1) meets every
+// row block. Product q's rows go to outs[q] with row stride r.N.
+func gemmPanels(r *rhs, as []packedA, outs [][]float32, packed, tile []float32) {
 	panels := (r.N + nr - 1) / nr
+	stride := r.K * nr
 	for p := 0; p < panels; p++ {
-		r.pack(panel, p)
-		n0 := p * nr
-		nn := min(nr, r.N-n0)
-		for q, a := range as {
-			K := a.K
-			out := outs[q]
-			full := a.M / MR
-			if nn < nr {
-				full = 0
-			}
-			// Whole tiles store straight into the output; edge tiles go
-			// through the tile buffer.
-			for blk := 0; blk < full; blk++ {
-				microKernel(K, a.data[blk*MR*K:(blk+1)*MR*K], panel, out[blk*MR*r.N+n0:], r.N)
-			}
-			for blk := full; blk < (a.M+MR-1)/MR; blk++ {
-				microKernel(K, a.data[blk*MR*K:(blk+1)*MR*K], panel, tile, nr)
-				m0 := blk * MR
-				for i := 0; i < min(MR, a.M-m0); i++ {
-					m := m0 + i
-					copy(out[m*r.N+n0:m*r.N+n0+nn], tile[i*nr:i*nr+nn])
+		r.pack(packed[p*stride:(p+1)*stride], p)
+	}
+	for q, a := range as {
+		K := a.K
+		out := outs[q]
+		blocks := (a.M + MR - 1) / MR
+		chunk := max(1, chunkBytes/(4*MR*max(K, 1)))
+		for b0 := 0; b0 < blocks; b0 += chunk {
+			b1 := min(blocks, b0+chunk)
+			for p := 0; p < panels; p++ {
+				panel := packed[p*stride : p*stride+K*nr]
+				n0 := p * nr
+				nn := min(nr, r.N-n0)
+				for blk := b0; blk < b1; blk++ {
+					m0 := blk * MR
+					w := a.data[blk*MR*K : (blk+1)*MR*K]
+					if nn == nr && m0+MR <= a.M {
+						// A whole tile stores straight into the output.
+						microKernel(K, w, panel, out[m0*r.N+n0:], r.N)
+						continue
+					}
+					microKernel(K, w, panel, tile, nr)
+					for i := 0; i < min(MR, a.M-m0); i++ {
+						m := m0 + i
+						copy(out[m*r.N+n0:m*r.N+n0+nn], tile[i*nr:i*nr+nn])
+					}
 				}
 			}
 		}

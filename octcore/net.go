@@ -90,7 +90,6 @@ type workspace struct {
 	bufs   [numBufs][]float32
 	offs   []int32
 	tile   []float32
-	planes [2]plane
 }
 
 const (
@@ -207,16 +206,22 @@ func (n *Net) plan(h, w int) error {
 	for i, s := range shapes {
 		var f Feature
 		if s.CH > 0 {
-			f.H = NewTensor(s.CH, s.H, s.W)
+			f.H = newSlackTensor(s.CH, s.H, s.W)
 		}
 		if s.CL > 0 {
-			f.L = NewTensor(s.CL, s.LowH, s.LowW)
+			f.L = newSlackTensor(s.CL, s.LowH, s.LowW)
 		}
 		n.outs[i] = f
 	}
 	n.times = make([]time.Duration, len(shapes))
 	n.ran = false
 	return nil
+}
+
+// newSlackTensor allocates a tensor whose storage has room for a register
+// tile's reads past its end, so that a convolution can read it in place.
+func newSlackTensor(c, h, w int) *Tensor {
+	return &Tensor{C: c, H: h, W: w, Data: make([]float32, c*h*w, c*h*w+64)}
 }
 
 // Run runs the network on x (channels x height x width, already normalized)
