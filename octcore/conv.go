@@ -483,4 +483,3 @@ func sources(a *Tensor, ca int, b *Tensor, cb int) ([]*Tensor, []int) {
 	}
 	return ts, cs
 }
-

@@ -20,4 +20,3 @@ func newGeom(k, s, p, d, inH, inW int) geom {
 	return geom{kh: k, kw: k, sh: s, sw: s, ph: p, pw: p, dh: d, dw: d,
 		inH: inH, inW: inW, outH: convOut(inH, k, s, p, d), outW: convOut(inW, k, s, p, d)}
 }
-

@@ -87,9 +87,9 @@ type op interface {
 // workspace holds scratch buffers that grow to the largest need and are then
 // reused.
 type workspace struct {
-	bufs   [numBufs][]float32
-	offs   []int32
-	tile   []float32
+	bufs [numBufs][]float32
+	offs []int32
+	tile []float32
 }
 
 const (
