@@ -8,16 +8,16 @@ SIMD      := $(GO127) GOEXPERIMENT=simd
 WASMPATH   = $(shell $(GO) env GOROOT)/lib/wasm
 WASMPATH127 = $(shell $(GO127) $(GO) env GOROOT)/lib/wasm
 # Packages whose tests also run as GOOS=js GOARCH=wasm under Node.
-WASM_PKGS ?= ./octcore/...
+WASM_PKGS ?= ./octcore/... ./wasm/...
 
-.PHONY: help test test-native test-simd test-wasm test-wasm-simd vet bench fmt
+.PHONY: help test test-native test-simd test-wasm test-wasm-simd vet bench fmt wasm test-js
 
 help:
 	@echo "make demo     build the wasm and serve the demo page on the default model"
 	@echo "make test     run every test: native, simd, js/wasm (scalar and simd), JS, browser"
 	@echo "make bench    run the Go benchmarks"
 
-test: vet test-native test-simd test-wasm test-wasm-simd
+test: vet test-native test-simd test-wasm test-wasm-simd wasm test-js
 
 vet:
 	$(GO) vet ./...
@@ -34,6 +34,15 @@ test-wasm:
 
 test-wasm-simd:
 	PATH="$(WASMPATH127):$$PATH" $(SIMD) GOOS=js GOARCH=wasm $(GO) test $(WASM_PKGS)
+
+# The WebAssembly library: web/dist/octave.wasm (SIMD), octave-nosimd.wasm,
+# wasm_exec.js, each with .gz and .br siblings; prints their sizes.
+wasm:
+	$(GO) run ./cmd/buildwasm -out web/dist
+
+# node:test tests of web/octave.js against both wasm builds (needs `make wasm`).
+test-js: wasm
+	node --test web/test/octave.test.js
 
 bench:
 	$(SIMD) $(GO) test -run '^$$' -bench . -benchtime 3x ./octcore/

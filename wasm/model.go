@@ -1,0 +1,264 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/octave-project/octave/octcore"
+	"github.com/octave-project/octave/octcore/weights"
+)
+
+// model is one loaded network and what the JavaScript side needs to know
+// about it. It is not safe for concurrent use (nor is anything in a wasm
+// instance: Go's js/wasm is single-threaded).
+type model struct {
+	net   *octcore.Net
+	meta  weights.Metadata
+	graph octcore.Graph
+	info  modelInfo
+	in    []float32 // reused input buffer
+}
+
+// modelInfo is model.info on the JavaScript side, in its field names.
+type modelInfo struct {
+	Name       string            `json:"name"`
+	Format     string            `json:"format"`
+	Alpha      float64           `json:"alpha"`
+	Input      inputInfo         `json:"input"`
+	Labels     []string          `json:"labels"`
+	Outputs    int               `json:"outputs"`
+	Params     int64             `json:"params"`
+	MACs       int64             `json:"macs"`
+	MACsByPath pathMACs          `json:"macsByPath"`
+	CostSize   [2]int            `json:"costSize"`
+	Layers     []layerInfo       `json:"layers"`
+	Provenance map[string]string `json:"provenance"`
+	SIMD       bool              `json:"simd"`
+}
+
+type inputInfo struct {
+	Channels int       `json:"channels"`
+	Height   int       `json:"height"`
+	Width    int       `json:"width"`
+	Mean     []float32 `json:"mean"`
+	Std      []float32 `json:"std"`
+}
+
+type pathMACs struct {
+	HH int64 `json:"hh"`
+	HL int64 `json:"hl"`
+	LH int64 `json:"lh"`
+	LL int64 `json:"ll"`
+}
+
+type layerInfo struct {
+	Name        string   `json:"name"`
+	Kind        string   `json:"kind"`
+	AlphaIn     float64  `json:"alphaIn"`
+	AlphaOut    float64  `json:"alphaOut"`
+	High        []int    `json:"high"`
+	Low         []int    `json:"low"`
+	Params      int64    `json:"params"`
+	MACs        int64    `json:"macs"`
+	MACsByPath  pathMACs `json:"macsByPath"`
+	Activations int64    `json:"activations"`
+}
+
+// defaultCostSide is the input side at which the cost of a model that takes
+// any input size is reported.
+const defaultCostSide = 224
+
+// loadModel parses a model file and builds its network.
+func loadModel(data []byte) (*model, error) {
+	m, err := weights.Load(data)
+	if err != nil {
+		return nil, err
+	}
+	return newModel(m)
+}
+
+// newModel builds the network of m and describes it.
+func newModel(m *weights.Model) (*model, error) {
+	net, err := m.Build()
+	if err != nil {
+		return nil, err
+	}
+	in := m.Meta.Input
+	if in.Channels == 0 {
+		in = weights.DefaultInput(m.Graph)
+	}
+	h, w := in.Height, in.Width
+	if h == 0 || w == 0 {
+		h, w = defaultCostSide, defaultCostSide
+	}
+	cost, err := net.Cost(h, w)
+	if err != nil {
+		return nil, fmt.Errorf("model cost at %dx%d: %w", h, w, err)
+	}
+	info := modelInfo{
+		Name:       m.Meta.Name,
+		Format:     m.Meta.Format,
+		Input:      inputInfo{in.Channels, in.Height, in.Width, in.Mean, in.Std},
+		Labels:     m.Meta.Labels,
+		Params:     cost.Params,
+		MACs:       cost.MACs,
+		CostSize:   [2]int{h, w},
+		Provenance: m.Meta.Provenance,
+		SIMD:       octcore.SIMD,
+	}
+	if info.Labels == nil {
+		info.Labels = []string{}
+	}
+	if info.Provenance == nil {
+		info.Provenance = map[string]string{}
+	}
+	for _, l := range m.Graph {
+		info.Alpha = math.Max(info.Alpha, math.Max(l.AlphaIn, l.AlphaOut))
+	}
+	for _, lc := range cost.Layers {
+		li := layerInfo{
+			Name: lc.Name, Kind: lc.Kind, AlphaIn: lc.AlphaIn, AlphaOut: lc.AlphaOut,
+			Params: lc.Params, MACs: lc.MACs, MACsByPath: pathMACs{lc.HH, lc.HL, lc.LH, lc.LL},
+			Activations: lc.Activations,
+		}
+		if lc.Out.CH > 0 {
+			li.High = []int{lc.Out.CH, lc.Out.H, lc.Out.W}
+		}
+		if lc.Out.CL > 0 {
+			li.Low = []int{lc.Out.CL, lc.Out.LowH, lc.Out.LowW}
+		}
+		info.MACsByPath.HH += lc.HH
+		info.MACsByPath.HL += lc.HL
+		info.MACsByPath.LH += lc.LH
+		info.MACsByPath.LL += lc.LL
+		info.Layers = append(info.Layers, li)
+	}
+	last := cost.Layers[len(cost.Layers)-1]
+	info.Outputs = int(last.Activations)
+	return &model{net: net, meta: m.Meta, graph: m.Graph, info: info}, nil
+}
+
+// infoJSON returns the model's description as JSON.
+func (m *model) infoJSON() (string, error) {
+	b, err := json.Marshal(&m.info)
+	return string(b), err
+}
+
+// input checks the shape of an input tensor against the model and returns a
+// tensor over the model's reused input buffer, to be filled by the caller.
+func (m *model) input(c, h, w int) (*octcore.Tensor, error) {
+	want := m.net.InputChannels()
+	if c != want {
+		return nil, fmt.Errorf("the input has %d channels, the model expects %d", c, want)
+	}
+	if h <= 0 || w <= 0 || h*w > octcore.MaxInputPixels {
+		return nil, fmt.Errorf("input size %dx%d is outside 1..%d pixels", h, w, octcore.MaxInputPixels)
+	}
+	n := c * h * w
+	if cap(m.in) < n {
+		m.in = make([]float32, n)
+	}
+	return &octcore.Tensor{C: c, H: h, W: w, Data: m.in[:n]}, nil
+}
+
+// classify runs the network on x and returns the class probabilities: the
+// network's output, put through a softmax unless its last layer is one.
+func (m *model) classify(x *octcore.Tensor) ([]float32, time.Duration, error) {
+	t0 := time.Now()
+	out, err := m.net.Run(x)
+	if err != nil {
+		return nil, 0, err
+	}
+	el := time.Since(t0)
+	if out.L != nil || out.H == nil || out.H.H != 1 || out.H.W != 1 {
+		return nil, 0, fmt.Errorf("the model's output is a %v feature map, not a vector of class scores", shapeOf(out))
+	}
+	p := make([]float32, out.H.C)
+	copy(p, out.H.Data)
+	if m.graph[len(m.graph)-1].Kind != "softmax" {
+		octcore.Softmax(p)
+	}
+	return p, el, nil
+}
+
+// layerMap is the output of one layer in a featureMaps call.
+type layerMap struct {
+	Layer     string
+	Kind      string
+	High, Low *octcore.Tensor
+	Time      time.Duration
+}
+
+// featureMaps runs the network on x and returns the outputs of the named
+// layers (every conv and octconv layer when names is empty). The tensors are
+// the network's own buffers: copy them out before the next run.
+func (m *model) featureMaps(x *octcore.Tensor, names []string) ([]layerMap, time.Duration, error) {
+	idx := map[string]int{}
+	for i, l := range m.graph {
+		idx[l.Name] = i
+	}
+	var sel []int
+	if len(names) == 0 {
+		for i, l := range m.graph {
+			if l.Kind == "conv" || l.Kind == "octconv" {
+				sel = append(sel, i)
+			}
+		}
+	}
+	for _, n := range names {
+		i, ok := idx[n]
+		if !ok {
+			return nil, 0, fmt.Errorf("unknown layer %q (the model's layers: %s)", n, layerNames(m.graph))
+		}
+		sel = append(sel, i)
+	}
+	t0 := time.Now()
+	if _, err := m.net.Run(x); err != nil {
+		return nil, 0, err
+	}
+	total := time.Since(t0)
+	times := m.net.LayerTimes()
+	maps := make([]layerMap, 0, len(sel))
+	for _, i := range sel {
+		f, err := m.net.Output(m.graph[i].Name)
+		if err != nil {
+			return nil, 0, err
+		}
+		lm := layerMap{Layer: m.graph[i].Name, Kind: m.graph[i].Kind, High: f.H, Low: f.L}
+		if i < len(times) {
+			lm.Time = times[i]
+		}
+		maps = append(maps, lm)
+	}
+	return maps, total, nil
+}
+
+func layerNames(g octcore.Graph) string {
+	var b strings.Builder
+	for i, l := range g {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if i == 12 && len(g) > 14 {
+			fmt.Fprintf(&b, "... %d more", len(g)-12)
+			break
+		}
+		b.WriteString(l.Name)
+	}
+	return b.String()
+}
+
+func shapeOf(f octcore.Feature) string {
+	var parts []string
+	for _, t := range []*octcore.Tensor{f.H, f.L} {
+		if t != nil {
+			parts = append(parts, fmt.Sprintf("%dx%dx%d", t.C, t.H, t.W))
+		}
+	}
+	return strings.Join(parts, " + ")
+}

@@ -1,0 +1,143 @@
+// Octave backend: one Go WebAssembly instance and the calls into it. It runs
+// in whichever thread imports it: the dedicated worker (octave-worker.js) or,
+// with `worker: false`, the caller's own thread. Internal to octave.js.
+
+/**
+ * Starts the Go program of an Octave wasm binary.
+ * @param {{wasm: ArrayBuffer|Uint8Array|WebAssembly.Module, wasmExecURL: string}} opts
+ * @returns {Promise<Backend>}
+ */
+export async function startBackend({ wasm, wasmExecURL }) {
+  if (typeof globalThis.Go !== "function") {
+    // wasm_exec.js is a classic script that defines globalThis.Go; it runs
+    // unchanged when imported as a module.
+    await import(wasmExecURL);
+    if (typeof globalThis.Go !== "function") {
+      throw new Error(`Octave: ${wasmExecURL} did not define Go: is it Go's wasm_exec.js?`);
+    }
+  }
+  const go = new globalThis.Go();
+  const key = "__octave_" + Math.random().toString(36).slice(2) + Date.now().toString(36);
+  go.argv = ["octave", key];
+  let instance;
+  try {
+    if (wasm instanceof WebAssembly.Module) {
+      instance = await WebAssembly.instantiate(wasm, go.importObject);
+    } else {
+      ({ instance } = await WebAssembly.instantiate(wasm, go.importObject));
+    }
+  } catch (e) {
+    throw new Error(`Octave: the wasm binary could not be instantiated: ${e && e.message}`);
+  }
+  const exited = go.run(instance);
+  const api = globalThis[key];
+  delete globalThis[key];
+  if (!api) throw new Error("Octave: the wasm binary did not start the Octave API");
+  return new Backend(go, instance, api, exited);
+}
+
+/** Backend wraps the functions that the Go program exports. */
+export class Backend {
+  constructor(go, instance, api, exited) {
+    this.go = go;
+    this.instance = instance;
+    this.api = api;
+    this.simd = !!api.simd;
+    this.stopped = null;
+    exited.then(
+      () => { this.stopped ??= "the Go program exited"; },
+      (e) => { this.stopped ??= `the Go program failed: ${e && e.message}`; },
+    );
+  }
+
+  // call invokes a Go function and turns a returned Error into a throw.
+  call(name, ...args) {
+    if (this.stopped || this.go.exited) {
+      throw new Error(`Octave: the wasm instance has stopped (${this.stopped || "the Go program exited"})`);
+    }
+    let r;
+    try {
+      r = this.api[name](...args);
+    } catch (e) {
+      // Only a dead Go program throws (wasm_exec: "Go program has already exited").
+      this.stopped ??= e && e.message;
+      throw new Error(`Octave: ${name}: ${e && e.message}`);
+    }
+    if (r instanceof Error) {
+      r.message = "Octave: " + r.message;
+      throw r;
+    }
+    return r;
+  }
+
+  /** Loads a model file; returns its handle and description. */
+  load(bytes) {
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const r = this.call("load", u8);
+    return { handle: r.handle, info: JSON.parse(r.info) };
+  }
+
+  classify(handle, data, channels, height, width) {
+    const r = this.call("classify", handle, f32bytes(data), channels, height, width);
+    return { probabilities: bytesf32(r.probabilities), ms: r.ms };
+  }
+
+  featureMaps(handle, data, channels, height, width, layers) {
+    const r = this.call("featureMaps", handle, f32bytes(data), channels, height, width, layers ?? null);
+    const maps = [];
+    for (let i = 0; i < r.maps.length; i++) {
+      const m = r.maps[i];
+      maps.push({ layer: m.layer, kind: m.kind, ms: m.ms, high: part(m.high), low: part(m.low) });
+    }
+    return { ms: r.ms, maps };
+  }
+
+  dispose(handle) {
+    return this.call("dispose", handle);
+  }
+
+  /** The number of models loaded. */
+  count() {
+    return this.call("count");
+  }
+
+  /** The size of the instance's linear memory in bytes. */
+  memoryBytes() {
+    return this.instance.exports.mem.buffer.byteLength;
+  }
+
+  /** Ends the Go program; the backend is unusable afterwards. */
+  exit() {
+    if (!this.stopped && !this.go.exited) {
+      try { this.api.exit(); } catch { /* already gone */ }
+    }
+    this.stopped ??= "terminated";
+  }
+}
+
+function f32bytes(f) {
+  return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+}
+
+function bytesf32(u) {
+  return new Float32Array(u.buffer, u.byteOffset, u.byteLength / 4);
+}
+
+function part(p) {
+  if (!p) return null;
+  return { channels: p.channels, height: p.height, width: p.width, data: bytesf32(p.data) };
+}
+
+/** The transferable buffers of a backend result. */
+export function transferables(op, result) {
+  if (op === "classify") return [result.probabilities.buffer];
+  if (op === "featureMaps") {
+    const t = [];
+    for (const m of result.maps) {
+      if (m.high) t.push(m.high.data.buffer);
+      if (m.low) t.push(m.low.data.buffer);
+    }
+    return t;
+  }
+  return [];
+}

@@ -1,0 +1,125 @@
+// Types of web/octave.js. See docs/API.md.
+
+/** An image or a tensor to run a model on. */
+export type Source =
+  | ImageData
+  | HTMLCanvasElement
+  | HTMLImageElement
+  | ImageBitmap
+  | OffscreenCanvas
+  /** RGBA pixels, as ImageData holds them (works in Node too). */
+  | { data: Uint8ClampedArray | Uint8Array; width: number; height: number }
+  /** An already normalized channels x height x width tensor. */
+  | Tensor;
+
+export interface Tensor {
+  data: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+export interface InitOptions {
+  /** A directory with octave.wasm, octave-nosimd.wasm and wasm_exec.js, or one .wasm file. Default: ./dist/ beside octave.js. */
+  wasmURL?: string | URL;
+  /** The wasm binary itself (skips wasmURL). */
+  wasm?: ArrayBuffer | ArrayBufferView;
+  /** "auto" (default) picks the SIMD build where WebAssembly.validate accepts SIMD128. */
+  simd?: "auto" | boolean;
+  /** Go's wasm_exec.js. Default: beside the wasm. */
+  wasmExecURL?: string | URL;
+  /** Run in a dedicated worker (default true; worker_threads in Node). */
+  worker?: boolean;
+  /** octave-worker.js. Default: beside octave.js. */
+  workerURL?: string | URL;
+}
+
+export interface PathMACs { hh: number; hl: number; lh: number; ll: number }
+
+export interface LayerInfo {
+  name: string;
+  kind: string;
+  alphaIn: number;
+  alphaOut: number;
+  /** [channels, height, width] of the high-frequency output, or null (alpha 1). */
+  high: [number, number, number] | null;
+  /** [channels, height, width] of the low-frequency output, or null. */
+  low: [number, number, number] | null;
+  params: number;
+  macs: number;
+  macsByPath: PathMACs;
+  activations: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  format: string;
+  /** The largest alpha of any layer. */
+  alpha: number;
+  /** height = width = 0: the model takes any size. */
+  input: { channels: number; height: number; width: number; mean: number[]; std: number[] };
+  labels: string[];
+  outputs: number;
+  params: number;
+  /** Multiply-adds of one inference at costSize. */
+  macs: number;
+  macsByPath: PathMACs;
+  /** [height, width] the cost is given for: the input size, or 224 x 224 for any-size models. */
+  costSize: [number, number];
+  layers: LayerInfo[];
+  provenance: Record<string, string>;
+  /** Whether the instance runs the SIMD build. */
+  simd: boolean;
+}
+
+export interface Prediction { label: string; index: number; probability: number }
+
+export interface Classification {
+  top: Prediction[];
+  probabilities: Float32Array;
+  /** Inference time in milliseconds (the network only). */
+  ms: number;
+}
+
+export interface FeaturePart {
+  channels: number;
+  height: number;
+  width: number;
+  /** channels x height x width values, row-major. */
+  data: Float32Array;
+}
+
+export interface FeatureMap {
+  layer: string;
+  kind: string;
+  /** Time of this layer in milliseconds. */
+  ms: number;
+  high: FeaturePart | null;
+  low: FeaturePart | null;
+}
+
+export interface SizeOption { size?: { width: number; height: number } }
+
+export declare class Model {
+  readonly info: ModelInfo;
+  /** Images are resized to the model's input size (or options.size). */
+  classify(source: Source, options?: { topK?: number } & SizeOption): Promise<Classification>;
+  /** Images run at their own size (or options.size). Default layers: every conv and octconv. */
+  featureMaps(source: Source, options?: { layers?: string[] } & SizeOption): Promise<FeatureMap[] & { ms: number }>;
+  dispose(): Promise<void>;
+}
+
+export declare class Octave {
+  static init(options?: InitOptions): Promise<Octave>;
+  readonly simd: boolean;
+  load(model: string | URL | ArrayBuffer | ArrayBufferView | Blob, options?: { warmup?: boolean }): Promise<Model>;
+  /** The size of the instance's WebAssembly memory in bytes. */
+  memoryBytes(): Promise<number>;
+  terminate(): void;
+}
+
+/** Whether this engine runs WebAssembly SIMD128. */
+export declare function simdSupported(): boolean;
+
+/** Bilinear resize of RGBA pixels (the resize used for pixel arrays). */
+export declare function resizeBilinear(src: ArrayLike<number>, w: number, h: number, tw: number, th: number): Uint8ClampedArray;

@@ -1,0 +1,231 @@
+// Tests of web/octave.js in Node against both wasm builds. The expected
+// outputs come from native octcore (go run ./wasm/jsfixture), computed on the
+// same model files and images.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Octave, simdSupported } from "../octave.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const dist = join(root, "web", "dist");
+let fx; // fixture directory
+let exp; // expected outputs
+
+before(() => {
+  if (!existsSync(join(dist, "octave.wasm")) || !existsSync(join(dist, "octave-nosimd.wasm"))) {
+    execFileSync("go", ["run", "./cmd/buildwasm"], { cwd: root, stdio: "inherit" });
+  }
+  fx = mkdtempSync(join(tmpdir(), "octave-js-"));
+  execFileSync("go", ["run", "./wasm/jsfixture", "-out", fx], { cwd: root, stdio: "inherit" });
+  exp = JSON.parse(readFileSync(join(fx, "expected.json"), "utf8"));
+});
+
+after(() => {
+  if (fx) rmSync(fx, { recursive: true, force: true });
+});
+
+function close(got, want, tol, what) {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= tol * Math.max(1, Math.abs(want[i])))) {
+      assert.fail(`${what}[${i}] = ${got[i]}, native ${want[i]} (|diff| ${d} > ${tol})`);
+    }
+  }
+}
+
+function tensor(t) {
+  return { data: new Float32Array(t.data), channels: t.channels, height: t.height, width: t.width };
+}
+
+function image(img) {
+  return { data: new Uint8ClampedArray(img.data), width: img.width, height: img.height };
+}
+
+const configs = [
+  { simd: true, worker: true },
+  { simd: false, worker: true },
+  { simd: true, worker: false },
+  { simd: false, worker: false },
+];
+
+test("SIMD feature detection", () => {
+  assert.equal(simdSupported(), true, "Node 20 runs SIMD128");
+});
+
+for (const cfg of configs) {
+  test(`matches native octcore (${cfg.simd ? "simd" : "scalar"}, ${cfg.worker ? "worker" : "same thread"})`, async () => {
+    const octave = await Octave.init(cfg);
+    try {
+      assert.equal(octave.simd, cfg.simd);
+      for (const name of ["mini", "rgb"]) {
+        const e = exp[name];
+        const model = await octave.load(join(fx, e.file));
+        const info = model.info;
+        assert.equal(info.params, e.params, `${name} params`);
+        assert.equal(info.macs, e.macs, `${name} macs`);
+        assert.equal(info.layers.length, e.layers);
+        assert.deepEqual(info.labels, e.labels);
+        const byPath = info.macsByPath.hh + info.macsByPath.hl + info.macsByPath.lh + info.macsByPath.ll;
+        assert.equal(byPath, info.macs, "MACs by path add up");
+        assert.equal(info.layers.reduce((s, l) => s + l.macs, 0), info.macs);
+
+        // An RGBA image, normalized in JS, against the native CLI's image path.
+        const r = await model.classify(image(e.image), { topK: 3 });
+        close(r.probabilities, e.probabilities, 1e-4, `${name} probabilities`);
+        assert.equal(r.top.length, 3);
+        const best = e.probabilities.indexOf(Math.max(...e.probabilities));
+        assert.equal(r.top[0].index, best);
+        assert.equal(r.top[0].label, e.labels[best]);
+        assert.ok(r.top[0].probability >= r.top[1].probability && r.top[1].probability >= r.top[2].probability);
+        assert.ok(r.ms >= 0);
+
+        // An odd-sized tensor: probabilities and every layer's output.
+        const r2 = await model.classify(tensor(e.input), { topK: 0 });
+        close(r2.probabilities, e.inputProbabilities, 1e-4, `${name} tensor probabilities`);
+        const maps = await model.featureMaps(tensor(e.input), { layers: e.maps.map((m) => m.layer) });
+        assert.equal(maps.length, e.maps.length);
+        for (let i = 0; i < maps.length; i++) {
+          const got = maps[i], want = e.maps[i];
+          assert.equal(got.layer, want.layer);
+          assert.ok(got.ms >= 0);
+          for (const part of ["high", "low"]) {
+            if (!want[part]) {
+              assert.equal(got[part], null, `${want.layer} ${part}`);
+              continue;
+            }
+            assert.deepEqual([got[part].channels, got[part].height, got[part].width],
+              [want[part].channels, want[part].height, want[part].width], `${want.layer} ${part} shape`);
+            close(got[part].data, want[part].data, 1e-4, `${name} ${want.layer} ${part}`);
+          }
+        }
+        // The default layer list: every conv and octconv layer.
+        const convs = info.layers.filter((l) => l.kind === "conv" || l.kind === "octconv").map((l) => l.name);
+        assert.deepEqual((await model.featureMaps(tensor(e.input))).map((m) => m.layer), convs);
+        await model.dispose();
+      }
+    } finally {
+      octave.terminate();
+    }
+  });
+}
+
+test("1,000 bad calls reject with Errors that say what was wrong; then a good call works", async () => {
+  for (const worker of [true, false]) {
+    const octave = await Octave.init({ worker });
+    const e = exp.mini;
+    const model = await octave.load(join(fx, e.file));
+    const disposed = await octave.load(join(fx, e.file));
+    await disposed.dispose();
+    const good = tensor(e.input);
+    const bad = [
+      [() => model.classify(42), /source must be .*got number/],
+      [() => model.classify(null), /source must be .*got null/],
+      [() => model.classify({ data: new Float32Array(5), channels: 1, height: 2, width: 2 }), /holds 5 values, 1x2x2 needs 4/],
+      [() => model.classify({ data: new Float32Array(12), channels: 3, height: 2, width: 2 }), /3 channels, the model takes 1/],
+      [() => model.classify({ data: new Uint8ClampedArray(7), width: 2, height: 2 }), /needs 16 RGBA bytes, got 7/],
+      [() => model.classify(good, { topK: -1 }), /topK must be/],
+      [() => model.featureMaps(good, { layers: ["stem", "no-such-layer"] }), /unknown layer "no-such-layer"/],
+      [() => model.featureMaps(good, { layers: "stem" }), /layers must be an array/],
+      [() => octave.load(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])), /Octave: load: /],
+      [() => octave.load(readFileSync(join(fx, e.file)).subarray(0, 5000)), /Octave: load: /],
+      [() => octave.load(12), /must be a URL, an ArrayBuffer/],
+      [() => disposed.classify(good), /model was disposed/],
+      [() => disposed.featureMaps(good), /model was disposed/],
+      [() => model.classify("photo.png"), /source must be .*got string/],
+      [() => model.featureMaps(good, { size: { width: 0, height: 3 } }), /size must be \{width, height\}/],
+    ];
+    for (let i = 0; i < 1000; i++) {
+      const [call, re] = bad[i % bad.length];
+      let err = null;
+      try {
+        await call();
+      } catch (x) {
+        err = x;
+      }
+      assert.ok(err instanceof Error, `bad call ${i % bad.length} did not reject with an Error (worker ${worker})`);
+      assert.match(err.message, re);
+    }
+    const r = await model.classify(tensor(e.input));
+    close(r.probabilities, e.inputProbabilities, 1e-4, "after 1,000 bad calls");
+    octave.terminate();
+    await assert.rejects(model.classify(good), /terminated/);
+  }
+});
+
+test("1,000 inferences keep the wasm memory bounded", async () => {
+  const octave = await Octave.init({ worker: true });
+  const e = exp.mini;
+  const model = await octave.load(join(fx, e.file));
+  const img = image(e.image);
+  const x = tensor(e.input);
+  let warm = 0;
+  for (let i = 0; i < 1000; i++) {
+    if (i % 2 === 0) await model.classify(img);
+    else await model.featureMaps(x, { layers: ["stem", "stage2.conv2"] });
+    if (i === 99) warm = await octave.memoryBytes();
+  }
+  const end = await octave.memoryBytes();
+  assert.ok(end <= warm + 4 * 1024 * 1024, `memory grew from ${warm} to ${end} bytes over 900 inferences`);
+  // Models come and go without leaking either.
+  for (let i = 0; i < 50; i++) await (await octave.load(join(fx, e.file), { warmup: false })).dispose();
+  const r = await model.classify(img);
+  close(r.probabilities, e.probabilities, 1e-4, "after the loop");
+  octave.terminate();
+});
+
+test("wasm from bytes and from a file URL; explicit wasmURL", async () => {
+  const bytes = readFileSync(join(dist, "octave-nosimd.wasm"));
+  const a = await Octave.init({ wasm: bytes, worker: false });
+  assert.equal(a.simd, false);
+  const b = await Octave.init({ wasmURL: new URL("file://" + join(dist, "octave.wasm")) });
+  assert.equal(b.simd, true);
+  for (const o of [a, b]) {
+    const m = await o.load(new Uint8Array(readFileSync(join(fx, exp.rgb.file))).buffer);
+    const r = await m.classify(image(exp.rgb.image));
+    close(r.probabilities, exp.rgb.probabilities, 1e-4, "rgb");
+    o.terminate();
+  }
+  await assert.rejects(Octave.init({ wasm: new Uint8Array([0, 1, 2]) }), /not valid WebAssembly/);
+  await assert.rejects(Octave.init({ wasmURL: join(fx, "missing.wasm") }), /reading the wasm binary/);
+});
+
+test("npm pack installs into a fresh project and classifies from there", async () => {
+  const work = mkdtempSync(join(tmpdir(), "octave-pack-"));
+  try {
+    const out = execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: root, encoding: "utf8" });
+    const [{ filename, files }] = JSON.parse(out);
+    const names = files.map((f) => f.path);
+    for (const f of ["web/octave.js", "web/octave-worker.js", "web/octave-backend.js", "web/octave.d.ts",
+      "web/dist/octave.wasm", "web/dist/octave-nosimd.wasm", "web/dist/wasm_exec.js"]) {
+      assert.ok(names.includes(f), `the package lacks ${f}`);
+    }
+    const app = join(work, "app");
+    execFileSync("mkdir", ["-p", app]);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+    execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", join(work, filename)], { cwd: app, stdio: "pipe" });
+    assert.ok(readdirSync(join(app, "node_modules")).includes("octave-wasm"));
+    writeFileSync(join(app, "main.js"), `
+import { Octave } from "octave-wasm";
+import { readFileSync } from "node:fs";
+const [modelPath, pixels] = process.argv.slice(2);
+const img = JSON.parse(readFileSync(pixels, "utf8"));
+const octave = await Octave.init();
+const model = await octave.load(readFileSync(modelPath));
+const r = await model.classify({ data: new Uint8ClampedArray(img.data), width: img.width, height: img.height }, { topK: 2 });
+console.log(JSON.stringify({ simd: octave.simd, top: r.top, probabilities: Array.from(r.probabilities) }));
+octave.terminate();
+`);
+    writeFileSync(join(work, "image.json"), JSON.stringify(exp.mini.image));
+    const res = JSON.parse(execFileSync("node", ["main.js", join(fx, exp.mini.file), join(work, "image.json")], { cwd: app, encoding: "utf8" }));
+    assert.equal(res.simd, true);
+    close(res.probabilities, exp.mini.probabilities, 1e-4, "packaged classify");
+    assert.equal(res.top.length, 2);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
