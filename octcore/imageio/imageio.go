@@ -147,20 +147,16 @@ func Tensor(img image.Image, channels, height, width int, mean, std []float32) (
 	}
 	t := octcore.NewTensor(channels, height, width)
 	hw := height * width
-	inv := make([]float32, channels)
-	for c := range inv {
-		inv[c] = 1 / std[c]
-	}
 	set := func(i int, r, g, bl uint32) {
 		if channels == 1 {
 			// The weights of image/color's Gray model (19595 + 38470 + 7471 = 65536).
 			y := float32(19595*r+38470*g+7471*bl) / (65536 * 0xffff)
-			t.Data[i] = (y - mean[0]) * inv[0]
+			t.Data[i] = (y - mean[0]) / std[0]
 			return
 		}
-		t.Data[i] = (float32(r)/0xffff - mean[0]) * inv[0]
-		t.Data[hw+i] = (float32(g)/0xffff - mean[1]) * inv[1]
-		t.Data[2*hw+i] = (float32(bl)/0xffff - mean[2]) * inv[2]
+		t.Data[i] = (float32(r)/0xffff - mean[0]) / std[0]
+		t.Data[hw+i] = (float32(g)/0xffff - mean[1]) / std[1]
+		t.Data[2*hw+i] = (float32(bl)/0xffff - mean[2]) / std[2]
 	}
 	// The common case, an *image.RGBA from Resize, is read directly.
 	if rgba, ok := img.(*image.RGBA); ok {

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+
+	"github.com/octave-project/octave/octcore"
+	"github.com/octave-project/octave/octcore/imageio"
+	"github.com/octave-project/octave/octcore/weights"
+)
+
+func init() {
+	register("classify", "print the top classes of images under a model", runClassify)
+}
+
+// maxImageBytes bounds the image files the commands read.
+const maxImageBytes = 256 << 20
+
+// readImageTensor reads the image at path and turns it into the model's
+// input. A model that takes any size gets the image scaled so that its longer
+// side is anySize.
+func readImageTensor(path string, in weights.InputSpec, anySize int) (*octcore.Tensor, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > maxImageBytes {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d an image file may have", path, fi.Size(), maxImageBytes)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	img, _, err := imageio.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if in.Height == 0 {
+		img = imageio.FitLonger(img, anySize)
+	}
+	x, err := imageio.Tensor(img, in.Channels, in.Height, in.Width, in.Mean, in.Std)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return x, nil
+}
+
+// prediction is one class of a classification.
+type prediction struct {
+	Index       int     `json:"index"`
+	Label       string  `json:"label"`
+	Probability float64 `json:"probability"`
+}
+
+// classification is the result for one image.
+type classification struct {
+	Image string       `json:"image"`
+	Top   []prediction `json:"top"`
+}
+
+// probabilities returns the network output as probabilities: as is after a
+// softmax layer, through a softmax otherwise.
+func probabilities(g octcore.Graph, out octcore.Feature) []float64 {
+	var v []float64
+	for _, t := range []*octcore.Tensor{out.H, out.L} {
+		if t != nil {
+			for _, x := range t.Data {
+				v = append(v, float64(x))
+			}
+		}
+	}
+	if g[len(g)-1].Kind == "softmax" {
+		return v
+	}
+	mx := math.Inf(-1)
+	for _, x := range v {
+		mx = math.Max(mx, x)
+	}
+	var s float64
+	for i, x := range v {
+		v[i] = math.Exp(x - mx)
+		s += v[i]
+	}
+	for i := range v {
+		v[i] /= s
+	}
+	return v
+}
+
+// topK returns the k most probable classes, ties by index.
+func topK(p []float64, labels []string, k int) []prediction {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+	if k > len(idx) {
+		k = len(idx)
+	}
+	out := make([]prediction, k)
+	for j := 0; j < k; j++ {
+		i := idx[j]
+		label := fmt.Sprintf("class %d", i)
+		if i < len(labels) {
+			label = labels[i]
+		}
+		out[j] = prediction{Index: i, Label: label, Probability: p[i]}
+	}
+	return out
+}
+
+func runClassify(args []string, stdout io.Writer) error {
+	fs := newFlags("classify", "--model FILE [--top K] [--size N] [--json] IMAGE...")
+	model := fs.String("model", "", "model file (.safetensors)")
+	top := fs.Int("top", 5, "number of classes to print per image")
+	size := fs.Int("size", 224, "longer side to scale images to, for models that take any size")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *model == "" {
+		return usagef("--model is required")
+	}
+	if fs.NArg() == 0 {
+		return usagef("no images given")
+	}
+	if *top < 1 {
+		return usagef("--top %d: want at least 1", *top)
+	}
+	if *size < 1 || *size > imageio.MaxSide {
+		return usagef("--size %d outside 1..%d", *size, imageio.MaxSide)
+	}
+	m, err := loadModel(*model)
+	if err != nil {
+		return err
+	}
+	net, err := m.Build()
+	if err != nil {
+		return fmt.Errorf("%s: %v", *model, err)
+	}
+	var results []classification
+	for _, path := range fs.Args() {
+		x, err := readImageTensor(path, m.Meta.Input, *size)
+		if err != nil {
+			return err
+		}
+		out, err := net.Run(x)
+		if err != nil {
+			return fmt.Errorf("%s: %v", path, err)
+		}
+		r := classification{Image: path, Top: topK(probabilities(m.Graph, out), m.Meta.Labels, *top)}
+		if *asJSON {
+			results = append(results, r)
+			continue
+		}
+		fmt.Fprintln(stdout, path)
+		for _, p := range r.Top {
+			fmt.Fprintf(stdout, "  %6.2f%%  %s\n", 100*p.Probability, p.Label)
+		}
+	}
+	if *asJSON {
+		e := json.NewEncoder(stdout)
+		e.SetIndent("", " ")
+		return e.Encode(results)
+	}
+	return nil
+}
