@@ -10,14 +10,14 @@ WASMPATH127 = $(shell $(GO127) $(GO) env GOROOT)/lib/wasm
 # Packages whose tests also run as GOOS=js GOARCH=wasm under Node.
 WASM_PKGS ?= ./octcore/... ./wasm/...
 
-.PHONY: help test test-native test-simd test-wasm test-wasm-simd vet bench fmt wasm test-js
+.PHONY: help test test-native test-simd test-wasm test-wasm-simd vet bench fmt wasm test-js demo gallery test-web wasm-if-needed
 
 help:
 	@echo "make demo     build the wasm and serve the demo page on the default model"
 	@echo "make test     run every test: native, simd, js/wasm (scalar and simd), JS, browser"
 	@echo "make bench    run the Go benchmarks"
 
-test: vet test-native test-simd test-wasm test-wasm-simd wasm test-js
+test: vet test-native test-simd test-wasm test-wasm-simd wasm test-js test-web
 
 vet:
 	$(GO) vet ./...
@@ -49,3 +49,26 @@ bench:
 
 fmt:
 	gofmt -w octcore cmd wasm worker
+
+# ---- demo page ----
+PORT ?= 8080
+
+# Rebuilds the wasm (make wasm) when a binary is missing or older than the Go
+# sources it is built from.
+wasm-if-needed:
+	@if [ ! -f web/dist/octave.wasm ] || [ ! -f web/dist/octave-nosimd.wasm ] || [ ! -f web/dist/wasm_exec.js ] || \
+	   [ -n "$$(find wasm octcore go.mod go.sum -newer web/dist/octave.wasm \( -name '*.go' -o -name 'go.*' \) 2>/dev/null | head -1)" ]; then \
+		$(MAKE) wasm; \
+	fi
+
+demo: wasm-if-needed
+	$(GO) run ./cmd/demo -addr 127.0.0.1:$(PORT)
+
+# Regenerates the test-image gallery of the demo page (committed).
+gallery:
+	$(GO) run ./cmd/gallery -out web/gallery
+
+# Browser tests of the demo page: playwright-core driving Debian's chromium.
+test-web: wasm-if-needed
+	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
+	node --test web/test/page*.test.mjs

@@ -378,7 +378,7 @@ function setupTabs() {
     if (tab.id !== "tab-camera") stopCamera();
     if (tab.id === "tab-draw" && state.entry && state.entry.dataset !== "mnist") {
       const e = entryFor("mnist");
-      if (e) switchModel(e.id, { rerun: false }).catch((err) => showError(errText(err)));
+      if (e) switchModel(e.id).catch((err) => showError(errText(err)));
     }
   };
   tabs.forEach((t, i) => {
@@ -561,6 +561,8 @@ function buildLayerStrip() {
     b.addEventListener("click", () => selectLayer(l.name));
     strip.append(b);
   }
+  const sel = strip.querySelector('[aria-checked="true"]');
+  if (sel) strip.scrollLeft = Math.max(0, sel.offsetLeft - strip.offsetLeft - 24);
   strip.onkeydown = (ev) => {
     const d = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[ev.key];
     if (!d) return;
@@ -617,7 +619,7 @@ function renderStats(l, m) {
   const chans = `${l.high ? l.high[0] : 0} high${l.low ? ` + ${l.low[0]} low` : ""}`;
   const facts = [
     ["layer", `${l.name} (${l.kind})`],
-    ["α in → out", `${fmtAlpha(l.alphaIn)} → ${fmtAlpha(l.alphaOut)}`],
+    ["α in → α out", `${fmtAlpha(l.alphaIn)} → ${fmtAlpha(l.alphaOut)}`],
     ["channels", chans],
     ["multiply-adds", `${fmtCount(total)} · ${(100 * ratio).toFixed(0)}% of vanilla`],
     ["measured", m.ms != null ? fmtMs(m.ms) : "—"],
@@ -810,6 +812,7 @@ async function runComparison() {
   prog.hidden = false; prog.value = 0;
   const tbody = document.querySelector("#cmp-table tbody");
   tbody.replaceChildren();
+  $("cmp-chart").replaceChildren();
   const entries = MODELS.filter((m) => m.dataset === "fashion-mnist").sort((a, b) => a.alpha - b.alpha);
   const results = [];
   try {
@@ -844,6 +847,12 @@ async function runComparison() {
       row.children[1].textContent = `${fmtPct(res.acc)}`;
       row.children[2].textContent = fmtCount(res.macs);
       row.children[3].textContent = `${res.ms.toFixed(3)}`;
+      const base = results[0];
+      row.children[2].append(el("span", { class: "rel", text: ` ${Math.round((100 * res.macs) / base.macs)}%` }));
+      row.children[3].append(el("span", { class: "rel", text: ` ${Math.round((100 * res.ms) / base.ms)}%` }));
+      row.children[2].style.setProperty("--f", String(res.macs / base.macs));
+      row.children[3].style.setProperty("--f", String(Math.min(1.5, res.ms / base.ms)));
+      row.children[2].className = row.children[3].className = "barcell";
       row.title = `${correct} of ${n} correct; ${wall.toFixed(3)} ms per image including the worker round trip`;
       drawComparison(results, n);
     }
@@ -891,8 +900,12 @@ function drawComparison(results, n) {
   svg.append(s("polyline", { points: sorted.map((r) => `${X(r.macs)},${Y(r.acc)}`).join(" "), class: "trend" }));
   for (const r of results) {
     svg.append(s("circle", { cx: X(r.macs), cy: Y(r.acc), r: 5, class: r.alpha === 0 ? "pt vanilla" : "pt" }));
-    svg.append(s("text", { x: X(r.macs), y: Y(r.acc) - 9, "text-anchor": "middle", class: "lbl" }, `α ${fmtAlpha(r.alpha)} · ${r.ms.toFixed(2)} ms`));
   }
+  // Labels alternate above and below the points so that neighbours do not collide.
+  sorted.forEach((r, i) => {
+    const up = i % 2 === 0;
+    svg.append(s("text", { x: X(r.macs), y: Y(r.acc) + (up ? -9 : 17), "text-anchor": "middle", class: "lbl" }, `α ${fmtAlpha(r.alpha)}`));
+  });
 }
 
 // ---------- start ----------
