@@ -72,3 +72,32 @@ gallery:
 test-web: wasm-if-needed
 	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
 	node --test web/test/page*.test.mjs
+
+# ---- Trained models (issue 4) ---------------------------------------------
+# `make models` trains every shipped model in turn with one recipe, skipping
+# finished files and resuming interrupted runs from models/checkpoints/.
+# Run it in the background: nohup make models > models/train.log 2>&1 &
+MODEL_EPOCHS ?= 5
+MODEL_FLAGS  ?= --width 1 --epochs $(MODEL_EPOCHS) --batch 128 --lr 0.1 --wd 5e-4 --seed 1
+# alpha in thousandths: the file name; the flag value.
+MODEL_RUNS   ?= fashion:500:0.5 mnist:500:0.5 fashion:0:0 fashion:250:0.25 fashion:750:0.75 fashion:125:0.125
+MODEL_BIN    := models/checkpoints/octave
+
+.PHONY: models models-chart
+
+models:
+	@test -d /usr/share/datasets/fashion-mnist || apt-get install -y dataset-fashion-mnist || sudo apt-get install -y dataset-fashion-mnist
+	@mkdir -p models/checkpoints models/weights
+	$(SIMD) $(GO) build -o $(MODEL_BIN) ./cmd/octave
+	@for run in $(MODEL_RUNS); do \
+		set=$${run%%:*}; rest=$${run#*:}; milli=$${rest%%:*}; alpha=$${rest#*:}; \
+		ds=$$set; [ $$set = fashion ] && ds=fashion-mnist; \
+		out=models/weights/$$set-oct-a$$(printf %03d $$milli).safetensors; \
+		if [ -f $$out ]; then echo "== $$out exists, skipping"; continue; fi; \
+		echo "== training $$out"; \
+		$(MODEL_BIN) train --dataset $$ds --alpha $$alpha $(MODEL_FLAGS) --out $$out --resume || exit 1; \
+	done
+
+# Model card and accuracy chart from the shipped files' metadata.
+models-chart:
+	$(GO) run ./models/card

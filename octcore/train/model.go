@@ -19,14 +19,14 @@ import (
 
 // path is one sub-convolution of a conv or octconv layer.
 type path struct {
-	param    string
-	w        []float32 // [cout, cin*k*k], shared with the model's Params
-	gOff     int       // offset of its gradient in the flat gradient vector
-	fromL    bool      // source is the low part of the input
-	toL      bool      // output is the low part
-	pools    int       // pool2 applied to the source first (0, 1, 2)
-	up       bool      // nearest x2 upsample and crop into the output
-	stride   int       // stride of the convolution itself
+	param     string
+	w         []float32 // [cout, cin*k*k], shared with the model's Params
+	gOff      int       // offset of its gradient in the flat gradient vector
+	fromL     bool      // source is the low part of the input
+	toL       bool      // output is the low part
+	pools     int       // pool2 applied to the source first (0, 1, 2)
+	up        bool      // nearest x2 upsample and crop into the output
+	stride    int       // stride of the convolution itself
 	cin, cout int
 }
 
@@ -50,8 +50,8 @@ type layer struct {
 	bnIdx                    int // index among the model's BN layers
 
 	// linear
-	lw, lb       []float32
-	gLW, gLB     int
+	lw, lb        []float32
+	gLW, gLB      int
 	linIn, linOut int
 }
 
