@@ -232,7 +232,7 @@ async function runOnce() {
 function showPrediction(r, inp) {
   const box = $("prediction");
   box.replaceChildren();
-  const truth = inp.label != null ? state.entry && state.model.info.labels[inp.label] : null;
+  const truth = inp.label != null ? inp.truth ?? String(inp.label) : null;
   box.append(el("h3", { text: "Prediction" }));
   const list = el("ol", { class: "bars", id: "top" });
   for (const t of r.top) {
@@ -302,7 +302,7 @@ function galleryInput(set, k) {
   const gal = state.galleries[set];
   const { tile, labels, indices, classes } = gal.index;
   return {
-    kind: "gallery", dataset: set, gray: galleryImage(gal, k), width: tile, height: tile, label: labels[k],
+    kind: "gallery", dataset: set, gray: galleryImage(gal, k), width: tile, height: tile, label: labels[k], truth: classes[labels[k]],
     caption: `${set === "mnist" ? "MNIST" : "Fashion-MNIST"} test #${indices[k]} · ${classes[labels[k]]}`,
   };
 }
