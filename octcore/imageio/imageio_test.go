@@ -3,6 +3,7 @@ package imageio
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -315,4 +316,11 @@ func TestResize(t *testing.T) {
 			t.Errorf("FitLonger(%dx%d, %d) = %dx%d, want %dx%d", c.w, c.h, c.n, got.Dx(), got.Dy(), c.ww, c.wh)
 		}
 	}
+}
+
+// ExampleFitLonger scales a 640x480 photo so that its longer side is 224.
+func ExampleFitLonger() {
+	photo := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	fmt.Println(FitLonger(photo, 224).Bounds().Size())
+	// Output: (224,168)
 }

@@ -126,6 +126,14 @@ func Load(data []byte) (*Model, error) {
 		if err != nil {
 			return nil, err
 		}
+		if s.Role == "bn.running_var" {
+			for i, v := range vals {
+				if v < 0 {
+					return nil, fmt.Errorf("weights: tensor %q: element %d is %v, a variance cannot be negative (%s, file byte %d)",
+						s.Name, i, v, where, e.base+e.begin+i*dtypeSize[e.dtype])
+				}
+			}
+		}
 		m.Params[s.Name] = &octcore.Param{Shape: append([]int(nil), s.Shape...), Data: vals}
 	}
 	for _, e := range entries {
