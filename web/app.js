@@ -825,7 +825,15 @@ async function runComparison() {
         el("td", { text: fmtAlpha(e.alpha) }), el("td", { text: "…" }), el("td", { text: "…" }), el("td", { text: "…" }));
       tbody.append(row);
       status.set(`Comparing: loading α = ${fmtAlpha(e.alpha)}…`, i / entries.length);
-      const model = await loadEntry(e);
+      let model;
+      try {
+        model = await loadEntry(e);
+      } catch (err) {
+        row.children[1].textContent = "not available";
+        row.children[1].title = errText(err);
+        row.children[2].textContent = row.children[3].textContent = "—";
+        continue;
+      }
       const info = model.info;
       const tensor = (k) => tensorOf(inputs[k], 28, 28, info.input);
       await model.classify(tensor(0), { topK: 1 }); // warm up
@@ -847,7 +855,7 @@ async function runComparison() {
       row.children[1].textContent = `${fmtPct(res.acc)}`;
       row.children[2].textContent = fmtCount(res.macs);
       row.children[3].textContent = `${res.ms.toFixed(3)}`;
-      const base = results[0];
+      const base = results.find((x) => x.alpha === 0) || results[0];
       row.children[2].append(el("span", { class: "rel", text: ` ${Math.round((100 * res.macs) / base.macs)}%` }));
       row.children[3].append(el("span", { class: "rel", text: ` ${Math.round((100 * res.ms) / base.ms)}%` }));
       row.children[2].style.setProperty("--f", String(res.macs / base.macs));
@@ -857,7 +865,8 @@ async function runComparison() {
       drawComparison(results, n);
     }
     prog.value = 1;
-    status.done(`Compared ${entries.length} models on ${n} test images`);
+    if (!results.length) throw new Error("none of the Fashion-MNIST models could be loaded");
+    status.done(`Compared ${results.length} models on ${n} test images`);
     document.body.dataset.compared = "1";
   } catch (e) {
     status.done("Comparison stopped");
