@@ -68,3 +68,31 @@ func BenchmarkOctResNetMini(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOctConv3x3 is the same 3x3 layer as BenchmarkConv3x3 as an
+// octave convolution for each alpha (alpha_in = alpha_out): its time against
+// alpha 0 should follow the MAC ratio (1, .82, .67, .44, .30).
+func BenchmarkOctConv3x3(b *testing.B) {
+	for _, a := range []float64{0, .125, .25, .5, .75} {
+		b.Run(fmt.Sprintf("alpha=%v", a), func(b *testing.B) {
+			g := Graph{{Name: "input", Kind: "input", Out: 64, AlphaOut: a},
+				{Name: "conv", Kind: "octconv", In: 64, Out: 64, Kernel: 3, Pad: 1, AlphaIn: a, AlphaOut: a}}
+			net, err := Build(g, RandomParams(g, 1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewSource(1))
+			cH, cL := Split(64, a)
+			x := Feature{H: randTensor(rng, cH, 56, 56)}
+			if cL > 0 {
+				x.L = randTensor(rng, cL, 28, 28)
+			}
+			net.RunFeature(x)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				net.RunFeature(x)
+			}
+		})
+	}
+}

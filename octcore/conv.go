@@ -219,12 +219,12 @@ func (o *convOp) forward(n *Net, i int) error {
 			pL = pooled(ws, bufPool3, xL)
 		}
 		if o.cHo > 0 {
-			srcs, counts := sources(pH, o.cHi, xL, o.cLi)
+			srcs, counts := sources(ws, pH, o.cHi, xL, o.cLi)
 			geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
 			o.conv(ws, srcs, counts, &geo, product{o.aH, out.H, epilogue{bias: o.biasH, add: data(res.H), act: act}})
 		}
 		if o.cLo > 0 {
-			srcs, counts := sources(pL, o.cLi, pHH, o.cHi)
+			srcs, counts := sources(ws, pL, o.cLi, pHH, o.cHi)
 			geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
 			o.conv(ws, srcs, counts, &geo, product{o.aL, out.L, epilogue{bias: o.biasL, add: data(res.L), act: act}})
 		}
@@ -241,11 +241,12 @@ func (o *convOp) forward(n *Net, i int) error {
 		if o.cLo > 0 {
 			lowSrc = p
 		}
-		srcs, counts := sources(xL, o.cLi, lowSrc, o.cHi)
+		srcs, counts := sources(ws, xL, o.cLi, lowSrc, o.cHi)
 		geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
 		var lh, ll product
 		if o.cHo > 0 && o.cLi > 0 {
-			t = &Tensor{C: o.cHo, H: geo.outH, W: geo.outW, Data: ws.buf(bufLow, o.cHo*geo.outH*geo.outW)}
+			t = &ws.tens[bufLow]
+			*t = Tensor{C: o.cHo, H: geo.outH, W: geo.outW, Data: ws.buf(bufLow, o.cHo*geo.outH*geo.outW)}
 			lh = product{a: o.aLH, out: t}
 		}
 		if o.cLo > 0 {
@@ -315,7 +316,7 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, geo *geom, pr
 		ctot += c
 	}
 	r.K = ctot / g * geo.kh * geo.kw
-	packed := ws.buf(bufCol, (r.N+nr-1)/nr*r.K*nr)
+	panel := ws.buf(bufCol, colFloats(&r))
 	var as [2]packedA
 	var outs [2][]float32
 	var wides [2][]float32
@@ -350,7 +351,7 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, geo *geom, pr
 			as[nq], outs[nq], wides[nq] = p.a[j], wide, dst
 			nq++
 		}
-		gemmPanels(&r, as[:nq], outs[:nq], packed, ws.tile)
+		gemmPanels(&r, as[:nq], outs[:nq], panel, ws.tile)
 		nq = 0
 		for _, p := range prods {
 			if p.out == nil {
@@ -465,21 +466,24 @@ func (o *convOp) forwardDepthwise(n *Net, in, out, res Feature, act Activation) 
 
 // pooled returns pool2(x) in workspace slot.
 func pooled(ws *workspace, slot int, x *Tensor) *Tensor {
-	t := &Tensor{C: x.C, H: half(x.H), W: half(x.W)}
+	t := &ws.tens[slot]
+	*t = Tensor{C: x.C, H: half(x.H), W: half(x.W)}
 	t.Data = ws.buf(slot, t.C*t.H*t.W)
 	Pool2(t.Data, x.Data, x.C, x.H, x.W)
 	return t
 }
 
-// sources lists the present tensors among (a, ca) and (b, cb), in order.
-func sources(a *Tensor, ca int, b *Tensor, cb int) ([]*Tensor, []int) {
-	var ts []*Tensor
-	var cs []int
+// sources lists the present tensors among (a, ca) and (b, cb), in order,
+// in workspace storage.
+func sources(ws *workspace, a *Tensor, ca int, b *Tensor, cb int) ([]*Tensor, []int) {
+	n := 0
 	if a != nil && ca > 0 {
-		ts, cs = append(ts, a), append(cs, ca)
+		ws.srcs[n], ws.counts[n] = a, ca
+		n++
 	}
 	if b != nil && cb > 0 {
-		ts, cs = append(ts, b), append(cs, cb)
+		ws.srcs[n], ws.counts[n] = b, cb
+		n++
 	}
-	return ts, cs
+	return ws.srcs[:n], ws.counts[:n]
 }

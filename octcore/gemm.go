@@ -1,5 +1,7 @@
 package octcore
 
+import "math"
+
 // The convolution kernels reduce every convolution to a matrix product
 //
 //	out[m][n] = epilogue( sum_k A[m][k] * B[k][n] )
@@ -75,39 +77,62 @@ func (r *rhs) pack(dst []float32, p int) {
 	src := r.padded[p*nr:]
 	dst = dst[:len(r.offs)*nr]
 	for _, off := range r.offs {
-		copyPanelRow(dst[:nr], src[off:])
+		copyPanelRow(dst[:nr], src[off:int(off)+nr])
 		dst = dst[nr:]
 	}
 }
 
 // chunkBytes bounds the weight rows that one pass over the panels reads, so
 // that they stay in the L2 cache while every panel streams past them.
-const chunkBytes = 96 << 10
+const chunkBytes = 192 << 10
 
-// gemmPanels computes every product's rows for the columns of r. The panels
-// are packed once into packed (K*nr floats each) and serve all products, each
-// reading the first a.K of their rows (two products share one right-hand side
-// when one reads a prefix of it). The rows of a product are taken in chunks
-// whose weights fit in L2; within a chunk every panel (in L1) meets every
-// row block. Product q's rows go to outs[q] with row stride r.N.
-func gemmPanels(r *rhs, as []packedA, outs [][]float32, packed, tile []float32) {
+// packAllFloats bounds the size of a right-hand side that gemmPanels packs
+// whole, once, when its weights need several chunks.
+const packAllFloats = 512 << 10
+
+// gemmPanels computes every product's rows for the columns of r. The row
+// blocks of all products are taken in chunks whose weights fit in L2; each
+// chunk meets every panel. With one chunk, each panel is packed once into an
+// L1-sized buffer and used at once. With several, a small right-hand side is
+// packed whole beforehand; a large one is packed again for each chunk (the
+// copy is cheaper than streaming the weights from memory). A product reads
+// the first a.K rows of a panel, so two products share one right-hand side
+// when one reads a prefix of it. Product q's rows go to outs[q] with row
+// stride r.N. buf holds K*nr floats, or K*N rounded up to panels when the
+// caller can give that much (see colFloats).
+func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 	panels := (r.N + nr - 1) / nr
 	stride := r.K * nr
-	for p := 0; p < panels; p++ {
-		r.pack(packed[p*stride:(p+1)*stride], p)
+	total := 0 // row blocks of all products
+	for _, a := range as {
+		total += (a.M + MR - 1) / MR
 	}
-	for q, a := range as {
-		K := a.K
-		out := outs[q]
-		blocks := (a.M + MR - 1) / MR
-		chunk := max(1, chunkBytes/(4*MR*max(K, 1)))
-		for b0 := 0; b0 < blocks; b0 += chunk {
-			b1 := min(blocks, b0+chunk)
-			for p := 0; p < panels; p++ {
-				panel := packed[p*stride : p*stride+K*nr]
-				n0 := p * nr
-				nn := min(nr, r.N-n0)
-				for blk := b0; blk < b1; blk++ {
+	chunk := max(1, chunkBytes/(4*MR*max(r.K, 1)))
+	packedAll := total > chunk && len(buf) >= panels*stride
+	if packedAll {
+		for p := 0; p < panels; p++ {
+			r.pack(buf[p*stride:(p+1)*stride], p)
+		}
+	}
+	for c0 := 0; c0 < total; c0 += chunk {
+		c1 := min(total, c0+chunk)
+		for p := 0; p < panels; p++ {
+			panel := buf[:stride]
+			if packedAll {
+				panel = buf[p*stride : (p+1)*stride]
+			} else {
+				r.pack(panel, p)
+			}
+			n0 := p * nr
+			nn := min(nr, r.N-n0)
+			first := 0 // index of the product's first block in the sequence
+			for q, a := range as {
+				blocks := (a.M + MR - 1) / MR
+				lo, hi := max(c0, first)-first, min(c1, first+blocks)-first
+				first += blocks
+				K := a.K
+				out := outs[q]
+				for blk := lo; blk < hi; blk++ {
 					m0 := blk * MR
 					w := a.data[blk*MR*K : (blk+1)*MR*K]
 					if nn == nr && m0+MR <= a.M {
@@ -126,11 +151,21 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, packed, tile []float32) 
 	}
 }
 
+// colFloats returns the buffer size gemmPanels wants for r.
+func colFloats(r *rhs) int {
+	whole := (r.N + nr - 1) / nr * r.K * nr
+	if whole <= packAllFloats {
+		return whole
+	}
+	return r.K * nr
+}
+
 // finish applies the epilogue to rows of h x w outputs. Output row m, image
 // row y is read from src[m*h*srcW + y*srcW:] (srcW >= w: a product computed
 // over a padded width leaves srcW-w unused columns) and written to
 // dst[m*h*w + y*w:]; src and dst may be the same when srcW == w.
 func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue) {
+	lo, hi := ep.act.bounds()
 	for m := 0; m < rows; m++ {
 		var b float32
 		if ep.bias != nil {
@@ -139,25 +174,33 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue) {
 		for y := 0; y < h; y++ {
 			d := dst[(m*h+y)*w : (m*h+y+1)*w]
 			s := src[m*h*srcW+y*srcW : m*h*srcW+y*srcW+w]
+			var r []float32
 			if ep.add != nil {
-				r := ep.add[(m*h+y)*w : (m*h+y+1)*w]
-				for x := range d {
-					d[x] = s[x] + b + r[x]
-				}
-			} else {
-				for x := range d {
-					d[x] = s[x] + b
-				}
+				r = ep.add[(m*h+y)*w : (m*h+y+1)*w]
 			}
-			if ep.low != nil {
-				lr := ep.low[(m*ep.lowH+y/2)*ep.lowW : (m*ep.lowH+y/2+1)*ep.lowW]
-				for x := range d {
-					d[x] += lr[x>>1]
-				}
+			if ep.low == nil {
+				rowEpilogue(d, s, r, b, lo, hi)
+				continue
 			}
-			applyAct(d, ep.act)
+			// The upsampled low map joins before the activation.
+			rowEpilogue(d, s, r, b, float32(math.Inf(-1)), float32(math.Inf(1)))
+			lr := ep.low[(m*ep.lowH+y/2)*ep.lowW : (m*ep.lowH+y/2+1)*ep.lowW]
+			for x := range d {
+				d[x] = min(max(d[x]+lr[x>>1], lo), hi)
+			}
 		}
 	}
+}
+
+// bounds returns the clamp that the activation amounts to.
+func (a Activation) bounds() (lo, hi float32) {
+	switch a {
+	case ActReLU:
+		return 0, float32(math.Inf(1))
+	case ActReLU6:
+		return 0, 6
+	}
+	return float32(math.Inf(-1)), float32(math.Inf(1))
 }
 
 // Activation is an element-wise nonlinearity fused into a layer's output.

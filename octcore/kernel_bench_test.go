@@ -26,7 +26,6 @@ func BenchmarkConv3x3Parts(b *testing.B) {
 		}
 	}
 	panel := make([]float32, 576*nr)
-	packed := make([]float32, (r.N+nr-1)/nr*576*nr)
 	b.Run("pad", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			padInto(&ws, srcs, counts, 1, 1, 1, 2*wp+nr+3)
@@ -41,7 +40,7 @@ func BenchmarkConv3x3Parts(b *testing.B) {
 	})
 	b.Run("gemm", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			gemmPanels(&r, []packedA{a}, [][]float32{out}, packed, ws.tile)
+			gemmPanels(&r, []packedA{a}, [][]float32{out}, panel, ws.tile)
 		}
 		b.ReportMetric(2*64*576*3136*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})

@@ -58,3 +58,35 @@ func copyPanelRow(dst, src []float32) {
 	d, s := dst[:4], src[:4]
 	d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
 }
+
+// rowEpilogue writes d[x] = clamp(s[x] + b + r[x], lo, hi); r may be nil.
+func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
+	s = s[:len(d)]
+	if r != nil {
+		r = r[:len(d)]
+		for x := range d {
+			d[x] = min(max(s[x]+b+r[x], lo), hi)
+		}
+		return
+	}
+	for x := range d {
+		d[x] = min(max(s[x]+b, lo), hi)
+	}
+}
+
+// dot returns the inner product of a and b (len(b) >= len(a)).
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	k := 0
+	for ; k+4 <= len(a); k += 4 {
+		s0 += a[k] * b[k]
+		s1 += a[k+1] * b[k+1]
+		s2 += a[k+2] * b[k+2]
+		s3 += a[k+3] * b[k+3]
+	}
+	for ; k < len(a); k++ {
+		s0 += a[k] * b[k]
+	}
+	return (s0 + s1) + (s2 + s3)
+}

@@ -65,7 +65,59 @@ func microKernel(K int, a, b, c []float32, ldc int) {
 // copyPanelRow copies the nr values of src into dst, a vector at a time.
 func copyPanelRow(dst, src []float32) {
 	L := lanes
-	simd.LoadFloat32s(src[:L]).Store(dst[:L])
-	simd.LoadFloat32s(src[L : 2*L]).Store(dst[L : 2*L])
-	simd.LoadFloat32s(src[2*L : 3*L]).Store(dst[2*L : 3*L])
+	src = src[:3*L]
+	dst = dst[:3*L]
+	simd.LoadFloat32s(src).Store(dst)
+	simd.LoadFloat32s(src[L:]).Store(dst[L:])
+	simd.LoadFloat32s(src[2*L:]).Store(dst[2*L:])
+}
+
+// rowEpilogue writes d[x] = clamp(s[x] + b + r[x], lo, hi); r may be nil.
+func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
+	L := lanes
+	n := len(d)
+	s = s[:n]
+	bv := simd.BroadcastFloat32s(b)
+	lv, hv := simd.BroadcastFloat32s(lo), simd.BroadcastFloat32s(hi)
+	x := 0
+	if r != nil {
+		r = r[:n]
+		for ; x+L <= n; x += L {
+			v := simd.LoadFloat32s(s[x:]).Add(bv).Add(simd.LoadFloat32s(r[x:]))
+			v.Max(lv).Min(hv).Store(d[x:])
+		}
+		for ; x < n; x++ {
+			d[x] = min(max(s[x]+b+r[x], lo), hi)
+		}
+		return
+	}
+	for ; x+L <= n; x += L {
+		simd.LoadFloat32s(s[x:]).Add(bv).Max(lv).Min(hv).Store(d[x:])
+	}
+	for ; x < n; x++ {
+		d[x] = min(max(s[x]+b, lo), hi)
+	}
+}
+
+// dot returns the inner product of a and b (len(b) >= len(a)).
+func dot(a, b []float32) float32 {
+	L := lanes
+	n := len(a)
+	b = b[:n]
+	var s0, s1 simd.Float32s
+	k := 0
+	for ; k+2*L <= n; k += 2 * L {
+		s0 = simd.LoadFloat32s(a[k:]).MulAdd(simd.LoadFloat32s(b[k:]), s0)
+		s1 = simd.LoadFloat32s(a[k+L:]).MulAdd(simd.LoadFloat32s(b[k+L:]), s1)
+	}
+	var buf [64]float32
+	s0.Add(s1).Store(buf[:L])
+	var sum float32
+	for _, v := range buf[:L] {
+		sum += v
+	}
+	for ; k < n; k++ {
+		sum += a[k] * b[k]
+	}
+	return sum
 }

@@ -87,9 +87,12 @@ type op interface {
 // workspace holds scratch buffers that grow to the largest need and are then
 // reused.
 type workspace struct {
-	bufs [numBufs][]float32
-	offs []int32
-	tile []float32
+	bufs   [numBufs][]float32
+	offs   []int32
+	tile   []float32
+	tens   [numBufs]Tensor // headers of pooled and low-resolution maps
+	srcs   [2]*Tensor
+	counts [2]int
 }
 
 const (
@@ -218,6 +221,9 @@ func (n *Net) plan(h, w int) error {
 	return nil
 }
 
+// layerClock times the layers; tests may swap in a CPU-time clock.
+var layerClock = func() time.Duration { return time.Duration(time.Now().UnixNano()) }
+
 // newSlackTensor allocates a tensor whose storage has room for a register
 // tile's reads past its end, so that a convolution can read it in place.
 func newSlackTensor(c, h, w int) *Tensor {
@@ -281,11 +287,11 @@ func (n *Net) RunFeature(x Feature) (Feature, error) {
 		n.ws.tile = make([]float32, MR*nr)
 	}
 	for i := 1; i < len(n.ops); i++ {
-		t0 := time.Now()
+		t0 := layerClock()
 		if err := n.ops[i].forward(n, i); err != nil {
 			return Feature{}, err
 		}
-		n.times[i] = time.Since(t0)
+		n.times[i] = layerClock() - t0
 	}
 	n.ran = true
 	return n.outs[len(n.outs)-1], nil
@@ -507,12 +513,7 @@ func (o *linearOp) forward(n *Net, i int) error {
 	}
 	out := n.outs[i].H.Data
 	for m := 0; m < o.out; m++ {
-		row := o.w[m*o.in : (m+1)*o.in]
-		var s float32
-		for k, v := range row {
-			s += v * x[k]
-		}
-		out[m] = s + o.b[m]
+		out[m] = dot(o.w[m*o.in:(m+1)*o.in], x) + o.b[m]
 	}
 	act := n.rs[i].act
 	applyAct(out, act)
