@@ -4,7 +4,8 @@
 //   node --test web/test/page.test.mjs      (make test-web)
 //
 // OCTAVE_CHROMIUM overrides the browser binary; OCTAVE_DEMO_WEB and
-// OCTAVE_DEMO_MODELS the served directories. Screenshots go to test-output/.
+// OCTAVE_DEMO_MODELS the served directories. Screenshots go to test-output/;
+// OCTAVE_SCREENSHOT=1 also rewrites docs/screenshot.png.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -117,6 +118,15 @@ test("the default model loads and classifies a known test image correctly", { sk
   const top = await page.getAttribute("#top li:first-child", "data-index");
   assert.equal(top, "9", "test image #0 is an ankle boot (class 9)");
   assert.match(await page.textContent("#prediction"), /✓ correct/);
+  if (process.env.OCTAVE_SCREENSHOT) {
+    // OCTAVE_SCREENSHOT=1 make test-web refreshes the README's screenshot:
+    // the header, the input and the maps of the default layer, 1200 px wide.
+    await page.setViewportSize({ width: 1200, height: 1000 });
+    await page.waitForTimeout(300);
+    const bottom = await page.evaluate(() => document.getElementById("maps").getBoundingClientRect().bottom + scrollY);
+    await page.screenshot({ path: join(root, "docs", "screenshot.png"), fullPage: true, clip: { x: 0, y: 0, width: 1200, height: bottom + 20 } });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
 });
 
 test("H and L canvases of a layer are non-blank and have the expected pixel sizes", { skip: noModels }, async () => {
