@@ -46,14 +46,35 @@ func (g *gemmBuf) gemm(tA, tB bool, M, N, K int, A []float32, lda int, B []float
 		for n0 := 0; n0 < N; n0 += nc {
 			nn := min(nc, N-n0)
 			np := (nn + nr - 1) / nr
-			g.b = grow(g.b, np*nr*kk)
-			packB(g.b, tB, nn, kk, B, ldb, k0, n0)
+			// A non-transposed B is read in place, except for a last
+			// partial panel; the sums are the same either way.
+			inPlace := !tB
+			if !inPlace {
+				g.b = grow(g.b, np*nr*kk)
+				packB(g.b, tB, nn, kk, B, ldb, k0, n0)
+			}
 			for jp := 0; jp < np; jp++ {
-				bp := g.b[jp*nr*kk : (jp+1)*nr*kk]
 				j0 := n0 + jp*nr
 				jn := min(nr, N-j0)
+				var bp []float32
+				direct := false
+				switch {
+				case !inPlace:
+					bp = g.b[jp*nr*kk : (jp+1)*nr*kk]
+				case jn == nr:
+					direct = true
+					bp = B[k0*ldb+j0:]
+				default:
+					g.b = grow(g.b, nr*kk)
+					packB(g.b, false, jn, kk, B[j0:], ldb, k0, 0)
+					bp = g.b
+				}
 				for ip := 0; ip < mp; ip++ {
-					microKernel(kk, g.a[ip*mr*kk:(ip+1)*mr*kk], bp, g.tile)
+					if direct {
+						microKernelB(kk, g.a[ip*mr*kk:(ip+1)*mr*kk], bp, ldb, g.tile)
+					} else {
+						microKernel(kk, g.a[ip*mr*kk:(ip+1)*mr*kk], bp, g.tile)
+					}
 					i0 := ip * mr
 					in := min(mr, M-i0)
 					for i := 0; i < in; i++ {
