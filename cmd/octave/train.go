@@ -71,6 +71,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	out := fs.String("out", "", "model file to write (int8 safetensors); default models/weights/<dataset>-oct-a<alpha>.safetensors")
 	ckdir := fs.String("checkpoints", "models/checkpoints", "directory of the per-epoch checkpoints")
 	resume := fs.Bool("resume", false, "continue from the checkpoint of the same output file when there is one")
+	stopAfter := fs.Int("stop-after", 0, "stop after this many epochs in all, leaving the checkpoint to --resume from (0: train to the end)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func runTrain(args []string, stdout io.Writer) error {
 		*out = filepath.Join("models", "weights", DefaultModelName(o.Dataset, o.Alpha))
 	}
 	command := "octave train " + strings.Join(args, " ")
-	return trainRun(o, *out, *ckdir, *resume, command, stdout)
+	return trainRun(o, *out, *ckdir, *resume, *stopAfter, command, stdout)
 }
 
 // DefaultModelName is the file name of a shipped model: alpha in thousandths,
@@ -187,7 +188,7 @@ func loadCheckpoint(path string) (*checkpoint, error) {
 	return &ck, nil
 }
 
-func trainRun(o trainOpts, out, ckdir string, resume bool, command string, stdout io.Writer) error {
+func trainRun(o trainOpts, out, ckdir string, resume bool, stopAfter int, command string, stdout io.Writer) error {
 	full, err := dataset.Load(o.Dataset, "train")
 	if err != nil {
 		return err
@@ -293,6 +294,10 @@ func trainRun(o trainOpts, out, ckdir string, resume bool, command string, stdou
 		}
 		if err := saveCheckpoint(cpath, ck); err != nil {
 			return err
+		}
+		if stopAfter > 0 && ck.Epoch >= stopAfter && ck.Epoch < o.Epochs {
+			fmt.Fprintf(stdout, "stopping after epoch %d as asked; continue with --resume\n", ck.Epoch)
+			return nil
 		}
 	}
 
