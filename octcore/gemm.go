@@ -88,7 +88,7 @@ const chunkBytes = 192 << 10
 
 // packAllFloats bounds the size of a right-hand side that gemmPanels packs
 // whole, once, when its weights need several chunks.
-const packAllFloats = 512 << 10
+const packAllFloats = 2 << 20
 
 // gemmPanels computes every product's rows for the columns of r. The row
 // blocks of all products are taken in chunks whose weights fit in L2; each
@@ -160,11 +160,12 @@ func colFloats(r *rhs) int {
 	return r.K * nr
 }
 
-// finish applies the epilogue to rows of h x w outputs. Output row m, image
+// finish applies the epilogue to rows of h x w outputs (up is scratch of w
+// floats, used when the epilogue has a low map). Output row m, image
 // row y is read from src[m*h*srcW + y*srcW:] (srcW >= w: a product computed
 // over a padded width leaves srcW-w unused columns) and written to
 // dst[m*h*w + y*w:]; src and dst may be the same when srcW == w.
-func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue) {
+func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32) {
 	lo, hi := ep.act.bounds()
 	for m := 0; m < rows; m++ {
 		var b float32
@@ -182,12 +183,21 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue) {
 				rowEpilogue(d, s, r, b, lo, hi)
 				continue
 			}
-			// The upsampled low map joins before the activation.
-			rowEpilogue(d, s, r, b, float32(math.Inf(-1)), float32(math.Inf(1)))
-			lr := ep.low[(m*ep.lowH+y/2)*ep.lowW : (m*ep.lowH+y/2+1)*ep.lowW]
-			for x := range d {
-				d[x] = min(max(d[x]+lr[x>>1], lo), hi)
+			// The upsampled low map joins before the activation. A low row
+			// serves two output rows: widen it once into up.
+			if y%2 == 0 {
+				lr := ep.low[(m*ep.lowH+y/2)*ep.lowW : (m*ep.lowH+y/2+1)*ep.lowW]
+				u := up[:w]
+				for x := 0; x+1 < w; x += 2 {
+					v := lr[x>>1]
+					u[x], u[x+1] = v, v
+				}
+				if w%2 == 1 {
+					u[w-1] = lr[(w-1)>>1]
+				}
 			}
+			rowEpilogue(d, s, r, b, float32(math.Inf(-1)), float32(math.Inf(1)))
+			addClamp(d, up[:w], lo, hi)
 		}
 	}
 }

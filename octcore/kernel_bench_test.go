@@ -48,7 +48,7 @@ func BenchmarkConv3x3Parts(b *testing.B) {
 		ep := &epilogue{bias: make([]float32, 64), act: ActReLU}
 		dst := make([]float32, 64*56*56)
 		for i := 0; i < b.N; i++ {
-			finish(dst, out, 64, 56, 56, wp, ep)
+			finish(dst, out, 64, 56, 56, wp, ep, nil)
 		}
 	})
 }

@@ -74,6 +74,14 @@ func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
 	}
 }
 
+// addClamp writes d[x] = clamp(d[x] + u[x], lo, hi).
+func addClamp(d, u []float32, lo, hi float32) {
+	u = u[:len(d)]
+	for x := range d {
+		d[x] = min(max(d[x]+u[x], lo), hi)
+	}
+}
+
 // dot returns the inner product of a and b (len(b) >= len(a)).
 func dot(a, b []float32) float32 {
 	b = b[:len(a)]

@@ -105,6 +105,7 @@ const (
 	bufPad
 	bufWide
 	bufWide2
+	bufUp
 	numBufs
 )
 
