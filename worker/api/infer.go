@@ -1,0 +1,334 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/octave-project/octave/octcore"
+	"github.com/octave-project/octave/octcore/imageio"
+	"github.com/octave-project/octave/octcore/weights"
+)
+
+// imageTypes are the Content-Types a body may have. application/octet-stream
+// means "find out from the bytes"; the bytes decide the format in every case.
+var imageTypes = map[string]bool{
+	"image/png": true, "image/jpeg": true, "image/jpg": true, "image/pjpeg": true, "image/webp": true,
+	"image/gif": true, "image/bmp": true, "image/tiff": true, "application/octet-stream": true,
+}
+
+// httpError is an error with the status to answer it with.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) *httpError {
+	return &httpError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+// fail answers err: its own status for an httpError, 400 for an unknown
+// model, 500 (logged) for anything else.
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	var he *httpError
+	var um errUnknownModel
+	switch {
+	case errors.As(err, &he):
+		writeError(w, he.status, he.msg)
+	case errors.As(err, &um):
+		writeError(w, http.StatusBadRequest, um.Error())
+	default:
+		s.opt.Logf("api: %v", err)
+		writeError(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+// readImage checks the request's Content-Type and size and decodes its body.
+func (s *Server) readImage(w http.ResponseWriter, r *http.Request) (image.Image, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil || !imageTypes[strings.ToLower(mt)] {
+		if ct == "" {
+			ct = "none"
+		}
+		return nil, &httpError{http.StatusUnsupportedMediaType,
+			fmt.Sprintf("Content-Type %q: send the image itself as image/png, image/jpeg, image/webp (or gif, bmp, tiff, application/octet-stream)", ct)}
+	}
+	tooLarge := &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", s.opt.MaxBody)}
+	if r.ContentLength > s.opt.MaxBody {
+		return nil, tooLarge
+	}
+	if r.Body == nil {
+		return nil, badRequest("empty body: send an image")
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, tooLarge
+	case err != nil:
+		return nil, badRequest("reading the body: %v", err)
+	case len(data) == 0:
+		return nil, badRequest("empty body: send an image")
+	}
+	img, _, err := imageio.Decode(data)
+	if err != nil {
+		return nil, badRequest("%v", err)
+	}
+	return img, nil
+}
+
+// inputTensor turns img into the model's input.
+func (s *Server) inputTensor(img image.Image, in weights.InputSpec) (*octcore.Tensor, error) {
+	if in.Height == 0 {
+		img = imageio.FitLonger(img, s.opt.AnySize)
+	}
+	return imageio.Tensor(img, in.Channels, in.Height, in.Width, in.Mean, in.Std)
+}
+
+// Prediction is one class of a classification.
+type Prediction struct {
+	Label       string  `json:"label"`
+	Index       int     `json:"index"`
+	Probability float64 `json:"probability"`
+}
+
+// ClassifyResponse is the body of a successful POST /api/v1/classify.
+type ClassifyResponse struct {
+	Model string       `json:"model"`
+	Top   []Prediction `json:"top"`
+	// MS is the time taken by decoding, resizing and the network, in
+	// milliseconds (0 where the clock stands still during a request, as
+	// on Cloudflare Workers).
+	MS float64 `json:"ms"`
+}
+
+// classify answers POST /api/v1/classify?model=NAME&top=K.
+func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	m, err := s.reg.lookup(q.Get("model"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	top := 5
+	if v := q.Get("top"); v != "" {
+		if top, err = strconv.Atoi(v); err != nil || top < 1 {
+			s.fail(w, badRequest("top=%q: want a whole number of at least 1", v))
+			return
+		}
+	}
+	img, err := s.readImage(w, r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	start := time.Now()
+	x, err := s.inputTensor(img, m.m.Meta.Input)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var res ClassifyResponse
+	err = m.withNet(func(net *octcore.Net) error {
+		out, err := net.Run(x)
+		if err != nil {
+			return err
+		}
+		res.Top = topK(probabilities(m.m.Graph, out), m.m.Meta.Labels, top)
+		return nil
+	})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	res.Model = m.name
+	res.MS = millis(time.Since(start))
+	writeJSON(w, http.StatusOK, res)
+}
+
+func millis(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+
+// probabilities returns the network output as probabilities: as is after a
+// softmax layer, through a softmax otherwise.
+func probabilities(g octcore.Graph, out octcore.Feature) []float64 {
+	var v []float64
+	for _, t := range []*octcore.Tensor{out.H, out.L} {
+		if t != nil {
+			for _, x := range t.Data[:t.C*t.H*t.W] {
+				v = append(v, float64(x))
+			}
+		}
+	}
+	if g[len(g)-1].Kind == "softmax" {
+		return v
+	}
+	mx := math.Inf(-1)
+	for _, x := range v {
+		mx = math.Max(mx, x)
+	}
+	var sum float64
+	for i, x := range v {
+		v[i] = math.Exp(x - mx)
+		sum += v[i]
+	}
+	for i := range v {
+		v[i] /= sum
+	}
+	return v
+}
+
+// topK returns the k most probable classes (fewer when there are fewer),
+// ties broken by index.
+func topK(p []float64, labels []string, k int) []Prediction {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+	k = min(k, len(idx))
+	out := make([]Prediction, k)
+	for j, i := range idx[:k] {
+		label := "class " + strconv.Itoa(i)
+		if i < len(labels) {
+			label = labels[i]
+		}
+		out[j] = Prediction{Label: label, Index: i, Probability: p[i]}
+	}
+	return out
+}
+
+// MapsResponse is the body of a successful POST /api/v1/maps.
+type MapsResponse struct {
+	Model    string  `json:"model"`
+	Layer    string  `json:"layer"`
+	Kind     string  `json:"kind"`
+	AlphaOut float64 `json:"alpha_out"`
+	// DType is "float32" or "float16"; Encoding is always "base64-le":
+	// each part's Data is the base64 (standard alphabet, padded) of its
+	// values, little-endian, channel-major ((c*H + y)*W + x).
+	DType    string `json:"dtype"`
+	Encoding string `json:"encoding"`
+	// H is the high-frequency part; L the low-frequency part at half
+	// resolution, null for a layer without one.
+	H  *MapPart `json:"h"`
+	L  *MapPart `json:"l"`
+	MS float64  `json:"ms"`
+}
+
+// MapPart is one octave of a layer's output.
+type MapPart struct {
+	Shape []int   `json:"shape"` // [channels, height, width]
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+	Data  string  `json:"data"`
+}
+
+// maps answers POST /api/v1/maps?model=NAME&layer=NAME[&dtype=float16].
+func (s *Server) maps(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	m, err := s.reg.lookup(q.Get("model"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	layer := q.Get("layer")
+	var li *LayerInfo
+	for i := range m.info.Layers {
+		if m.info.Layers[i].Name == layer {
+			li = &m.info.Layers[i]
+		}
+	}
+	if li == nil {
+		names := make([]string, len(m.info.Layers))
+		for i, l := range m.info.Layers {
+			names[i] = l.Name
+		}
+		if layer == "" {
+			s.fail(w, badRequest("no layer given: add layer=NAME (model %s has %s)", m.name, strings.Join(names, ", ")))
+			return
+		}
+		s.fail(w, badRequest("unknown layer %q in model %s (have %s)", layer, m.name, strings.Join(names, ", ")))
+		return
+	}
+	dtype := q.Get("dtype")
+	switch dtype {
+	case "":
+		dtype = "float32"
+	case "float32", "float16":
+	default:
+		s.fail(w, badRequest("dtype=%q: want float32 or float16", dtype))
+		return
+	}
+	img, err := s.readImage(w, r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	start := time.Now()
+	x, err := s.inputTensor(img, m.m.Meta.Input)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	res := MapsResponse{Model: m.name, Layer: li.Name, Kind: li.Kind, AlphaOut: li.AlphaOut, DType: dtype, Encoding: "base64-le"}
+	err = m.withNet(func(net *octcore.Net) error {
+		if _, err := net.Run(x); err != nil {
+			return err
+		}
+		f, err := net.Output(li.Name)
+		if err != nil {
+			return err
+		}
+		res.H, res.L = encodePart(f.H, dtype), encodePart(f.L, dtype)
+		return nil
+	})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	res.MS = millis(time.Since(start))
+	writeJSON(w, http.StatusOK, res)
+}
+
+// encodePart encodes one octave's maps; nil gives nil.
+func encodePart(t *octcore.Tensor, dtype string) *MapPart {
+	if t == nil {
+		return nil
+	}
+	vals := t.Data[:t.C*t.H*t.W]
+	p := &MapPart{Shape: []int{t.C, t.H, t.W}}
+	var raw []byte
+	if dtype == "float16" {
+		raw = make([]byte, 2*len(vals))
+		for i, v := range vals {
+			binary.LittleEndian.PutUint16(raw[2*i:], weights.Float32ToFloat16(v))
+		}
+	} else {
+		raw = make([]byte, 4*len(vals))
+		for i, v := range vals {
+			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+		}
+	}
+	if len(vals) > 0 {
+		lo, hi := vals[0], vals[0]
+		for _, v := range vals {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		p.Min, p.Max = float64(lo), float64(hi)
+	}
+	p.Data = base64.StdEncoding.EncodeToString(raw)
+	return p
+}

@@ -1,0 +1,36 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"embed"
+	"io/fs"
+
+	"github.com/syumai/workers"
+
+	"github.com/octave-project/octave/worker/api"
+)
+
+// files holds the models that cmd/buildworker copied into models/.
+//
+//go:embed models
+var files embed.FS
+
+func main() {
+	models, err := fs.Sub(files, "models")
+	if err != nil {
+		panic(err)
+	}
+	srv, err := api.New(api.Options{Models: models})
+	if err != nil {
+		panic(err)
+	}
+	// One Go program serves every request of its isolate: shim/worker.mjs
+	// starts it once and calls its handler per request, so the models
+	// load once per instance. (syumai/workers' Serve would exit after the
+	// first response, and its stock entry starts a new program for each
+	// request.)
+	workers.ServeNonBlock(srv)
+	workers.Ready()
+	select {}
+}
