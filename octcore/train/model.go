@@ -431,6 +431,36 @@ func (w *worker) convForward(L *layer, train bool) {
 				cs.inv[pt][c] = inv
 				mu := float32(mean)
 				ga, be := L.gamma[c0+c], L.beta[c0+c]
+				// Normalize, scale and shift, add the residual, ReLU: one pass.
+				switch {
+				case rt != nil && L.relu:
+					rc := rt.D[c*per : (c+1)*per]
+					rc = rc[:len(zc)]
+					oc = oc[:len(zc)]
+					for k, v := range zc {
+						xh := (v - mu) * inv
+						zc[k] = xh
+						o := ga*xh + be
+						o += rc[k]
+						if o < 0 {
+							o = 0
+						}
+						oc[k] = o
+					}
+					continue
+				case rt == nil && L.relu:
+					oc = oc[:len(zc)]
+					for k, v := range zc {
+						xh := (v - mu) * inv
+						zc[k] = xh
+						o := ga*xh + be
+						if o < 0 {
+							o = 0
+						}
+						oc[k] = o
+					}
+					continue
+				}
 				for k, v := range zc {
 					xh := (v - mu) * inv
 					zc[k] = xh
@@ -625,14 +655,26 @@ func (w *worker) convBackward(L *layer) {
 			continue
 		}
 		o := part(out, pt == 1)
-		if L.relu {
-			for k, v := range o.D {
-				if v <= 0 {
+		switch {
+		case L.relu && L.add >= 0:
+			// ReLU mask and the residual's gradient in one pass.
+			r := part(w.douts[L.add], pt == 1).D[:len(g.D)]
+			od := o.D[:len(g.D)]
+			for k, v := range g.D {
+				if od[k] <= 0 {
+					v = 0
+					g.D[k] = 0
+				}
+				r[k] += v
+			}
+		case L.relu:
+			od := o.D[:len(g.D)]
+			for k := range g.D {
+				if od[k] <= 0 {
 					g.D[k] = 0
 				}
 			}
-		}
-		if L.add >= 0 {
+		case L.add >= 0:
 			r := part(w.douts[L.add], pt == 1)
 			for k, v := range g.D {
 				r.D[k] += v
