@@ -1,0 +1,152 @@
+// First load of the demo page: bytes transferred for the wasm, the JS and
+// the default model, and the time from navigation to the first prediction,
+// in headless Chromium with a cold cache, served by `go run ./cmd/demo`.
+//
+//   node bench/firstload.mjs --tool PATH [--loads 5]    prints the JSON
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { brotliCompressSync, constants as zc } from "node:zlib";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { CHROMIUM_ARGS } from "./lib/server.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(here);
+
+function startDemo(modelsDir, log) {
+  return new Promise((resolve, reject) => {
+    const p = spawn("go", ["run", "./cmd/demo", "-addr", "127.0.0.1:0", "-models", modelsDir, "-quiet"], {
+      cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true,
+    });
+    let out = "", err = "";
+    const t = setTimeout(() => reject(new Error("cmd/demo did not start in 180 s: " + err)), 180e3);
+    p.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/serving (http:\/\/\S+)/);
+      if (m) { clearTimeout(t); resolve({ url: m[1].replace(/\/$/, ""), stop: () => { try { process.kill(-p.pid, "SIGTERM"); } catch {} } }); }
+    });
+    p.stderr.on("data", (d) => (err += d));
+    p.on("exit", (code) => { clearTimeout(t); reject(new Error(`cmd/demo exited ${code}: ${err}`)); });
+    log?.("started cmd/demo");
+  });
+}
+
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function kindOf(u) {
+  const p = new URL(u).pathname;
+  if (p.endsWith(".wasm")) return "wasm";
+  if (/\.(m?js)$/.test(p)) return "JS";
+  if (p.endsWith(".safetensors")) return "model";
+  return "other (HTML, CSS, gallery)";
+}
+
+export async function measureFirstLoad({ tool, work, loads = 5, log = () => {} }) {
+  let modelsDir = path.join(root, "models", "weights");
+  let modelSource = "the shipped models (models/weights/)";
+  if (!existsSync(path.join(modelsDir, "fashion-oct-a500.safetensors"))) {
+    // The trained default model is not there yet: a stand-in of the same
+    // architecture and file layout (int8, random weights).
+    modelsDir = path.join(work, "standin-models");
+    await mkdir(modelsDir, { recursive: true });
+    await new Promise((res, rej) => {
+      const p = spawn(tool, ["standin", "-out", modelsDir], { cwd: root, stdio: "inherit" });
+      p.on("exit", (c) => (c === 0 ? res() : rej(new Error("standin failed"))));
+    });
+    modelSource = "a stand-in for the default model (fashion-oct-a500: oct-resnet-mini alpha 0.5, int8, random weights; the trained file was not there yet)";
+  }
+  const demo = await startDemo(path.relative(root, modelsDir), log);
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+  const times = [], dcl = [], ready = [];
+  let groups = null, engine = "";
+  try {
+    // Load 0 warms cmd/demo's in-memory compression of the files it has no
+    // precompressed sibling for; it is not counted.
+    for (let i = -1; i < loads; i++) {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await ctx.newPage();
+      await page.addInitScript(() => {
+        const mark = () => {
+          if (!window.__firstPrediction && document.querySelector("#top li")) window.__firstPrediction = performance.now();
+          if (!window.__ready && document.body && document.body.dataset.ready === "1") window.__ready = performance.now();
+        };
+        new MutationObserver(mark).observe(document, { subtree: true, childList: true, attributes: true });
+      });
+      const files = [];
+      page.on("requestfinished", async (req) => {
+        try {
+          const res = await req.response();
+          const sizes = await req.sizes();
+          const body = await res.body();
+          files.push({ url: req.url(), transferred: sizes.responseBodySize, encoding: (await res.allHeaders())["content-encoding"] || "", raw: body.length, body });
+        } catch { /* the page went away */ }
+      });
+      await page.goto(demo.url + "/", { waitUntil: "domcontentloaded" });
+      await page.waitForFunction(() => window.__firstPrediction && window.__ready, null, { timeout: 180e3, polling: 100 });
+      const r = await page.evaluate(() => ({
+        first: window.__firstPrediction,
+        ready: window.__ready,
+        dcl: performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
+        engine: document.getElementById("engine-meta")?.textContent || "",
+      }));
+      await page.waitForTimeout(300);
+      await ctx.close();
+      if (i < 0) continue;
+      times.push(r.first);
+      ready.push(r.ready);
+      dcl.push(r.dcl);
+      engine = r.engine;
+      if (i === 0) {
+        const g = new Map();
+        for (const f of files) {
+          const k = kindOf(f.url);
+          const e = g.get(k) || { what: k, files: 0, transferred: 0, brotli: 0, raw: 0, encodings: new Set(), urls: [] };
+          e.files++;
+          e.transferred += f.transferred;
+          e.raw += f.raw;
+          e.brotli += brotliCompressSync(f.body, { params: { [zc.BROTLI_PARAM_QUALITY]: 11, [zc.BROTLI_PARAM_LGWIN]: 24, [zc.BROTLI_PARAM_SIZE_HINT]: f.raw } }).length;
+          if (f.encoding) e.encodings.add(f.encoding);
+          e.urls.push(new URL(f.url).pathname);
+          g.set(k, e);
+        }
+        const order = ["wasm", "JS", "model", "other (HTML, CSS, gallery)"];
+        groups = order.filter((k) => g.has(k)).map((k) => ({ ...g.get(k), encodings: [...g.get(k).encodings] }));
+        const sum = (ks) => groups.filter((x) => ks.includes(x.what)).reduce((a, x) => ({
+          files: a.files + x.files, transferred: a.transferred + x.transferred, brotli: a.brotli + x.brotli, raw: a.raw + x.raw,
+          encodings: [...new Set([...a.encodings, ...x.encodings])],
+        }), { files: 0, transferred: 0, brotli: 0, raw: 0, encodings: [] });
+        groups.push({ what: "**wasm + JS + model**", ...sum(["wasm", "JS", "model"]) });
+        groups.push({ what: "everything", ...sum(order) });
+      }
+      log(`first load ${i + 1}/${loads}: first prediction at ${r.first.toFixed(0)} ms`);
+    }
+  } finally {
+    await browser.close();
+    demo.stop();
+  }
+  const transferredEnc = groups.find((g) => g.what === "wasm")?.encodings.join(",") || "";
+  return {
+    model_source: modelSource,
+    loads,
+    groups,
+    engine,
+    first_prediction_ms: times,
+    first_prediction_ms_median: median(times),
+    dom_content_loaded_ms_median: median(dcl),
+    ready_ms_median: median(ready),
+    note: transferredEnc.includes("br") ? "" : `Chromium sent no \`br\` in Accept-Encoding over plain http (it offers brotli on secure origins only), so cmd/demo served ${transferredEnc || "identity"}; the brotli column is what the same files take when served with brotli (cmd/demo serves the .br siblings to clients that accept it).`,
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const a = process.argv.slice(2);
+  const tool = a[a.indexOf("--tool") + 1];
+  const loads = a.includes("--loads") ? Number(a[a.indexOf("--loads") + 1]) : 5;
+  const r = await measureFirstLoad({ tool, work: path.join(here, "work", "full"), loads, log: (...x) => console.error(...x) });
+  console.log(JSON.stringify(r, (k, v) => (k === "urls" ? undefined : v), 1));
+}

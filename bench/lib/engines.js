@@ -1,0 +1,147 @@
+// The engines under test, behind one interface, for Node and the browser
+// alike. An engine is prepared for one case and then runs it:
+//
+//   const e = await prepare(name, c, env);   // c: a cases.json entry
+//   const y = await e.run(input);            // timed: input in, output out
+//   const out = await e.read(y);             // untimed: Float32Array in Octave's order
+//
+// env gives what differs between the runtimes: bytes(file) reads a file of
+// the work directory, and the modules: tf (with the backend registered),
+// ort, Octave; octaveWasm(simd) is the URL or path of Octave's binary.
+
+import { parseModel } from "./safetensors.js";
+import { buildTF } from "./tfnet.js";
+
+export const ENGINES = ["octave-wasm-simd", "octave-wasm-scalar", "tfjs-wasm", "tfjs-cpu", "ort-wasm"];
+
+export async function prepare(name, c, env) {
+  switch (name) {
+    case "octave-wasm-simd":
+    case "octave-wasm-scalar":
+      return octave(name.endsWith("simd"), c, env);
+    case "tfjs-wasm":
+    case "tfjs-cpu":
+      return tfjs(name === "tfjs-wasm" ? "wasm" : "cpu", c, env);
+    case "ort-wasm":
+      return ortEngine(c, env);
+  }
+  throw new Error(`unknown engine ${name}`);
+}
+
+async function octave(simd, c, env) {
+  const { Octave } = env.Octave;
+  const oct = await Octave.init({ wasmURL: env.octaveWasm(simd), simd, worker: false });
+  if (oct.simd !== simd) throw new Error(`Octave runs simd=${oct.simd}, wanted ${simd}`);
+  const model = await oct.load(await env.bytes(c.model), { warmup: false });
+  const layers = [c.output];
+  return {
+    info: { simd: oct.simd },
+    async run(input) {
+      const maps = await model.featureMaps({ data: input, channels: c.channels, height: c.height, width: c.width }, { layers });
+      return maps[0];
+    },
+    async read(m) {
+      const parts = [m.high?.data, m.low?.data].filter(Boolean);
+      if (parts.length === 1) return parts[0];
+      const out = new Float32Array(parts[0].length + parts[1].length);
+      out.set(parts[0]);
+      out.set(parts[1], parts[0].length);
+      return out;
+    },
+    async close() { await model.dispose(); oct.terminate(); },
+  };
+}
+
+async function tfjs(backend, c, env) {
+  const tf = env.tf;
+  if (backend === "wasm") {
+    // One thread, the SIMD binary (no threads even where SharedArrayBuffer is).
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    tf.env().set("WASM_HAS_SIMD_SUPPORT", true);
+    env.setWasmPaths(env.tfjsWasmDir);
+    env.setThreadsCount?.(1);
+  }
+  if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} failed to start`);
+  await tf.ready();
+  const m = parseModel(await env.bytes(c.model));
+  const net = buildTF(tf, m.graph, m.params, c.height, c.width);
+  return {
+    info: { backend: tf.getBackend(), version: tf.version_core },
+    async run(input) {
+      const y = net.run(input);
+      // Download as a user would: the timed run ends with the data in JS.
+      for (const t of [y.h, y.l]) if (t) t.dataSync();
+      return y;
+    },
+    async read(y) {
+      const out = net.read(y, true);
+      net.dispose(y);
+      return out;
+    },
+    release(y) { net.dispose(y); },
+    async close() { net.dispose(); },
+  };
+}
+
+async function ortEngine(c, env) {
+  const ort = env.ort;
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.simd = true;
+  if (env.ortWasmDir) ort.env.wasm.wasmPaths = env.ortWasmDir;
+  const session = await ort.InferenceSession.create(await env.bytes(c.onnx), {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
+  });
+  const outNames = session.outputNames;
+  return {
+    info: { version: ort.env.versions?.web ?? "" },
+    async run(input) {
+      const feeds = { input: new ort.Tensor("float32", input, [1, c.channels, c.height, c.width]) };
+      const r = await session.run(feeds);
+      return outNames.map((n) => r[n].data);
+    },
+    async read(parts) {
+      if (parts.length === 1) return parts[0];
+      const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of parts) { out.set(p, o); o += p.length; }
+      return out;
+    },
+    async close() { await session.release(); },
+  };
+}
+
+/** Runs one case on one engine: a checked warm-up, then timed runs. */
+export async function runCase(engineName, c, env, runs, now) {
+  const input = new Float32Array(copyBuffer(await env.bytes(c.input)));
+  const ref = new Float32Array(copyBuffer(await env.bytes(c.ref)));
+  const e = await prepare(engineName, c, env);
+  // Warm-up (V8 tiers code up after the first runs) and the output check.
+  const y0 = await e.run(input.slice());
+  const out = await e.read(y0);
+  if (out.length !== ref.length) throw new Error(`${engineName} ${c.case}: ${out.length} outputs, reference has ${ref.length}`);
+  let diff = 0, scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(out[i] - ref[i]);
+    if (!(d <= diff)) diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
+    scale = Math.max(scale, Math.abs(ref[i]));
+  }
+  const y1 = await e.run(input.slice());
+  e.release?.(y1);
+  const times = [];
+  for (let r = 0; r < runs; r++) {
+    const x = input.slice();
+    const t0 = now();
+    const y = await e.run(x);
+    times.push(now() - t0);
+    e.release?.(y);
+  }
+  await e.close();
+  const s = [...times].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return { case: c.case, engine: engineName, median_ms: median, max_abs_diff: diff, ref_max_abs: scale, times_ms: times, info: e.info };
+}
+
+function copyBuffer(u8) {
+  return u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength);
+}

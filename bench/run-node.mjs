@@ -1,0 +1,38 @@
+// Runs one case on one engine in this Node process and prints one JSON line.
+//   node bench/run-node.mjs ENGINE CASE [RUNS]   (from the repository root or anywhere)
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { runCase } from "./lib/engines.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const work = process.env.BENCH_WORK || path.join(here, "work", "full");
+const [engine, caseName, runsArg] = process.argv.slice(2);
+const cases = JSON.parse(await readFile(path.join(work, "cases.json"), "utf8")).cases;
+const c = cases.find((x) => x.case === caseName);
+if (!c) throw new Error(`no case ${caseName} in ${work}/cases.json`);
+const runs = Number(runsArg || c.runs);
+
+const env = {
+  bytes: async (f) => new Uint8Array(await readFile(path.join(work, f))),
+  octaveWasm: (simd) => path.join(here, "..", "web", "dist", simd ? "octave.wasm" : "octave-nosimd.wasm"),
+  tfjsWasmDir: path.join(here, "node_modules", "@tensorflow", "tfjs-backend-wasm", "dist") + path.sep,
+  ortWasmDir: undefined,
+};
+if (engine.startsWith("octave")) env.Octave = await import("../web/octave.js");
+if (engine.startsWith("tfjs")) {
+  env.tf = await import("@tensorflow/tfjs-core");
+  await import("@tensorflow/tfjs-backend-cpu");
+  if (engine === "tfjs-wasm") {
+    const w = await import("@tensorflow/tfjs-backend-wasm");
+    env.setWasmPaths = w.setWasmPaths;
+    env.setThreadsCount = w.setThreadsCount;
+  }
+}
+if (engine === "ort-wasm") env.ort = await import("onnxruntime-web");
+
+const r = await runCase(engine, c, env, runs, () => performance.now());
+r.runtime = "node";
+console.log(JSON.stringify(r));
+process.exit(0);
