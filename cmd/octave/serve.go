@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/octave-project/octave/worker/api"
+)
+
+func init() {
+	register("serve", "serve the JSON inference API and the demo page over HTTP", runServe)
+}
+
+// serveOptions are the settings of one `octave serve`.
+type serveOptions struct {
+	addr, models, web, model string
+	maxBody                  int64
+	quiet                    bool
+}
+
+func runServe(args []string, stdout io.Writer) error {
+	fs := newFlags("serve", "[--addr HOST:PORT] [--models DIR] [--web DIR] [--model NAME]")
+	var o serveOptions
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	fs.StringVar(&o.models, "models", "models/weights", "directory of the model files (*.safetensors)")
+	fs.StringVar(&o.web, "web", "web", `directory of the demo page served at / ("" serves the API only)`)
+	fs.StringVar(&o.model, "model", "", "default model (default fashion-oct-a500 when present, else the first)")
+	fs.Int64Var(&o.maxBody, "max-body", api.DefaultMaxBody, "largest request body in bytes")
+	fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
+	if o.maxBody < 1 {
+		return usagef("--max-body %d: want at least 1", o.maxBody)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, o, stdout)
+}
+
+// newServer returns the handler of `octave serve`: the API over o.models and,
+// unless o.web is empty, the page in o.web.
+func newServer(o serveOptions) (*api.Server, error) {
+	if fi, err := os.Stat(o.models); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--models %s: not a directory", o.models)
+	}
+	var static fs.FS
+	if o.web != "" {
+		if fi, err := os.Stat(o.web); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("--web %s: not a directory", o.web)
+		}
+		static = os.DirFS(o.web)
+	}
+	return api.New(api.Options{
+		Models: os.DirFS(o.models), Static: static, DefaultModel: o.model, MaxBody: o.maxBody,
+		Logf: log.New(os.Stderr, "octave serve: ", log.LstdFlags).Printf,
+	})
+}
+
+// serve listens on o.addr and serves until ctx is done, then shuts down,
+// letting requests in flight finish. The first line written to stdout is
+// "serving http://HOST:PORT/".
+func serve(ctx context.Context, o serveOptions, stdout io.Writer) error {
+	srv, err := newServer(o)
+	if err != nil {
+		return err
+	}
+	if len(srv.ModelNames()) == 0 {
+		fmt.Fprintf(os.Stderr, "octave serve: warning: no model files in %s: the API will answer 400 (make models trains them)\n", o.models)
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	var h http.Handler = srv
+	if !o.quiet {
+		h = logRequests(h)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	fmt.Fprintf(stdout, "serving http://%s/ (models: %v, default %q)\n", ln.Addr(), srv.ModelNames(), srv.DefaultModel())
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// statusRecorder keeps the status of a response for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sr := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(sr, r)
+		log.Printf("%d %s %s %v", sr.status, r.Method, r.URL.RequestURI(), time.Since(start).Round(time.Microsecond))
+	})
+}
