@@ -67,9 +67,9 @@ func runInfo(args []string, stdout io.Writer) error {
 		return err
 	}
 	h, w, fixed := costSize(m)
-	cost, err := octcore.CostOf(m.Graph, h, w)
-	if err != nil {
-		return fmt.Errorf("%s: the graph does not run at %dx%d: %v", path, h, w, err)
+	cost, costErr := octcore.CostOf(m.Graph, h, w)
+	if costErr != nil && fixed {
+		return fmt.Errorf("%s: the graph does not run at its input size %dx%d: %v", path, h, w, costErr)
 	}
 	if *asJSON {
 		out := struct {
@@ -164,6 +164,10 @@ func runInfo(args []string, stdout io.Writer) error {
 	title := fmt.Sprintf("cost at %dx%d", h, w)
 	if !fixed {
 		title += " (the model takes any size; 224x224 shown)"
+	}
+	if costErr != nil {
+		fmt.Fprintf(stdout, "cost: the graph does not run at %dx%d: %v\n", h, w, costErr)
+		return nil
 	}
 	printCost(stdout, title, cost)
 	return nil

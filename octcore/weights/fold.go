@@ -1,7 +1,6 @@
 package weights
 
 import (
-	"fmt"
 	"math"
 	"strings"
 
@@ -28,10 +27,10 @@ func FoldBN(g octcore.Graph, p octcore.Params) (octcore.Graph, octcore.Params, e
 	get := func(l *octcore.Layer, name string, n int) ([]float32, error) {
 		t, ok := p[name]
 		if !ok || t == nil {
-			return nil, fmt.Errorf("weights: fold BN of layer %q: missing parameter %q", l.Name, name)
+			return nil, errorf("weights: fold BN of layer %q: missing parameter %q", l.Name, name)
 		}
 		if len(t.Shape) != 1 || t.Shape[0] != n || len(t.Data) != n {
-			return nil, fmt.Errorf("weights: fold BN of layer %q: parameter %q has shape %v, want [%d]", l.Name, name, t.Shape, n)
+			return nil, errorf("weights: fold BN of layer %q: parameter %q has shape %v, want [%d]", l.Name, name, t.Shape, n)
 		}
 		return t.Data, nil
 	}
@@ -61,7 +60,7 @@ func FoldBN(g octcore.Graph, p octcore.Params) (octcore.Graph, octcore.Params, e
 		for o := 0; o < c; o++ {
 			v := float64(bn[3][o])
 			if !(v >= 0) || math.IsInf(v, 0) {
-				return nil, nil, fmt.Errorf("weights: fold BN of layer %q: running_var[%d] = %v is not a variance", l.Name, o, v)
+				return nil, nil, errorf("weights: fold BN of layer %q: running_var[%d] = %v is not a variance", l.Name, o, v)
 			}
 			s := float64(bn[0][o]) / math.Sqrt(v+eps)
 			scale[o] = float32(s)
@@ -77,7 +76,7 @@ func FoldBN(g octcore.Graph, p octcore.Params) (octcore.Graph, octcore.Params, e
 				n *= d
 			}
 			if !ok || w == nil || len(w.Data) != n {
-				return nil, nil, fmt.Errorf("weights: fold BN of layer %q: missing or mis-sized parameter %q (want shape %v)", l.Name, sp.Name, sp.Shape)
+				return nil, nil, errorf("weights: fold BN of layer %q: missing or mis-sized parameter %q (want shape %v)", l.Name, sp.Name, sp.Shape)
 			}
 			r0 := 0 // the first output channel of this tensor's rows
 			if strings.HasSuffix(sp.Name, ".hl.weight") || strings.HasSuffix(sp.Name, ".ll.weight") {

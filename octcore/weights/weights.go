@@ -18,12 +18,7 @@
 // span before anything is decoded.
 package weights
 
-import (
-	"encoding/json"
-	"fmt"
-
-	"github.com/octave-project/octave/octcore"
-)
+import "github.com/octave-project/octave/octcore"
 
 // FormatVersion is the format string that [Write] puts into a file's
 // metadata. [Load] accepts "octave/1" and any "octave/1.x".
@@ -101,24 +96,24 @@ const MaxInputSide = 8192
 func (s *InputSpec) check(g octcore.Graph) error {
 	want := g[0].Out
 	if s.Channels != want {
-		return fmt.Errorf("input has %d channels, the graph's input layer %q has %d", s.Channels, g[0].Name, want)
+		return errorf("input has %d channels, the graph's input layer %q has %d", s.Channels, g[0].Name, want)
 	}
 	if s.Height < 0 || s.Width < 0 || s.Height > MaxInputSide || s.Width > MaxInputSide {
-		return fmt.Errorf("input size %dx%d outside 0..%d", s.Height, s.Width, MaxInputSide)
+		return errorf("input size %dx%d outside 0..%d", s.Height, s.Width, MaxInputSide)
 	}
 	if (s.Height == 0) != (s.Width == 0) {
-		return fmt.Errorf("input size %dx%d: give both sides or neither", s.Height, s.Width)
+		return errorf("input size %dx%d: give both sides or neither", s.Height, s.Width)
 	}
 	if len(s.Mean) != s.Channels || len(s.Std) != s.Channels {
-		return fmt.Errorf("input mean has %d values and std %d, want one per channel (%d)", len(s.Mean), len(s.Std), s.Channels)
+		return errorf("input mean has %d values and std %d, want one per channel (%d)", len(s.Mean), len(s.Std), s.Channels)
 	}
 	for c := range s.Mean {
 		m, d := float64(s.Mean[c]), float64(s.Std[c])
 		if m != m || m > 1e30 || m < -1e30 {
-			return fmt.Errorf("input mean[%d] = %v is not a finite number", c, s.Mean[c])
+			return errorf("input mean[%d] = %v is not a finite number", c, s.Mean[c])
 		}
 		if !(d > 0 && d < 1e30) {
-			return fmt.Errorf("input std[%d] = %v must be positive and finite", c, s.Std[c])
+			return errorf("input std[%d] = %v must be positive and finite", c, s.Std[c])
 		}
 	}
 	return nil
@@ -136,10 +131,4 @@ func DefaultInput(g octcore.Graph) InputSpec {
 		s.Std[i] = 1
 	}
 	return s
-}
-
-// jsonString returns v as compact JSON.
-func jsonString(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/octave-project/octave/octcore"
@@ -384,5 +386,43 @@ func TestHandAssembled(t *testing.T) {
 	want := []float32{1.5*2 + 1, 1.5*-4 + 1, -31.75*2 - 1, -31.75*-4 - 1}
 	if !reflect.DeepEqual(y, want) {
 		t.Errorf("output %v, want %v", y, want)
+	}
+}
+
+// TestWriteBad checks that Write refuses what Load would refuse.
+func TestWriteBad(t *testing.T) {
+	bad := func(f func(m *Model)) error {
+		m := miniModel(t, 11)
+		f(m)
+		return Write(io.Discard, m, WriteOptions{DType: "float32"})
+	}
+	cases := []struct {
+		name string
+		f    func(m *Model)
+		want string
+	}{
+		{"missing", func(m *Model) { delete(m.Params, "fc.bias") }, `missing parameter "fc.bias"`},
+		{"extra", func(m *Model) { m.Params["x"] = &octcore.Param{Shape: []int{1}, Data: []float32{1}} }, `"x"`},
+		{"shape", func(m *Model) { m.Params["fc.bias"].Shape = []int{5, 2} }, `"fc.bias" has shape [5 2]`},
+		{"NaN", func(m *Model) { m.Params["stem.weight"].Data[3] = float32(math.NaN()) }, "element 3 is NaN"},
+		{"variance", func(m *Model) { m.Params["stem.bn.running_var"].Data[1] = -1 }, "variance"},
+		{"reserved", func(m *Model) { m.Meta.Provenance["graph"] = "x" }, `"graph" is reserved`},
+		{"input", func(m *Model) { m.Meta.Input.Channels = 3 }, "3 channels"},
+		{"dtype", func(m *Model) {}, ""},
+	}
+	for _, c := range cases {
+		err := bad(c.f)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+	if err := Write(io.Discard, miniModel(t, 1), WriteOptions{DType: "int4"}); err == nil || !strings.Contains(err.Error(), "int4") {
+		t.Errorf("dtype int4: %v", err)
 	}
 }

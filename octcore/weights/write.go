@@ -4,13 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
 	"io"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 
+	"github.com/octave-project/octave/internal/minijson"
 	"github.com/octave-project/octave/octcore"
 )
 
@@ -44,7 +43,7 @@ func Write(w io.Writer, m *Model, opts WriteOptions) error {
 		dt = "int8"
 	}
 	if dt != "int8" && dt != "float16" && dt != "float32" {
-		return fmt.Errorf("weights: unknown dtype %q (want int8, float16 or float32)", opts.DType)
+		return errorf("weights: unknown dtype %q (want int8, float16 or float32)", opts.DType)
 	}
 	g, p := m.Graph, m.Params
 	specs, err := octcore.ParamSpecs(g)
@@ -91,7 +90,7 @@ func Write(w io.Writer, m *Model, opts WriteOptions) error {
 	}
 	// Wider elements first, so that every tensor starts at a multiple of its
 	// element size (the data section itself starts at a multiple of 8).
-	sort.SliceStable(ts, func(i, j int) bool { return dtypeSize[ts[i].dtype] > dtypeSize[ts[j].dtype] })
+	slices.SortStableFunc(ts, func(a, b outTensor) int { return dtypeSize[b.dtype] - dtypeSize[a.dtype] })
 
 	var h bytes.Buffer
 	h.WriteString(`{"__metadata__":{`)
@@ -99,7 +98,7 @@ func Write(w io.Writer, m *Model, opts WriteOptions) error {
 	for k := range meta {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	for i, k := range keys {
 		if i > 0 {
 			h.WriteByte(',')
@@ -120,7 +119,7 @@ func Write(w io.Writer, m *Model, opts WriteOptions) error {
 			}
 			h.WriteString(strconv.Itoa(d))
 		}
-		fmt.Fprintf(&h, `],"data_offsets":[%d,%d]}`, off, off+len(t.data))
+		h.WriteString(`],"data_offsets":[` + strconv.Itoa(off) + "," + strconv.Itoa(off+len(t.data)) + "]}")
 		off += len(t.data)
 	}
 	h.WriteByte('}')
@@ -139,28 +138,31 @@ func Write(w io.Writer, m *Model, opts WriteOptions) error {
 }
 
 // checkParams checks that p holds exactly the parameters of specs, with
-// their shapes and finite values.
+// their shapes and finite values (variances non-negative), as Load will.
 func checkParams(specs []octcore.ParamSpec, p octcore.Params) error {
 	want := make(map[string]bool, len(specs))
 	for _, s := range specs {
 		want[s.Name] = true
 		t, ok := p[s.Name]
 		if !ok || t == nil {
-			return fmt.Errorf("weights: missing parameter %q %v", s.Name, s.Shape)
+			return errorf("weights: missing parameter %q %v", s.Name, s.Shape)
 		}
 		if !sameShape(t.Shape, s.Shape) {
-			return fmt.Errorf("weights: parameter %q has shape %v, want %v", s.Name, t.Shape, s.Shape)
+			return errorf("weights: parameter %q has shape %v, want %v", s.Name, t.Shape, s.Shape)
 		}
 		n := 1
 		for _, d := range s.Shape {
 			n *= d
 		}
 		if len(t.Data) != n {
-			return fmt.Errorf("weights: parameter %q holds %d values, shape %v needs %d", s.Name, len(t.Data), s.Shape, n)
+			return errorf("weights: parameter %q holds %d values, shape %v needs %d", s.Name, len(t.Data), s.Shape, n)
 		}
 		for i, v := range t.Data {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("weights: parameter %q: element %d is %v", s.Name, i, v)
+				return errorf("weights: parameter %q: element %d is %v", s.Name, i, v)
+			}
+			if s.Role == "bn.running_var" && v < 0 {
+				return errorf("weights: parameter %q: element %d is %v, a variance cannot be negative", s.Name, i, v)
 			}
 		}
 	}
@@ -171,8 +173,8 @@ func checkParams(specs []octcore.ParamSpec, p octcore.Params) error {
 		}
 	}
 	if len(extra) > 0 {
-		sort.Strings(extra)
-		return fmt.Errorf("weights: parameters used by no layer: %q", extra)
+		slices.Sort(extra)
+		return errorf("weights: parameters used by no layer: %q", extra)
 	}
 	return nil
 }
@@ -183,7 +185,7 @@ func metadataMap(g octcore.Graph, md *Metadata) (map[string]string, error) {
 	for k, v := range md.Provenance {
 		switch k {
 		case keyFormat, keyGraph, keyLabels, keyInput, keyName:
-			return nil, fmt.Errorf("weights: provenance key %q is reserved", k)
+			return nil, errorf("weights: provenance key %q is reserved", k)
 		}
 		meta[k] = v
 	}
@@ -193,7 +195,7 @@ func metadataMap(g octcore.Graph, md *Metadata) (map[string]string, error) {
 	}
 	gs, err := jsonString(g)
 	if err != nil {
-		return nil, fmt.Errorf("weights: graph: %v", err)
+		return nil, errorf("weights: graph: %v", err)
 	}
 	meta[keyGraph] = gs
 	in := md.Input
@@ -206,10 +208,10 @@ func metadataMap(g octcore.Graph, md *Metadata) (map[string]string, error) {
 		in.Mean, in.Std = d.Mean, d.Std
 	}
 	if err := in.check(g); err != nil {
-		return nil, fmt.Errorf("weights: input: %v", err)
+		return nil, errorf("weights: input: %v", err)
 	}
 	if meta[keyInput], err = jsonString(in); err != nil {
-		return nil, fmt.Errorf("weights: input: %v", err)
+		return nil, errorf("weights: input: %v", err)
 	}
 	if len(md.Labels) > 0 {
 		meta[keyLabels], _ = jsonString(md.Labels)
@@ -260,6 +262,5 @@ func f32Bytes(d []float32) []byte {
 }
 
 func writeJSONString(b *bytes.Buffer, s string) {
-	e, _ := json.Marshal(s)
-	b.Write(e)
+	b.Write(minijson.AppendString(nil, s))
 }
