@@ -1,7 +1,6 @@
 package octcore
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 )
@@ -43,19 +42,19 @@ var archs = map[string]func(ArchOptions) Graph{
 func Arch(name string, o ArchOptions) (Graph, error) {
 	f, ok := archs[name]
 	if !ok {
-		return nil, fmt.Errorf("octcore: unknown architecture %q (known: %v)", name, ArchNames())
+		return nil, errorf("octcore: unknown architecture %q (known: %v)", name, ArchNames())
 	}
 	if !(o.Alpha >= 0 && o.Alpha <= 1) {
-		return nil, fmt.Errorf("octcore: alpha %v outside [0, 1]", o.Alpha)
+		return nil, errorf("octcore: alpha %v outside [0, 1]", o.Alpha)
 	}
 	if o.Width == 0 {
 		o.Width = 1
 	}
 	if !(o.Width > 0 && o.Width <= 8) {
-		return nil, fmt.Errorf("octcore: width multiplier %v outside (0, 8]", o.Width)
+		return nil, errorf("octcore: width multiplier %v outside (0, 8]", o.Width)
 	}
 	if o.Classes < 0 || o.Classes > 1<<20 {
-		return nil, fmt.Errorf("octcore: %d classes out of range", o.Classes)
+		return nil, errorf("octcore: %d classes out of range", o.Classes)
 	}
 	return f(o), nil
 }

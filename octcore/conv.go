@@ -202,7 +202,7 @@ func (o *convOp) forward(n *Net, i int) error {
 	if !o.oct {
 		x := in.H
 		geo := newGeom(o.k, o.stride, o.pad, o.dl, x.H, x.W)
-		o.conv(ws, []*Tensor{x}, []int{o.cHi}, &geo,
+		o.conv(ws, []*Tensor{x}, []int{o.cHi}, -1, &geo,
 			product{o.aH, out.H, epilogue{bias: o.biasH, add: data(res.H), act: act}})
 		return nil
 	}
@@ -221,40 +221,42 @@ func (o *convOp) forward(n *Net, i int) error {
 		if o.cHo > 0 {
 			srcs, counts := sources(ws, pH, o.cHi, xL, o.cLi)
 			geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
-			o.conv(ws, srcs, counts, &geo, product{o.aH, out.H, epilogue{bias: o.biasH, add: data(res.H), act: act}})
+			o.conv(ws, srcs, counts, -1, &geo, product{o.aH, out.H, epilogue{bias: o.biasH, add: data(res.H), act: act}})
 		}
 		if o.cLo > 0 {
 			srcs, counts := sources(ws, pL, o.cLi, pHH, o.cHi)
 			geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
-			o.conv(ws, srcs, counts, &geo, product{o.aL, out.L, epilogue{bias: o.biasL, add: data(res.L), act: act}})
+			o.conv(ws, srcs, counts, -1, &geo, product{o.aL, out.L, epilogue{bias: o.biasL, add: data(res.L), act: act}})
 		}
 		return nil
 	}
-	// Stride 1.
-	var p *Tensor
-	if o.cHi > 0 && o.cLo > 0 {
-		p = pooled(ws, bufPool, xH)
-	}
+	// Stride 1. pool2(X_H) feeds only the low products: it is pooled straight
+	// into their padded input.
 	var t *Tensor // L->H at low resolution
 	if o.cLi > 0 || o.cLo > 0 {
 		var lowSrc *Tensor
-		if o.cLo > 0 {
-			lowSrc = p
+		if o.cLo > 0 && o.cHi > 0 {
+			lowSrc = xH
 		}
 		srcs, counts := sources(ws, xL, o.cLi, lowSrc, o.cHi)
-		geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
-		var lh, ll product
+		pooledSrc := -1
+		if lowSrc != nil {
+			pooledSrc = len(srcs) - 1
+		}
+		lh, lw := half(xH0(xH, xL).H), half(xH0(xH, xL).W)
+		geo := newGeom(o.k, 1, o.pad, o.dl, lh, lw)
+		var lhp, llp product
 		if o.cHo > 0 && o.cLi > 0 {
 			t = &ws.tens[bufLow]
 			*t = Tensor{C: o.cHo, H: geo.outH, W: geo.outW, Data: ws.buf(bufLow, o.cHo*geo.outH*geo.outW)}
-			lh = product{a: o.aLH, out: t}
+			lhp = product{a: o.aLH, out: t}
 		}
 		if o.cLo > 0 {
-			ll = product{o.aL, out.L, epilogue{bias: o.biasL, add: data(res.L), act: act}}
+			llp = product{o.aL, out.L, epilogue{bias: o.biasL, add: data(res.L), act: act}}
 		}
 		// One right-hand side of [X_L; P] feeds both L->H (a prefix of its rows)
 		// and the low output.
-		o.conv(ws, srcs, counts, &geo, lh, ll)
+		o.conv(ws, srcs, counts, pooledSrc, &geo, lhp, llp)
 	}
 	if o.cHo > 0 {
 		ep := epilogue{bias: o.biasH, add: data(res.H), act: act}
@@ -263,7 +265,7 @@ func (o *convOp) forward(n *Net, i int) error {
 		}
 		if o.cHi > 0 {
 			geo := newGeom(o.k, 1, o.pad, o.dl, xH.H, xH.W)
-			o.conv(ws, []*Tensor{xH}, []int{o.cHi}, &geo, product{o.aH, out.H, ep})
+			o.conv(ws, []*Tensor{xH}, []int{o.cHi}, -1, &geo, product{o.aH, out.H, ep})
 		} else {
 			// alpha_in = 1: the high output is the upsampled L->H alone.
 			y := out.H
@@ -294,7 +296,7 @@ type product struct {
 // conv computes the products over the channel concatenation of srcs (all of
 // size geo.inH x geo.inW), group by group (see rhs for how the right-hand
 // side is read), then applies each product's epilogue.
-func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, geo *geom, prods ...product) {
+func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int, geo *geom, prods ...product) {
 	g := o.groups
 	OH, OW := geo.outH, geo.outW
 	st := geo.sh
@@ -305,11 +307,11 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, geo *geom, pr
 	wp := (geo.inW + 2*geo.pw + st - 1) / st
 	r := rhs{N: OH * wp, srcW: wp}
 	x := srcs[0]
-	if len(srcs) == 1 && geo.ph == 0 && geo.pw == 0 && st == 1 && cap(x.Data) >= len(x.Data)+nr {
+	if len(srcs) == 1 && pooledSrc < 0 && geo.ph == 0 && geo.pw == 0 && st == 1 && cap(x.Data) >= len(x.Data)+nr {
 		// Read the input where it lies: layer outputs carry nr values of slack.
 		r.padded = x.Data[:cap(x.Data)]
 	} else {
-		r.padded = padInto(ws, srcs, counts, geo.ph, geo.pw, st, 2*wp+nr+geo.kw*geo.dw)
+		r.padded = padInto(ws, srcs, counts, pooledSrc, geo, 2*wp+nr+geo.kw*geo.dw)
 	}
 	ctot := 0
 	for _, c := range counts {
@@ -336,6 +338,18 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, geo *geom, pr
 				}
 			}
 			base += c
+		}
+		// A 1x1 stride-1 convolution whose rows are evenly spaced (one group,
+		// or channels of one source) reads them in place.
+		r.strided = geo.kh == 1 && geo.kw == 1 && st == 1 && r.K > 0
+		if r.strided {
+			r.base, r.ld = int(r.offs[0]), hp*wp
+			for k, off := range r.offs {
+				if int(off) != r.base+k*r.ld {
+					r.strided = false
+					break
+				}
+			}
 		}
 		nq := 0
 		for q, p := range prods {
@@ -376,13 +390,24 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, geo *geom, pr
 	}
 }
 
+// xH0 returns a tensor of the high resolution: the high input, or a stand-in
+// twice the low input's size when there is no high part.
+func xH0(xH, xL *Tensor) *Tensor {
+	if xH != nil {
+		return xH
+	}
+	return &Tensor{H: 2 * xL.H, W: 2 * xL.W}
+}
+
 // padInto copies the channel concatenation of srcs into a workspace buffer,
-// every channel framed by ph rows and pw columns of zeros, plus slack zeros
-// at the end for reads past the last row. With stride st > 1 every channel
-// becomes st*st phase planes of ceil((h+2ph)/st) x ceil((w+2pw)/st): plane
-// (py, px) holds the padded pixels (st*y+py, st*x+px).
-func padInto(ws *workspace, srcs []*Tensor, counts []int, ph, pw, st, slack int) []float32 {
-	h, w := srcs[0].H, srcs[0].W
+// every channel framed by geo.ph rows and geo.pw columns of zeros, plus slack
+// zeros at the end for reads past the last row. Source pooledSrc (or none, if
+// negative) is written as its 2x2 average pool (Pool2). With stride st > 1
+// every channel becomes st*st phase planes of ceil((h+2ph)/st) x
+// ceil((w+2pw)/st): plane (py, px) holds the padded pixels (st*y+py, st*x+px).
+func padInto(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int, geo *geom, slack int) []float32 {
+	h, w := geo.inH, geo.inW
+	ph, pw, st := geo.ph, geo.pw, geo.sh
 	hp, wp := (h+2*ph+st-1)/st, (w+2*pw+st-1)/st
 	ctot := 0
 	for _, c := range counts {
@@ -390,8 +415,31 @@ func padInto(ws *workspace, srcs []*Tensor, counts []int, ph, pw, st, slack int)
 	}
 	plane := hp * wp
 	buf := ws.buf(bufPad, ctot*st*st*plane+slack)
+	var tmp [512]float32
 	c0 := 0
 	for s, t := range srcs {
+		if s == pooledSrc {
+			// Pooled rows go straight into the padded frame (stride 1 only).
+			for c := 0; c < counts[s]; c++ {
+				in := t.Data[c*t.H*t.W : (c+1)*t.H*t.W]
+				d := buf[(c0+c)*plane : (c0+c+1)*plane]
+				clear(d[:ph*wp])
+				for y := 0; y < h; y++ {
+					row := d[(y+ph)*wp : (y+ph+1)*wp]
+					clear(row[:pw])
+					r0 := in[2*y*t.W : (2*y+1)*t.W]
+					var r1 []float32
+					if 2*y+1 < t.H {
+						r1 = in[(2*y+1)*t.W : (2*y+2)*t.W]
+					}
+					pool2Row(row[pw:pw+w], r0, r1, tmp[:])
+					clear(row[pw+w:])
+				}
+				clear(d[(h+ph)*wp:])
+			}
+			c0 += counts[s]
+			continue
+		}
 		if ph == 0 && pw == 0 && st == 1 {
 			copy(buf[c0*h*w:], t.Data[:counts[s]*h*w])
 			c0 += counts[s]

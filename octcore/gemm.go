@@ -68,8 +68,12 @@ type epilogue struct {
 type rhs struct {
 	padded []float32
 	offs   []int32
-	K, N   int // rows, and columns the product runs over
-	srcW   int // columns per output row in the wide layout
+	// A 1x1 convolution's rows are evenly spaced: row k starts at
+	// padded[base+k*ld]. Then the kernel reads them in place, unpacked.
+	strided  bool
+	base, ld int
+	K, N     int // rows, and columns the product runs over
+	srcW     int // columns per output row in the wide layout
 }
 
 // pack writes panel p (K rows of nr values) into dst.
@@ -108,7 +112,11 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 		total += (a.M + MR - 1) / MR
 	}
 	chunk := max(1, chunkBytes/(4*MR*max(r.K, 1)))
-	packedAll := total > chunk && len(buf) >= panels*stride
+	packedAll := !r.strided && total > chunk && len(buf) >= panels*stride
+	ldb := nr
+	if r.strided {
+		ldb = r.ld
+	}
 	if packedAll {
 		for p := 0; p < panels; p++ {
 			r.pack(buf[p*stride:(p+1)*stride], p)
@@ -118,9 +126,12 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 		c1 := min(total, c0+chunk)
 		for p := 0; p < panels; p++ {
 			panel := buf[:stride]
-			if packedAll {
+			switch {
+			case r.strided:
+				panel = r.padded[r.base+p*nr:]
+			case packedAll:
 				panel = buf[p*stride : (p+1)*stride]
-			} else {
+			default:
 				r.pack(panel, p)
 			}
 			n0 := p * nr
@@ -137,10 +148,10 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 					w := a.data[blk*MR*K : (blk+1)*MR*K]
 					if nn == nr && m0+MR <= a.M {
 						// A whole tile stores straight into the output.
-						microKernel(K, w, panel, out[m0*r.N+n0:], r.N)
+						microKernel(K, w, panel, out[m0*r.N+n0:], r.N, ldb)
 						continue
 					}
-					microKernel(K, w, panel, tile, nr)
+					microKernel(K, w, panel, tile, nr, ldb)
 					for i := 0; i < min(MR, a.M-m0); i++ {
 						m := m0 + i
 						copy(out[m*r.N+n0:m*r.N+n0+nn], tile[i*nr:i*nr+nn])
@@ -153,6 +164,9 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 
 // colFloats returns the buffer size gemmPanels wants for r.
 func colFloats(r *rhs) int {
+	if r.strided {
+		return 0
+	}
 	whole := (r.N + nr - 1) / nr * r.K * nr
 	if whole <= packAllFloats {
 		return whole

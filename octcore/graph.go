@@ -1,7 +1,5 @@
 package octcore
 
-import "fmt"
-
 // Layer is one entry of a network's plain layer list. Kind selects the
 // operation; the other fields are read where the kind needs them:
 //
@@ -62,9 +60,9 @@ func (s Shape) Elems() int { return s.CH*s.H*s.W + s.CL*s.LowH*s.LowW }
 
 func (s Shape) String() string {
 	if s.CL == 0 {
-		return fmt.Sprintf("%dx%dx%d", s.CH, s.H, s.W)
+		return sprintf("%dx%dx%d", s.CH, s.H, s.W)
 	}
-	return fmt.Sprintf("H %dx%dx%d + L %dx%dx%d", s.CH, s.H, s.W, s.CL, s.LowH, s.LowW)
+	return sprintf("H %dx%dx%d + L %dx%dx%d", s.CH, s.H, s.W, s.CL, s.LowH, s.LowW)
 }
 
 // LayerCost is the cost of one layer for one input size.
@@ -98,7 +96,7 @@ type Cost struct {
 
 // layerError formats an error that names the layer.
 func layerError(i int, l *Layer, format string, args ...any) error {
-	return fmt.Errorf("octcore: layer %d %q (%s): %s", i, l.Name, l.Kind, fmt.Sprintf(format, args...))
+	return errorf("octcore: layer %d %q (%s): %s", i, l.Name, l.Kind, sprintf(format, args...))
 }
 
 // resolved is a checked layer: its defaults applied and its inputs resolved.
@@ -118,10 +116,10 @@ const maxChannels = 1 << 16
 // input size.
 func (g Graph) check() ([]resolved, error) {
 	if len(g) == 0 {
-		return nil, fmt.Errorf("octcore: empty graph")
+		return nil, errorf("octcore: empty graph")
 	}
 	if g[0].Kind != "input" {
-		return nil, fmt.Errorf("octcore: layer 0 %q must be of kind \"input\", not %q", g[0].Name, g[0].Kind)
+		return nil, errorf("octcore: layer 0 %q must be of kind \"input\", not %q", g[0].Name, g[0].Kind)
 	}
 	index := map[string]int{}
 	rs := make([]resolved, len(g))
@@ -282,7 +280,7 @@ func infer(rs []resolved, h, w int) ([]Shape, Cost, error) {
 		switch r.Kind {
 		case "input":
 			if h <= 0 || w <= 0 {
-				return nil, Cost{}, fmt.Errorf("octcore: input size %dx%d must be positive", h, w)
+				return nil, Cost{}, errorf("octcore: input size %dx%d must be positive", h, w)
 			}
 			ch, cl := Split(r.Out, r.AlphaOut)
 			out = Shape{CH: ch, CL: cl, H: h, W: w, LowH: half(h), LowW: half(w)}

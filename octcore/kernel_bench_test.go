@@ -16,9 +16,10 @@ func BenchmarkConv3x3Parts(b *testing.B) {
 	w := randSlice(rng, 64*576)
 	a := packA(w, 64, 576, 576)
 	const wp = 58
+	geo3 := newGeom(3, 1, 1, 1, 56, 56)
 	out := make([]float32, 64*56*wp)
 	r := rhs{K: 576, N: 56 * wp, srcW: wp}
-	r.padded = padInto(&ws, srcs, counts, 1, 1, 1, 2*wp+nr+3)
+	r.padded = padInto(&ws, srcs, counts, -1, &geo3, 2*wp+nr+3)
 	r.offs = make([]int32, 576)
 	for c := 0; c < 64; c++ {
 		for t := 0; t < 9; t++ {
@@ -28,7 +29,7 @@ func BenchmarkConv3x3Parts(b *testing.B) {
 	panel := make([]float32, 576*nr)
 	b.Run("pad", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			padInto(&ws, srcs, counts, 1, 1, 1, 2*wp+nr+3)
+			padInto(&ws, srcs, counts, -1, &geo3, 2*wp+nr+3)
 		}
 	})
 	b.Run("pack", func(b *testing.B) {

@@ -13,16 +13,15 @@ const SIMD = false
 
 // microKernel computes the MR x nr tile
 //
-//	c[i*ldc+j] = sum_k a[k*MR+i] * b[k*nr+j]
+//	c[i*ldc+j] = sum_k a[k*MR+i] * b[k*ldb+j]
 //
 // in sixteen scalar accumulators.
-func microKernel(K int, a, b, c []float32, ldc int) {
+func microKernel(K int, a, b, c []float32, ldc, ldb int) {
 	a = a[:K*MR]
-	b = b[:K*4]
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	var c20, c21, c22, c23, c30, c31, c32, c33 float32
 	for k := 0; k < K; k++ {
-		bk := b[k*4 : k*4+4]
+		bk := b[k*ldb : k*ldb+4]
 		ak := a[k*4 : k*4+4]
 		b0, b1, b2, b3 := bk[0], bk[1], bk[2], bk[3]
 		a0, a1, a2, a3 := ak[0], ak[1], ak[2], ak[3]
@@ -97,4 +96,20 @@ func dot(a, b []float32) float32 {
 		s0 += a[k] * b[k]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// addRows writes d[x] = a[x] + b[x].
+func addRows(d, a, b []float32) {
+	a, b = a[:len(d)], b[:len(d)]
+	for x := range d {
+		d[x] = a[x] + b[x]
+	}
+}
+
+// maxRows writes d[x] = max(a[x], b[x]).
+func maxRows(d, a, b []float32) {
+	a, b = a[:len(d)], b[:len(d)]
+	for x := range d {
+		d[x] = max(a[x], b[x])
+	}
 }

@@ -1,7 +1,6 @@
 package octcore
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -173,9 +172,9 @@ func Build(g Graph, ps Params) (*Net, error) {
 	if len(extra) > 0 {
 		sort.Strings(extra)
 		if len(extra) > 5 {
-			extra = append(extra[:5], fmt.Sprintf("and %d more", len(extra)-5))
+			extra = append(extra[:5], sprintf("and %d more", len(extra)-5))
 		}
-		return nil, fmt.Errorf("octcore: parameters used by no layer: %s", strings.Join(extra, ", "))
+		return nil, errorf("octcore: parameters used by no layer: %s", strings.Join(extra, ", "))
 	}
 	return n, nil
 }
@@ -196,14 +195,14 @@ func (n *Net) plan(h, w int) error {
 		return nil
 	}
 	if h <= 0 || w <= 0 || h*w > MaxInputPixels {
-		return fmt.Errorf("octcore: input size %dx%d is outside 1..%d pixels", h, w, MaxInputPixels)
+		return errorf("octcore: input size %dx%d is outside 1..%d pixels", h, w, MaxInputPixels)
 	}
 	shapes, cost, err := infer(n.rs, h, w)
 	if err != nil {
 		return err
 	}
 	if cost.Activations > 1<<28 {
-		return fmt.Errorf("octcore: a %dx%d input needs %d activations, more than the limit of %d", h, w, cost.Activations, 1<<28)
+		return errorf("octcore: a %dx%d input needs %d activations, more than the limit of %d", h, w, cost.Activations, 1<<28)
 	}
 	n.inH, n.inW, n.shapes, n.cost = h, w, shapes, cost
 	n.outs = make([]Feature, len(shapes))
@@ -245,7 +244,7 @@ func (n *Net) RunFeature(x Feature) (Feature, error) {
 	in := n.rs[0]
 	cH, cL := Split(in.Out, in.AlphaOut)
 	if x.H == nil && cH > 0 {
-		return Feature{}, fmt.Errorf("octcore: nil input")
+		return Feature{}, errorf("octcore: nil input")
 	}
 	h, w := 0, 0
 	for _, p := range []struct {
@@ -255,15 +254,15 @@ func (n *Net) RunFeature(x Feature) (Feature, error) {
 	}{{x.H, cH, "high"}, {x.L, cL, "low"}} {
 		if p.t == nil {
 			if p.c > 0 {
-				return Feature{}, fmt.Errorf("octcore: the network expects a %s input part of %d channels", p.part, p.c)
+				return Feature{}, errorf("octcore: the network expects a %s input part of %d channels", p.part, p.c)
 			}
 			continue
 		}
 		if p.t.C != p.c {
-			return Feature{}, fmt.Errorf("octcore: %s input has %d channels, the network expects %d", p.part, p.t.C, p.c)
+			return Feature{}, errorf("octcore: %s input has %d channels, the network expects %d", p.part, p.t.C, p.c)
 		}
 		if p.t.H <= 0 || p.t.W <= 0 || len(p.t.Data) != p.t.C*p.t.H*p.t.W {
-			return Feature{}, fmt.Errorf("octcore: %s input holds %d values, shape %dx%dx%d needs %d",
+			return Feature{}, errorf("octcore: %s input holds %d values, shape %dx%dx%d needs %d",
 				p.part, len(p.t.Data), p.t.C, p.t.H, p.t.W, p.t.C*p.t.H*p.t.W)
 		}
 	}
@@ -273,7 +272,7 @@ func (n *Net) RunFeature(x Feature) (Feature, error) {
 		h, w = 2*x.L.H, 2*x.L.W
 	}
 	if x.L != nil && (x.L.H != half(h) || x.L.W != half(w)) {
-		return Feature{}, fmt.Errorf("octcore: low input is %dx%d, a %dx%d high input needs %dx%d", x.L.H, x.L.W, h, w, half(h), half(w))
+		return Feature{}, errorf("octcore: low input is %dx%d, a %dx%d high input needs %dx%d", x.L.H, x.L.W, h, w, half(h), half(w))
 	}
 	if err := n.plan(h, w); err != nil {
 		return Feature{}, err
@@ -301,14 +300,14 @@ func (n *Net) RunFeature(x Feature) (Feature, error) {
 // Output returns the output of the layer called name from the last Run.
 func (n *Net) Output(name string) (Feature, error) {
 	if !n.ran {
-		return Feature{}, fmt.Errorf("octcore: the network has not run yet")
+		return Feature{}, errorf("octcore: the network has not run yet")
 	}
 	for i := range n.rs {
 		if n.rs[i].Name == name {
 			return n.outs[i], nil
 		}
 	}
-	return Feature{}, fmt.Errorf("octcore: no layer named %q", name)
+	return Feature{}, errorf("octcore: no layer named %q", name)
 }
 
 // LayerTimes returns the wall-clock time of each layer in the last Run, in

@@ -394,3 +394,55 @@ func TestBadParamsAndInputs(t *testing.T) {
 		t.Errorf("odd input after errors: %v", err)
 	}
 }
+
+// Max and average pooling (padding never counted) against explicit windows.
+func TestPoolingMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for trial := 0; trial < 60; trial++ {
+		k := 1 + rng.Intn(4)
+		s := 1 + rng.Intn(3)
+		p := rng.Intn(k/2 + 1)
+		h, w := 1+rng.Intn(13), 1+rng.Intn(13)
+		for _, kind := range []string{"maxpool", "avgpool"} {
+			g := Graph{{Name: "input", Kind: "input", Out: 3}, {Name: "p", Kind: kind, Kernel: k, Stride: s, Pad: p}}
+			net, err := Build(g, Params{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := randTensor(rng, 3, h, w)
+			y, err := net.Run(x)
+			if err != nil {
+				if convOut(h, k, s, p, 1) == 0 || convOut(w, k, s, p, 1) == 0 {
+					continue
+				}
+				t.Fatalf("%s k%d s%d p%d %dx%d: %v", kind, k, s, p, h, w, err)
+			}
+			want := newRef(3, y.H.H, y.H.W)
+			for c := 0; c < 3; c++ {
+				for oy := 0; oy < y.H.H; oy++ {
+					for ox := 0; ox < y.H.W; ox++ {
+						best, sum, n := math.Inf(-1), 0.0, 0
+						for ky := 0; ky < k; ky++ {
+							for kx := 0; kx < k; kx++ {
+								iy, ix := oy*s-p+ky, ox*s-p+kx
+								if iy < 0 || iy >= h || ix < 0 || ix >= w {
+									continue
+								}
+								v := float64(x.At(c, iy, ix))
+								best = math.Max(best, v)
+								sum += v
+								n++
+							}
+						}
+						v := best
+						if kind == "avgpool" {
+							v = sum / float64(n)
+						}
+						want.v[(c*want.h+oy)*want.w+ox] = v
+					}
+				}
+			}
+			compare(t, fmt.Sprintf("%s k%d s%d p%d %dx%d", kind, k, s, p, h, w), y.H, want, 1e-6)
+		}
+	}
+}

@@ -8,30 +8,55 @@ import "github.com/chewxy/math32"
 // edge row or column averages the pixels that exist.
 func Pool2(dst, src []float32, c, h, w int) {
 	oh, ow := half(h), half(w)
+	var tmp [512]float32
 	for ch := 0; ch < c; ch++ {
 		s := src[ch*h*w : (ch+1)*h*w]
 		d := dst[ch*oh*ow : (ch+1)*oh*ow]
 		for y := 0; y < oh; y++ {
 			r0 := s[2*y*w : 2*y*w+w]
+			var r1 []float32
 			if 2*y+1 < h {
-				r1 := s[(2*y+1)*w : (2*y+1)*w+w]
-				x := 0
-				for ; 2*x+1 < w; x++ {
-					d[y*ow+x] = (r0[2*x] + r0[2*x+1] + r1[2*x] + r1[2*x+1]) * 0.25
-				}
-				if x < ow {
-					d[y*ow+x] = (r0[2*x] + r1[2*x]) * 0.5
-				}
-			} else {
-				x := 0
-				for ; 2*x+1 < w; x++ {
-					d[y*ow+x] = (r0[2*x] + r0[2*x+1]) * 0.5
-				}
-				if x < ow {
-					d[y*ow+x] = r0[2*x]
-				}
+				r1 = s[(2*y+1)*w : (2*y+1)*w+w]
 			}
+			pool2Row(d[y*ow:(y+1)*ow], r0, r1, tmp[:])
 		}
+	}
+}
+
+// pool2Row writes one output row of Pool2 from input rows r0 and r1 (nil at
+// an odd bottom edge). The vertical sums are vector adds into tmp when the
+// row fits in it.
+func pool2Row(d, r0, r1, tmp []float32) {
+	w := len(r0)
+	ow := len(d)
+	if r1 == nil {
+		x := 0
+		for ; 2*x+1 < w; x++ {
+			d[x] = (r0[2*x] + r0[2*x+1]) * 0.5
+		}
+		if x < ow {
+			d[x] = r0[2*x]
+		}
+		return
+	}
+	if w <= len(tmp) {
+		s := tmp[:w]
+		addRows(s, r0, r1)
+		x := 0
+		for ; 2*x+1 < w; x++ {
+			d[x] = (s[2*x] + s[2*x+1]) * 0.25
+		}
+		if x < ow {
+			d[x] = s[2*x] * 0.5
+		}
+		return
+	}
+	x := 0
+	for ; 2*x+1 < w; x++ {
+		d[x] = (r0[2*x] + r0[2*x+1] + r1[2*x] + r1[2*x+1]) * 0.25
+	}
+	if x < ow {
+		d[x] = (r0[2*x] + r1[2*x]) * 0.5
 	}
 }
 
@@ -52,38 +77,44 @@ func Upsample2Add(dst, src []float32, c, h, w, sh, sw int) {
 }
 
 // poolGeneric computes a k x k pool with stride s and padding p (padding
-// never counts: max ignores it, average divides by the pixels inside).
+// never counts: max ignores it, average divides by the pixels inside). Each
+// output row first reduces its input rows column-wise (vector max or sum),
+// then reduces windows along the row.
 func poolGeneric(dst, src []float32, c, h, w, k, s, p, oh, ow int, isMax bool) {
+	var stack [1024]float32
+	tmp := stack[:]
+	if w > len(tmp) {
+		tmp = make([]float32, w)
+	}
+	tmp = tmp[:w]
 	for ch := 0; ch < c; ch++ {
 		in := src[ch*h*w : (ch+1)*h*w]
 		out := dst[ch*oh*ow : (ch+1)*oh*ow]
 		for oy := 0; oy < oh; oy++ {
 			y0, y1 := max(oy*s-p, 0), min(oy*s-p+k, h)
-			for ox := 0; ox < ow; ox++ {
-				x0, x1 := max(ox*s-p, 0), min(ox*s-p+k, w)
+			copy(tmp, in[y0*w:(y0+1)*w])
+			for y := y0 + 1; y < y1; y++ {
 				if isMax {
-					m := math32.Inf(-1)
-					for y := y0; y < y1; y++ {
-						for x := x0; x < x1; x++ {
-							if v := in[y*w+x]; v > m {
-								m = v
-							}
-						}
-					}
-					out[oy*ow+ox] = m
+					maxRows(tmp, tmp, in[y*w:(y+1)*w])
 				} else {
-					var sum float32
-					for y := y0; y < y1; y++ {
-						for x := x0; x < x1; x++ {
-							sum += in[y*w+x]
-						}
-					}
-					n := (y1 - y0) * (x1 - x0)
-					if n > 0 {
-						sum /= float32(n)
-					}
-					out[oy*ow+ox] = sum
+					addRows(tmp, tmp, in[y*w:(y+1)*w])
 				}
+			}
+			row := out[oy*ow : (oy+1)*ow]
+			for ox := range row {
+				x0, x1 := max(ox*s-p, 0), min(ox*s-p+k, w)
+				v := tmp[x0]
+				if isMax {
+					for _, t := range tmp[x0+1 : x1] {
+						v = max(v, t)
+					}
+				} else {
+					for _, t := range tmp[x0+1 : x1] {
+						v += t
+					}
+					v /= float32((y1 - y0) * (x1 - x0))
+				}
+				row[ox] = v
 			}
 		}
 	}

@@ -12,8 +12,6 @@
 // otherwise a scalar fallback computes the same results.
 package octcore
 
-import "fmt"
-
 // Tensor is a dense float32 map of C channels of H x W pixels. Element
 // (c, y, x) is stored at Data[(c*H+y)*W+x].
 type Tensor struct {
@@ -30,10 +28,10 @@ func NewTensor(c, h, w int) *Tensor {
 // length of data does not match the shape.
 func TensorFrom(c, h, w int, data []float32) (*Tensor, error) {
 	if c < 0 || h < 0 || w < 0 {
-		return nil, fmt.Errorf("octcore: negative tensor shape %dx%dx%d", c, h, w)
+		return nil, errorf("octcore: negative tensor shape %dx%dx%d", c, h, w)
 	}
 	if len(data) != c*h*w {
-		return nil, fmt.Errorf("octcore: tensor shape %dx%dx%d needs %d values, got %d", c, h, w, c*h*w, len(data))
+		return nil, errorf("octcore: tensor shape %dx%dx%d needs %d values, got %d", c, h, w, c*h*w, len(data))
 	}
 	return &Tensor{C: c, H: h, W: w, Data: data}, nil
 }
