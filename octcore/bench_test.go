@@ -6,6 +6,22 @@ import (
 	"testing"
 )
 
+// runBench times f b.N times and reports, besides ns/op, the CPU time per
+// operation (cpu-ms/op) and, when macs > 0, GFLOP/s of CPU time.
+func runBench(b *testing.B, macs float64, f func()) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		f()
+	}
+	cpu := (cpuTime() - c0).Seconds() / float64(b.N)
+	b.ReportMetric(cpu*1e3, "cpu-ms/op")
+	if macs > 0 && cpu > 0 {
+		b.ReportMetric(2*macs/cpu/1e9, "GFLOP/s")
+	}
+}
+
 // benchNet builds g with random weights and a random input of c x size x size.
 func benchNet(b *testing.B, g Graph, size int) (*Net, *Tensor) {
 	b.Helper()
@@ -26,13 +42,7 @@ func BenchmarkConv3x3(b *testing.B) {
 	g := Graph{{Name: "input", Kind: "input", Out: 64},
 		{Name: "conv", Kind: "conv", In: 64, Out: 64, Kernel: 3, Pad: 1}}
 	net, x := benchNet(b, g, 56)
-	macs := 64.0 * 64 * 9 * 56 * 56
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		net.Run(x)
-	}
-	b.ReportMetric(2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	runBench(b, 64.0*64*9*56*56, func() { net.Run(x) })
 }
 
 // BenchmarkOctResNet50 runs Oct-ResNet-50 at 224x224 end to end for the
@@ -43,13 +53,8 @@ func BenchmarkOctResNet50(b *testing.B) {
 			g, _ := Arch("oct-resnet50", ArchOptions{Alpha: a})
 			net, x := benchNet(b, g, 224)
 			c, _ := CostOf(g, 224, 224)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				net.Run(x)
-			}
 			b.ReportMetric(float64(c.MACs)/1e9, "GMACs")
-			b.ReportMetric(2*float64(c.MACs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			runBench(b, float64(c.MACs), func() { net.Run(x) })
 		})
 	}
 }
@@ -60,11 +65,8 @@ func BenchmarkOctResNetMini(b *testing.B) {
 		b.Run(fmt.Sprintf("alpha=%v", a), func(b *testing.B) {
 			g, _ := Arch("oct-resnet-mini", ArchOptions{Alpha: a})
 			net, x := benchNet(b, g, 28)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				net.Run(x)
-			}
+			c, _ := CostOf(g, 28, 28)
+			runBench(b, float64(c.MACs), func() { net.Run(x) })
 		})
 	}
 }
@@ -88,11 +90,8 @@ func BenchmarkOctConv3x3(b *testing.B) {
 				x.L = randTensor(rng, cL, 28, 28)
 			}
 			net.RunFeature(x)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				net.RunFeature(x)
-			}
+			c, _ := net.Cost(56, 56)
+			runBench(b, float64(c.MACs), func() { net.RunFeature(x) })
 		})
 	}
 }
