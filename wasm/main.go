@@ -26,7 +26,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"runtime/debug"
 	"syscall/js"
@@ -81,14 +80,14 @@ func export(name string, f func(args []js.Value) (any, error)) js.Func {
 	return js.FuncOf(func(this js.Value, args []js.Value) (ret any) {
 		defer func() {
 			if r := recover(); r != nil {
-				ret = jsError(fmt.Errorf("%s: internal error: %v", name, r))
+				ret = jsError(errorf("%s: internal error: %v", name, r))
 				// A panic can leave large temporaries behind: give them back.
 				debug.FreeOSMemory()
 			}
 		}()
 		v, err := f(args)
 		if err != nil {
-			return jsError(fmt.Errorf("%s: %w", name, err))
+			return jsError(errorf("%s: %w", name, err))
 		}
 		return v
 	})
@@ -105,7 +104,7 @@ func arg(args []js.Value, i int, what string, t js.Type) (js.Value, error) {
 		if i < len(args) {
 			got = args[i].Type().String()
 		}
-		return js.Value{}, fmt.Errorf("argument %d (%s) must be a %s, got %s", i+1, what, t, got)
+		return js.Value{}, errorf("argument %d (%s) must be a %s, got %s", i+1, what, t, got)
 	}
 	return args[i], nil
 }
@@ -118,7 +117,7 @@ func intArg(args []js.Value, i int, what string, lo, hi int) (int, error) {
 	}
 	f := v.Float()
 	if f != float64(int(f)) || int(f) < lo || int(f) > hi {
-		return 0, fmt.Errorf("argument %d (%s) must be a whole number in %d..%d, got %v", i+1, what, lo, hi, f)
+		return 0, errorf("argument %d (%s) must be a whole number in %d..%d, got %v", i+1, what, lo, hi, f)
 	}
 	return int(f), nil
 }
@@ -130,7 +129,7 @@ func bytesArg(args []js.Value, i int, what string) (js.Value, int, error) {
 		return js.Value{}, 0, err
 	}
 	if !v.InstanceOf(js.Global().Get("Uint8Array")) {
-		return js.Value{}, 0, fmt.Errorf("argument %d (%s) must be a Uint8Array", i+1, what)
+		return js.Value{}, 0, errorf("argument %d (%s) must be a Uint8Array", i+1, what)
 	}
 	return v, v.Get("length").Int(), nil
 }
@@ -142,7 +141,7 @@ func (a *api) model(args []js.Value) (*model, int, error) {
 	}
 	m, ok := a.models[h]
 	if !ok {
-		return nil, h, fmt.Errorf("no model with handle %d: it was disposed or never loaded", h)
+		return nil, h, errorf("no model with handle %d: it was disposed or never loaded", h)
 	}
 	return m, h, nil
 }
@@ -195,7 +194,7 @@ func tensorArgs(m *model, args []js.Value) (*octcore.Tensor, error) {
 		return nil, err
 	}
 	if n != 4*c*h*w {
-		return nil, fmt.Errorf("the input holds %d float32 values (%d bytes), a %dx%dx%d tensor needs %d", n/4, n, c, h, w, c*h*w)
+		return nil, errorf("the input holds %d float32 values (%d bytes), a %dx%dx%d tensor needs %d", n/4, n, c, h, w, c*h*w)
 	}
 	x, err := m.input(c, h, w)
 	if err != nil {
@@ -234,12 +233,12 @@ func (a *api) featureMaps(args []js.Value) (any, error) {
 	if len(args) > 5 && !args[5].IsUndefined() && !args[5].IsNull() {
 		l := args[5]
 		if !l.InstanceOf(js.Global().Get("Array")) {
-			return nil, fmt.Errorf("argument 6 (layers) must be an array of layer names, got %s", l.Type())
+			return nil, errorf("argument 6 (layers) must be an array of layer names, got %s", l.Type())
 		}
 		for i := 0; i < l.Length(); i++ {
 			e := l.Index(i)
 			if e.Type() != js.TypeString {
-				return nil, fmt.Errorf("layers[%d] must be a layer name (string), got %s", i, e.Type())
+				return nil, errorf("layers[%d] must be a layer name (string), got %s", i, e.Type())
 			}
 			names = append(names, e.String())
 		}

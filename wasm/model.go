@@ -3,12 +3,12 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/octave-project/octave/internal/minijson"
 	"github.com/octave-project/octave/octcore"
 	"github.com/octave-project/octave/octcore/weights"
 )
@@ -98,7 +98,7 @@ func newModel(m *weights.Model) (*model, error) {
 	}
 	cost, err := net.Cost(h, w)
 	if err != nil {
-		return nil, fmt.Errorf("model cost at %dx%d: %w", h, w, err)
+		return nil, errorf("model cost at %dx%d: %w", h, w, err)
 	}
 	info := modelInfo{
 		Name:       m.Meta.Name,
@@ -143,10 +143,141 @@ func newModel(m *weights.Model) (*model, error) {
 	return &model{net: net, meta: m.Meta, graph: m.Graph, info: info}, nil
 }
 
-// infoJSON returns the model's description as JSON.
+// infoJSON returns the model's description as JSON, as encoding/json would
+// write m.info (which TestInfoJSON checks); minijson spares this binary the
+// reflection of encoding/json.
 func (m *model) infoJSON() (string, error) {
-	b, err := json.Marshal(&m.info)
-	return string(b), err
+	var w minijson.Writer
+	in := &m.info
+	w.BeginObject()
+	w.Key("name")
+	w.String(in.Name)
+	w.Key("format")
+	w.String(in.Format)
+	w.Key("alpha")
+	w.Float(in.Alpha, 64)
+	w.Key("input")
+	w.BeginObject()
+	w.Key("channels")
+	w.Int(int64(in.Input.Channels))
+	w.Key("height")
+	w.Int(int64(in.Input.Height))
+	w.Key("width")
+	w.Int(int64(in.Input.Width))
+	w.Key("mean")
+	writeFloat32s(&w, in.Input.Mean)
+	w.Key("std")
+	writeFloat32s(&w, in.Input.Std)
+	w.EndObject()
+	w.Key("labels")
+	if in.Labels == nil {
+		w.Null()
+	} else {
+		w.BeginArray()
+		for _, l := range in.Labels {
+			w.String(l)
+		}
+		w.EndArray()
+	}
+	w.Key("outputs")
+	w.Int(int64(in.Outputs))
+	w.Key("params")
+	w.Int(in.Params)
+	w.Key("macs")
+	w.Int(in.MACs)
+	w.Key("macsByPath")
+	writePathMACs(&w, in.MACsByPath)
+	w.Key("costSize")
+	writeInts(&w, in.CostSize[:])
+	w.Key("layers")
+	if in.Layers == nil {
+		w.Null()
+	} else {
+		w.BeginArray()
+		for i := range in.Layers {
+			l := &in.Layers[i]
+			w.BeginObject()
+			w.Key("name")
+			w.String(l.Name)
+			w.Key("kind")
+			w.String(l.Kind)
+			w.Key("alphaIn")
+			w.Float(l.AlphaIn, 64)
+			w.Key("alphaOut")
+			w.Float(l.AlphaOut, 64)
+			w.Key("high")
+			writeInts(&w, l.High)
+			w.Key("low")
+			writeInts(&w, l.Low)
+			w.Key("params")
+			w.Int(l.Params)
+			w.Key("macs")
+			w.Int(l.MACs)
+			w.Key("macsByPath")
+			writePathMACs(&w, l.MACsByPath)
+			w.Key("activations")
+			w.Int(l.Activations)
+			w.EndObject()
+		}
+		w.EndArray()
+	}
+	w.Key("provenance")
+	if in.Provenance == nil {
+		w.Null()
+	} else {
+		keys := make([]string, 0, len(in.Provenance))
+		for k := range in.Provenance {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		w.BeginObject()
+		for _, k := range keys {
+			w.Key(k)
+			w.String(in.Provenance[k])
+		}
+		w.EndObject()
+	}
+	w.Key("simd")
+	w.Bool(in.SIMD)
+	w.EndObject()
+	return string(w.Bytes()), w.Err()
+}
+
+func writeFloat32s(w *minijson.Writer, v []float32) {
+	if v == nil {
+		w.Null()
+		return
+	}
+	w.BeginArray()
+	for _, f := range v {
+		w.Float(float64(f), 32)
+	}
+	w.EndArray()
+}
+
+func writeInts(w *minijson.Writer, v []int) {
+	if v == nil {
+		w.Null()
+		return
+	}
+	w.BeginArray()
+	for _, n := range v {
+		w.Int(int64(n))
+	}
+	w.EndArray()
+}
+
+func writePathMACs(w *minijson.Writer, p pathMACs) {
+	w.BeginObject()
+	w.Key("hh")
+	w.Int(p.HH)
+	w.Key("hl")
+	w.Int(p.HL)
+	w.Key("lh")
+	w.Int(p.LH)
+	w.Key("ll")
+	w.Int(p.LL)
+	w.EndObject()
 }
 
 // input checks the shape of an input tensor against the model and returns a
@@ -154,10 +285,10 @@ func (m *model) infoJSON() (string, error) {
 func (m *model) input(c, h, w int) (*octcore.Tensor, error) {
 	want := m.net.InputChannels()
 	if c != want {
-		return nil, fmt.Errorf("the input has %d channels, the model expects %d", c, want)
+		return nil, errorf("the input has %d channels, the model expects %d", c, want)
 	}
 	if h <= 0 || w <= 0 || h*w > octcore.MaxInputPixels {
-		return nil, fmt.Errorf("input size %dx%d is outside 1..%d pixels", h, w, octcore.MaxInputPixels)
+		return nil, errorf("input size %dx%d is outside 1..%d pixels", h, w, octcore.MaxInputPixels)
 	}
 	n := c * h * w
 	if cap(m.in) < n {
@@ -176,7 +307,7 @@ func (m *model) classify(x *octcore.Tensor) ([]float32, time.Duration, error) {
 	}
 	el := time.Since(t0)
 	if out.L != nil || out.H == nil || out.H.H != 1 || out.H.W != 1 {
-		return nil, 0, fmt.Errorf("the model's output is a %v feature map, not a vector of class scores", shapeOf(out))
+		return nil, 0, errorf("the model's output is a %v feature map, not a vector of class scores", shapeOf(out))
 	}
 	p := make([]float32, out.H.C)
 	copy(p, out.H.Data)
@@ -213,7 +344,7 @@ func (m *model) featureMaps(x *octcore.Tensor, names []string) ([]layerMap, time
 	for _, n := range names {
 		i, ok := idx[n]
 		if !ok {
-			return nil, 0, fmt.Errorf("unknown layer %q (the model's layers: %s)", n, layerNames(m.graph))
+			return nil, 0, errorf("unknown layer %q (the model's layers: %s)", n, layerNames(m.graph))
 		}
 		sel = append(sel, i)
 	}
@@ -245,7 +376,7 @@ func layerNames(g octcore.Graph) string {
 			b.WriteString(", ")
 		}
 		if i == 12 && len(g) > 14 {
-			fmt.Fprintf(&b, "... %d more", len(g)-12)
+			b.WriteString(sprintf("... %d more", len(g)-12))
 			break
 		}
 		b.WriteString(l.Name)
@@ -257,7 +388,7 @@ func shapeOf(f octcore.Feature) string {
 	var parts []string
 	for _, t := range []*octcore.Tensor{f.H, f.L} {
 		if t != nil {
-			parts = append(parts, fmt.Sprintf("%dx%dx%d", t.C, t.H, t.W))
+			parts = append(parts, sprintf("%dx%dx%d", t.C, t.H, t.W))
 		}
 	}
 	return strings.Join(parts, " + ")
