@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// func microKernelWasm(K int, a, b, c *float32, ldc int)
+// func microKernelWasm(K int, a, b, c *float32, ldc, ldb int)
 //
 // The 4x3 register tile of kernel_simd.go written directly in WebAssembly:
 // twelve v128 accumulators (V0-V11) stay in locals for the whole loop, the
@@ -12,7 +12,7 @@
 // and no bounds checks (the Go wrapper checks the slices once). Stores
 // compute their addresses in full: the assembler drops a store's offset
 // immediate.
-TEXT ·microKernelWasm(SB), NOSPLIT, $0-40
+TEXT ·microKernelWasm(SB), NOSPLIT, $0-48
 	I64Load K+0(FP)
 	Set R0
 	I64Load a+8(FP)
@@ -25,6 +25,10 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-40
 	I64Const $2
 	I64Shl
 	Set R4
+	I64Load ldb+40(FP)
+	I64Const $2
+	I64Shl
+	Set R5
 
 	I32Const $0
 	I32x4Splat
@@ -169,7 +173,7 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-40
 		I64Add
 		Set R1
 		Get R2
-		I64Const $48
+		Get R5
 		I64Add
 		Set R2
 		Get R0
