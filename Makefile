@@ -17,7 +17,7 @@ help:
 	@echo "make test     run every test: native, simd, js/wasm (scalar and simd), JS, browser"
 	@echo "make bench    run the Go benchmarks"
 
-test: vet test-native test-simd test-wasm test-wasm-simd wasm test-js test-web
+test: vet test-native test-simd test-wasm test-wasm-simd wasm test-js test-web test-worker
 
 vet:
 	$(GO) vet ./...
@@ -101,3 +101,39 @@ models:
 # Model card and accuracy chart from the shipped files' metadata.
 models-chart:
 	$(GO) run ./models/card
+
+# ---- Edge server (issue 7) ---------------------------------------------------
+# `make worker` builds the Cloudflare Worker into worker/build/ (app.wasm with the
+# models embedded, worker.mjs, wasm_exec.js, the page under public/) and prints
+# its compressed size against Cloudflare's limits. WORKER_FLAGS=-simd=false builds
+# the scalar engine with the local toolchain.
+WORKER_FLAGS ?=
+# wrangler never reaches the network: no telemetry, error reports, update
+# banner or Request.cf download; no login is needed for dev.
+WRANGLER_ENV := WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false WRANGLER_HIDE_BANNER=true CLOUDFLARE_CF_FETCH_ENABLED=false
+WRANGLER     := node_modules/.bin/wrangler
+
+.PHONY: worker worker-dev test-worker load-test npm-deps
+
+npm-deps:
+	@test -x $(WRANGLER) || npm ci --no-audit --no-fund
+
+worker: wasm-if-needed
+	$(GO) run ./worker/cmd/buildworker -go $(GO) $(WORKER_FLAGS)
+
+# The worker in wrangler dev (workerd, local mode) at 127.0.0.1:8787.
+worker-dev: worker npm-deps
+	cd worker && $(WRANGLER_ENV) ../$(WRANGLER) dev --ip 127.0.0.1 --port 8787 --show-interactive-dev-session=false
+
+# The built worker in wrangler dev, checked over HTTP (worker/worker_test.go).
+test-worker: worker npm-deps
+	OCTAVE_WORKER_E2E=1 $(GO) test -count=1 -v -run '^TestWorker$$' ./worker/
+
+# 500 classify requests at concurrency 8 against `octave serve` and the worker
+# in wrangler dev, on loopback; numbers in docs/DEPLOY.md. Not part of `make test`.
+LOAD_FLAGS ?= -n 500 -c 8 -timeout 3m
+load-test: worker npm-deps
+	@mkdir -p build
+	$(GO) build -o build/octave ./cmd/octave
+	$(GO) run ./worker/cmd/loadtest $(LOAD_FLAGS) -- build/octave serve --addr 127.0.0.1:0 --quiet --models worker/models
+	$(GO) run ./worker/cmd/loadtest $(LOAD_FLAGS) -dir worker -wrangler -- ../$(WRANGLER) dev --ip 127.0.0.1 --port 0 --inspector-port 0 --show-interactive-dev-session=false
