@@ -15,9 +15,10 @@ WASM_PKGS ?= ./octcore/... ./wasm/...
 help:
 	@echo "make demo     build the wasm and serve the demo page on the default model"
 	@echo "make test     run every test: native, simd, js/wasm (scalar and simd), JS, browser"
-	@echo "make bench    run the Go benchmarks"
+	@echo "make bench    the bench harness against tfjs and onnxruntime-web (bench/RESULTS.md)"
+	@echo "make bench-go run the Go benchmarks"
 
-test: vet test-native test-simd test-wasm test-wasm-simd wasm test-js test-web test-worker
+test: vet test-native test-simd test-wasm test-wasm-simd wasm test-js test-web test-worker bench-check
 
 vet:
 	$(GO) vet ./...
@@ -44,7 +45,8 @@ wasm:
 test-js: wasm
 	node --test web/test/octave.test.js
 
-bench:
+# The Go benchmarks of octcore.
+bench-go:
 	$(SIMD) $(GO) test -run '^$$' -bench . -benchtime 3x ./octcore/
 
 fmt:
@@ -101,6 +103,40 @@ models:
 # Model card and accuracy chart from the shipped files' metadata.
 models-chart:
 	$(GO) run ./models/card
+
+# ---- Bench harness (issue 8) ------------------------------------------------
+# Octave (wasm SIMD, wasm scalar, native) against TensorFlow.js (wasm, cpu) and
+# ONNX Runtime Web on the same networks and weights, one thread, in Node and
+# headless Chromium: writes bench/results.json, bench/RESULTS.md and
+# bench/results.png. Its npm dependencies live in bench/package.json.
+# For the final numbers, pause other CPU work (see bench/README.md).
+BENCH_TOOL := bench/work/octave-bench
+BENCH_FLAGS ?=
+
+.PHONY: bench bench-smoke bench-check bench-deps bench-tool bench-go
+
+bench-deps:
+	@if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then \
+		cd bench && npm ci --no-audit --no-fund; \
+	fi
+
+bench-tool:
+	@mkdir -p bench/work
+	$(SIMD) $(GO) build -o $(BENCH_TOOL) ./bench/tool
+
+bench: wasm-if-needed bench-deps bench-tool
+	node bench/bench.mjs --tool $(BENCH_TOOL) $(BENCH_FLAGS)
+
+# Mini networks only, 2 timed runs: checks that every engine's output agrees
+# with Octave native (no timing is asserted); writes to bench/work/smoke/.
+bench-smoke: wasm-if-needed bench-deps bench-tool
+	node bench/bench.mjs --tool $(BENCH_TOOL) --smoke --check $(BENCH_FLAGS)
+
+# Correctness only, in Node (part of make test): every engine's output on the
+# mini network (alpha 0 and 0.5, and 0.5 at an odd 27x25 input) agrees with
+# Octave native; one timed run, no timing asserted.
+bench-check: wasm-if-needed bench-deps bench-tool
+	node bench/bench.mjs --tool $(BENCH_TOOL) --smoke --check --runtimes node --runs 1 --warm-ms 0 --cases mini-a000,mini-a500,mini-a500-27x25
 
 # ---- Edge server (issue 7) ---------------------------------------------------
 # `make worker` builds the Cloudflare Worker into worker/build/ (app.wasm with the

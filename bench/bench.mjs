@@ -3,7 +3,8 @@
 // bench/results.json and bench/RESULTS.md (with bench/results.png).
 //
 //   node bench/bench.mjs --tool PATH [--smoke] [--check] [--runtimes node,chromium]
-//                        [--engines a,b] [--cases a,b] [--no-firstload] [--out DIR]
+//                        [--engines a,b] [--cases a,b] [--runs N] [--no-firstload] [--out DIR]
+//                        [--warm-ms MS] [--paused]
 //
 // --tool is the bench/tool binary (`make bench` builds it with the SIMD
 // toolchain); it prepares the cases and times Octave's native build under
@@ -36,6 +37,8 @@ const outDir = opt("out", smoke ? work : here);
 const runtimes = opt("runtimes", "node,chromium").split(",");
 const engines = opt("engines", ENGINES.join(",")).split(",");
 const only = opt("cases", "").split(",").filter(Boolean);
+const runsOverride = opt("runs", "");
+const warmMs = opt("warm-ms", "2000");
 const TOL = 1e-3;
 
 function run(cmd, argv, { env = {}, timeout = 30 * 60e3, capture = true } = {}) {
@@ -74,14 +77,14 @@ async function main() {
   let chromiumVersion = null;
   // Octave native first: it writes the reference outputs.
   for (const c of cases) {
-    const r = lastJSON(await run(tool, ["native", "-work", work, "-case", c.case], { env: { GOMAXPROCS: "1" } }));
+    const r = lastJSON(await run(tool, ["native", "-work", work, "-case", c.case, ...(runsOverride ? ["-runs", runsOverride] : [])], { env: { GOMAXPROCS: "1" } }));
     r.ref_max_abs = 0;
     record(r);
   }
   if (runtimes.includes("node")) {
     for (const c of cases) {
       for (const e of engines) {
-        const r = lastJSON(await run("node", [path.join(here, "run-node.mjs"), e, c.case], { env: { BENCH_WORK: work } }));
+        const r = lastJSON(await run("node", [path.join(here, "run-node.mjs"), e, c.case, runsOverride || String(c.runs), warmMs], { env: { BENCH_WORK: work } }));
         delete r.info;
         record(r);
       }
@@ -98,7 +101,7 @@ async function main() {
         for (const e of engines) {
           const ctx = await browser.newContext();
           const page = await ctx.newPage();
-          await page.goto(`${url}/bench/page.html?engine=${e}&case=${c.case}&work=${rel}`);
+          await page.goto(`${url}/bench/page.html?engine=${e}&case=${c.case}&work=${rel}${runsOverride ? "&runs=" + runsOverride : ""}&warm=${warmMs}`);
           await page.waitForFunction(() => window.__result || window.__error, null, { timeout: 30 * 60e3, polling: 500 });
           const { result, error } = await page.evaluate(() => ({ result: window.__result, error: window.__error }));
           await ctx.close();
@@ -126,6 +129,8 @@ async function main() {
     node: process.version,
     chromium: chromiumVersion,
     smoke,
+    training_paused: flag("paused"),
+    warmup: `at least 2 runs, then until ${warmMs} ms have passed (at most 50 runs)`,
     tolerance: `max abs diff <= ${TOL} x max(1, max |reference|)`,
   };
   const out = {

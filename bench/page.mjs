@@ -1,4 +1,5 @@
 // Browser side of the bench: one engine, one case per page load.
+// page.html?engine=E&case=C[&runs=N][&warm=MS][&work=full|smoke]
 import { runCase } from "./lib/engines.js";
 
 const q = new URLSearchParams(location.search);
@@ -51,7 +52,7 @@ async function main() {
     await script(NM + "onnxruntime-web/dist/ort.wasm.min.js");
     env.ort = globalThis.ort;
   }
-  const r = await runCase(engine, c, env, runs, () => performance.now());
+  const r = await runCase(engine, c, env, runs, () => performance.now(), Number(q.get("warm") ?? 2000));
   r.runtime = "chromium";
   r.crossOriginIsolated = globalThis.crossOriginIsolated;
   return r;

@@ -24,7 +24,7 @@ export function renderReport(res) {
   L.push(`Load average at start ${m.loadavg_start.map((v) => v.toFixed(2)).join(" / ")}, at end ${m.loadavg_end.map((v) => v.toFixed(2)).join(" / ")} (1 / 5 / 15 min)${m.training_paused ? "; the training job was paused (SIGSTOP) for the run" : ""}.`, "");
   L.push("Every engine runs the same network with the same float32 weights (BatchNorm folded) on the same input, one thread,",
     "each in its own Node process and its own Chromium page load. Times are medians of the timed runs (count per case below) after",
-    "one checked warm-up run and one more untimed run; each timed run goes from a Float32Array input to the output in JS memory.",
+    `a checked first run and a warm-up (${m.warmup ?? "one run"}); each timed run goes from a Float32Array input to the output in JS memory.`,
     "tfjs graphs are translated in JS from Octave's model file (bench/lib/tfnet.js); ONNX models are exported from Octave's graph",
     "by octcore/onnx. Octave native is `bench/tool native` (Go 1.27.3, GOEXPERIMENT=simd, GOMAXPROCS=1) and is the reference output.", "");
   L.push("Engines: **octave-wasm-simd** / **octave-wasm-scalar** (web/octave.js, `worker: false`, `featureMaps` of the last layer); ",
@@ -76,6 +76,18 @@ export function renderReport(res) {
       L.push("");
     }
   }
+  L.push("## First run after load (ms)", "");
+  L.push("The checked first run, before any warm-up: what a page pays on its first inference while V8 still runs baseline-compiled wasm.", "");
+  const fe2 = engines.filter((e) => e !== "octave-native");
+  const fh = [];
+  for (const rt of runtimes) for (const e of fe2) fh.push(`${e} (${rt})`);
+  L.push(`| case | ${fh.join(" | ")} |`, `|---|${fh.map(() => "---:").join("|")}|`);
+  for (const c of cases) {
+    const cells = [];
+    for (const rt of runtimes) for (const e of fe2) cells.push(f1(get(c, e, rt)?.first_ms));
+    L.push(`| ${c} | ${cells.join(" | ")} |`);
+  }
+  L.push("");
   L.push("## Outputs: max abs diff against Octave native", "");
   L.push("Largest over the runtimes; the output's largest magnitude in the last column. Tolerance of `make bench-smoke`: " + m.tolerance + ".", "");
   const ne = engines.filter((e) => e !== "octave-native");

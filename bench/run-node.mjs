@@ -1,5 +1,5 @@
 // Runs one case on one engine in this Node process and prints one JSON line.
-//   node bench/run-node.mjs ENGINE CASE [RUNS]   (from the repository root or anywhere)
+//   node bench/run-node.mjs ENGINE CASE [RUNS [WARMUP_MS]]   (from the repository root or anywhere)
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -8,11 +8,12 @@ import { runCase } from "./lib/engines.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const work = process.env.BENCH_WORK || path.join(here, "work", "full");
-const [engine, caseName, runsArg] = process.argv.slice(2);
+const [engine, caseName, runsArg, warmArg] = process.argv.slice(2);
 const cases = JSON.parse(await readFile(path.join(work, "cases.json"), "utf8")).cases;
 const c = cases.find((x) => x.case === caseName);
 if (!c) throw new Error(`no case ${caseName} in ${work}/cases.json`);
 const runs = Number(runsArg || c.runs);
+const warmMs = warmArg === undefined ? 2000 : Number(warmArg);
 
 const env = {
   bytes: async (f) => new Uint8Array(await readFile(path.join(work, f))),
@@ -32,7 +33,7 @@ if (engine.startsWith("tfjs")) {
 }
 if (engine === "ort-wasm") env.ort = await import("onnxruntime-web");
 
-const r = await runCase(engine, c, env, runs, () => performance.now());
+const r = await runCase(engine, c, env, runs, () => performance.now(), warmMs);
 r.runtime = "node";
 console.log(JSON.stringify(r));
 process.exit(0);

@@ -111,13 +111,20 @@ async function ortEngine(c, env) {
   };
 }
 
-/** Runs one case on one engine: a checked warm-up, then timed runs. */
-export async function runCase(engineName, c, env, runs, now) {
+/**
+ * Runs one case on one engine: a checked first run, a warm-up, then timed
+ * runs. The warm-up lasts at least 2 runs and goes on until warmMs have
+ * passed (at most 50 runs): V8 compiles wasm with its baseline compiler
+ * first and tiers hot functions up in the background, which takes several
+ * runs (more on a loaded machine).
+ */
+export async function runCase(engineName, c, env, runs, now, warmMs = 2000) {
   const input = new Float32Array(copyBuffer(await env.bytes(c.input)));
   const ref = new Float32Array(copyBuffer(await env.bytes(c.ref)));
   const e = await prepare(engineName, c, env);
-  // Warm-up (V8 tiers code up after the first runs) and the output check.
+  const tf0 = now();
   const y0 = await e.run(input.slice());
+  const firstMs = now() - tf0;
   const out = await e.read(y0);
   if (out.length !== ref.length) throw new Error(`${engineName} ${c.case}: ${out.length} outputs, reference has ${ref.length}`);
   let diff = 0, scale = 0;
@@ -126,8 +133,12 @@ export async function runCase(engineName, c, env, runs, now) {
     if (!(d <= diff)) diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
     scale = Math.max(scale, Math.abs(ref[i]));
   }
-  const y1 = await e.run(input.slice());
-  e.release?.(y1);
+  const w0 = now();
+  let warm = 0;
+  while (warm < 2 || (now() - w0 < warmMs && warm < 50)) {
+    e.release?.(await e.run(input.slice()));
+    warm++;
+  }
   const times = [];
   for (let r = 0; r < runs; r++) {
     const x = input.slice();
@@ -139,7 +150,7 @@ export async function runCase(engineName, c, env, runs, now) {
   await e.close();
   const s = [...times].sort((a, b) => a - b);
   const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  return { case: c.case, engine: engineName, median_ms: median, max_abs_diff: diff, ref_max_abs: scale, times_ms: times, info: e.info };
+  return { case: c.case, engine: engineName, median_ms: median, max_abs_diff: diff, ref_max_abs: scale, first_ms: firstMs, warmup_runs: warm, times_ms: times, info: e.info };
 }
 
 function copyBuffer(u8) {
