@@ -20,6 +20,7 @@ type ArchOptions struct {
 
 // ArchNames lists the architectures that [Arch] builds.
 func ArchNames() []string {
+	archs := archTable()
 	names := make([]string, 0, len(archs))
 	for n := range archs {
 		names = append(names, n)
@@ -28,19 +29,24 @@ func ArchNames() []string {
 	return names
 }
 
-var archs = map[string]func(ArchOptions) Graph{
-	"oct-resnet26":    func(o ArchOptions) Graph { return octResNet(o, []int{2, 2, 2, 2}) },
-	"oct-resnet50":    func(o ArchOptions) Graph { return octResNet(o, []int{3, 4, 6, 3}) },
-	"oct-resnet101":   func(o ArchOptions) Graph { return octResNet(o, []int{3, 4, 23, 3}) },
-	"oct-resnet152":   func(o ArchOptions) Graph { return octResNet(o, []int{3, 8, 36, 3}) },
-	"oct-mobilenetv1": octMobileNetV1,
-	"oct-mobilenetv2": octMobileNetV2,
-	"oct-resnet-mini": OctResNetMini,
+// archTable maps each architecture's name to its builder. It is a function,
+// not a package variable, so that a binary that never calls [Arch] (the
+// WebAssembly library) does not link the builders.
+func archTable() map[string]func(ArchOptions) Graph {
+	return map[string]func(ArchOptions) Graph{
+		"oct-resnet26":    func(o ArchOptions) Graph { return octResNet(o, []int{2, 2, 2, 2}) },
+		"oct-resnet50":    func(o ArchOptions) Graph { return octResNet(o, []int{3, 4, 6, 3}) },
+		"oct-resnet101":   func(o ArchOptions) Graph { return octResNet(o, []int{3, 4, 23, 3}) },
+		"oct-resnet152":   func(o ArchOptions) Graph { return octResNet(o, []int{3, 8, 36, 3}) },
+		"oct-mobilenetv1": octMobileNetV1,
+		"oct-mobilenetv2": octMobileNetV2,
+		"oct-resnet-mini": OctResNetMini,
+	}
 }
 
 // Arch returns the graph of the architecture called name.
 func Arch(name string, o ArchOptions) (Graph, error) {
-	f, ok := archs[name]
+	f, ok := archTable()[name]
 	if !ok {
 		return nil, errorf("octcore: unknown architecture %q (known: %v)", name, ArchNames())
 	}

@@ -3,15 +3,14 @@
 // reflection, which costs the WebAssembly build hundreds of kilobytes.
 //
 // The verbs are %v, %d, %s, %q, %w and %%, without flags, width or precision.
-// Operands may be booleans, integers, floats, strings, errors, values with a
-// String method, and slices of those basic types; for these the output equals
-// fmt's. Anything else prints as %!v(unsupported type) rather than panicking.
+// Operands may be bool, int, int64, uint64, float32, float64, string, an
+// error, a value with a String method, or a []int, []int64, []uint64,
+// []float32 or []string; for these the output equals fmt's. Anything else
+// (kept out to keep this small) prints as %!v(unsupported type) rather than
+// panicking.
 package errfmt
 
-import (
-	"strconv"
-	"unicode/utf8"
-)
+import "strconv"
 
 // Sprintf formats like fmt.Sprintf (see the package comment for the subset).
 func Sprintf(format string, args ...any) string {
@@ -153,57 +152,59 @@ func appendArg(b []byte, verb byte, a any) []byte {
 		return strconv.AppendBool(b, v)
 	case int:
 		return appendInt(b, verb, int64(v))
-	case int8:
-		return appendInt(b, verb, int64(v))
-	case int16:
-		return appendInt(b, verb, int64(v))
-	case int32:
-		return appendInt(b, verb, int64(v))
 	case int64:
 		return appendInt(b, verb, v)
-	case uint:
-		return appendUint(b, verb, uint64(v))
-	case uint8:
-		return appendUint(b, verb, uint64(v))
-	case uint16:
-		return appendUint(b, verb, uint64(v))
-	case uint32:
-		return appendUint(b, verb, uint64(v))
 	case uint64:
 		return appendUint(b, verb, v)
-	case uintptr:
-		return appendUint(b, verb, uint64(v))
 	case float32:
 		return appendFloat(b, verb, float64(v), 32)
 	case float64:
 		return appendFloat(b, verb, v, 64)
-	case []string:
-		return appendSlice(b, verb, len(v), func(b []byte, i int) []byte { return appendString(b, verb, v[i]) })
-	case []int:
-		return appendSlice(b, verb, len(v), func(b []byte, i int) []byte { return appendInt(b, verb, int64(v[i])) })
-	case []int64:
-		return appendSlice(b, verb, len(v), func(b []byte, i int) []byte { return appendInt(b, verb, v[i]) })
-	case []int32:
-		return appendSlice(b, verb, len(v), func(b []byte, i int) []byte { return appendInt(b, verb, int64(v[i])) })
-	case []uint64:
-		return appendSlice(b, verb, len(v), func(b []byte, i int) []byte { return appendUint(b, verb, v[i]) })
-	case []float32:
-		return appendSlice(b, verb, len(v), func(b []byte, i int) []byte { return appendFloat(b, verb, float64(v[i]), 32) })
-	case []float64:
-		return appendSlice(b, verb, len(v), func(b []byte, i int) []byte { return appendFloat(b, verb, v[i], 64) })
+	case []string, []int, []int64, []uint64, []float32:
+		return appendSlice(b, verb, v)
 	}
 	return bad(b, verb, "unsupported type")
 }
 
-func appendSlice(b []byte, verb byte, n int, elem func([]byte, int) []byte) []byte {
+// appendSlice prints a slice of one of the supported element types, the
+// elements separated by spaces in brackets, as fmt does.
+func appendSlice(b []byte, verb byte, v any) []byte {
 	b = append(b, '[')
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b = append(b, ' ')
+	switch v := v.(type) {
+	case []string:
+		for i, e := range v {
+			b = appendSep(b, i)
+			b = appendString(b, verb, e)
 		}
-		b = elem(b, i)
+	case []int:
+		for i, e := range v {
+			b = appendSep(b, i)
+			b = appendInt(b, verb, int64(e))
+		}
+	case []int64:
+		for i, e := range v {
+			b = appendSep(b, i)
+			b = appendInt(b, verb, e)
+		}
+	case []uint64:
+		for i, e := range v {
+			b = appendSep(b, i)
+			b = appendUint(b, verb, e)
+		}
+	case []float32:
+		for i, e := range v {
+			b = appendSep(b, i)
+			b = appendFloat(b, verb, float64(e), 32)
+		}
 	}
 	return append(b, ']')
+}
+
+func appendSep(b []byte, i int) []byte {
+	if i > 0 {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 func appendString(b []byte, verb byte, s string) []byte {
@@ -220,11 +221,6 @@ func appendInt(b []byte, verb byte, v int64) []byte {
 	switch verb {
 	case 'v', 'd':
 		return strconv.AppendInt(b, v, 10)
-	case 'q':
-		if v >= 0 && v <= utf8.MaxRune {
-			return strconv.AppendQuoteRune(b, rune(v))
-		}
-		return strconv.AppendQuoteRune(b, utf8.RuneError)
 	}
 	return bad(b, verb, "integer")
 }
@@ -233,11 +229,6 @@ func appendUint(b []byte, verb byte, v uint64) []byte {
 	switch verb {
 	case 'v', 'd':
 		return strconv.AppendUint(b, v, 10)
-	case 'q':
-		if v <= utf8.MaxRune {
-			return strconv.AppendQuoteRune(b, rune(v))
-		}
-		return strconv.AppendQuoteRune(b, utf8.RuneError)
 	}
 	return bad(b, verb, "integer")
 }

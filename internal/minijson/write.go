@@ -9,6 +9,8 @@ import (
 
 // Writer builds compact JSON, placing commas and colons itself. Its output
 // for strings and numbers is byte for byte what encoding/json.Marshal writes.
+// Its small methods are not inlined: a call is shorter than their bodies,
+// which keeps the WebAssembly code that writes JSON small.
 type Writer struct {
 	buf []byte
 	// need is set when the next value or key needs a comma before it.
@@ -30,18 +32,28 @@ func (w *Writer) sep() {
 }
 
 // BeginObject writes '{'.
+//
+//go:noinline
 func (w *Writer) BeginObject() { w.sep(); w.buf = append(w.buf, '{'); w.need = false }
 
 // EndObject writes '}'.
+//
+//go:noinline
 func (w *Writer) EndObject() { w.buf = append(w.buf, '}'); w.need = true }
 
 // BeginArray writes '['.
+//
+//go:noinline
 func (w *Writer) BeginArray() { w.sep(); w.buf = append(w.buf, '['); w.need = false }
 
 // EndArray writes ']'.
+//
+//go:noinline
 func (w *Writer) EndArray() { w.buf = append(w.buf, ']'); w.need = true }
 
 // Key writes an object key and its colon.
+//
+//go:noinline
 func (w *Writer) Key(k string) {
 	w.sep()
 	w.buf = AppendString(w.buf, k)
@@ -50,18 +62,28 @@ func (w *Writer) Key(k string) {
 }
 
 // String writes a string value.
+//
+//go:noinline
 func (w *Writer) String(s string) { w.sep(); w.buf = AppendString(w.buf, s) }
 
 // Int writes an integer.
+//
+//go:noinline
 func (w *Writer) Int(v int64) { w.sep(); w.buf = strconv.AppendInt(w.buf, v, 10) }
 
 // Uint writes a non-negative integer.
+//
+//go:noinline
 func (w *Writer) Uint(v uint64) { w.sep(); w.buf = strconv.AppendUint(w.buf, v, 10) }
 
 // Bool writes true or false.
+//
+//go:noinline
 func (w *Writer) Bool(v bool) { w.sep(); w.buf = strconv.AppendBool(w.buf, v) }
 
 // Null writes null.
+//
+//go:noinline
 func (w *Writer) Null() { w.sep(); w.buf = append(w.buf, "null"...) }
 
 // Float writes f, a float64 (bits 64) or a float32 value (bits 32). NaN and

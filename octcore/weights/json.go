@@ -1,7 +1,6 @@
 package weights
 
 import (
-	"errors"
 	"math"
 
 	"github.com/octave-project/octave/internal/errfmt"
@@ -26,8 +25,7 @@ func jsonErr(at int, msg string) error { return &minijson.Error{Offset: at, Msg:
 // within prefixes the message of a minijson error with ctx, keeping its
 // offset.
 func within(ctx string, err error) error {
-	var e *minijson.Error
-	if errors.As(err, &e) {
+	if e, ok := err.(*minijson.Error); ok {
 		return &minijson.Error{Offset: e.Offset, Msg: ctx + ": " + e.Msg}
 	}
 	return err
@@ -246,12 +244,10 @@ func strictJSON(s string, v any) error {
 	if err == nil {
 		err = d.End()
 	}
-	var dup *dupKey
-	if errors.As(err, &dup) {
+	if dup, ok := err.(*dupKey); ok {
 		return errorf("%s: key %q appears twice (byte %d of the value)", dup.what, dup.key, dup.at)
 	}
-	var e *minijson.Error
-	if errors.As(err, &e) {
+	if e, ok := err.(*minijson.Error); ok {
 		if e.Offset >= len(s) {
 			return errorf("invalid JSON: the value ends early (%d bytes): %s", len(s), e.Msg)
 		}

@@ -2,9 +2,7 @@ package weights
 
 import (
 	"encoding/binary"
-	"errors"
 	"math"
-	"slices"
 	"strings"
 
 	"github.com/octave-project/octave/internal/minijson"
@@ -174,12 +172,10 @@ func parseHeader(header []byte, base int) ([]*entry, map[string]string, error) {
 	// Offsets of d count from the start of the file: the header is at byte 8.
 	d := minijson.NewDecoder(header, 8)
 	syntax := func(err error) error {
-		var dup *dupKey
-		if errors.As(err, &dup) {
+		if dup, ok := err.(*dupKey); ok {
 			return errorf("weights: header: key %q appears twice in %s (file byte %d)", dup.key, dup.what, dup.at)
 		}
-		var e *minijson.Error
-		if errors.As(err, &e) {
+		if e, ok := err.(*minijson.Error); ok {
 			return errorf("weights: header: invalid JSON at file byte %d: %s", e.Offset, e.Msg)
 		}
 		return err
@@ -360,8 +356,7 @@ func checkOffsets(entries []*entry, bodyLen int) error {
 				e.name, e.begin, e.end, bodyLen, e.span(), e.base+bodyLen)
 		}
 	}
-	sorted := append([]*entry(nil), entries...)
-	slices.SortStableFunc(sorted, func(a, b *entry) int { return a.begin - b.begin })
+	sorted := sortByBegin(entries)
 	var last *entry
 	for _, e := range sorted {
 		if e.begin == e.end {
@@ -373,6 +368,31 @@ func checkOffsets(entries []*entry, bodyLen int) error {
 		last = e
 	}
 	return nil
+}
+
+// sortByBegin returns the entries ordered by begin, stably: a bottom-up
+// merge sort, where slices.SortStableFunc would add 8 KB to the WebAssembly
+// build.
+func sortByBegin(entries []*entry) []*entry {
+	a := append([]*entry(nil), entries...)
+	b := make([]*entry, len(a))
+	for width := 1; width < len(a); width *= 2 {
+		for lo := 0; lo < len(a); lo += 2 * width {
+			mid, hi := min(lo+width, len(a)), min(lo+2*width, len(a))
+			i, j := lo, mid
+			for k := lo; k < hi; k++ {
+				if i < mid && (j >= hi || a[i].begin <= a[j].begin) {
+					b[k] = a[i]
+					i++
+				} else {
+					b[k] = a[j]
+					j++
+				}
+			}
+		}
+		a, b = b, a
+	}
+	return a
 }
 
 // parseMetadata decodes the metadata map into a Model (no parameters yet)
