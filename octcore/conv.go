@@ -306,6 +306,12 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int
 	hp := (geo.inH + 2*geo.ph + st - 1) / st
 	wp := (geo.inW + 2*geo.pw + st - 1) / st
 	r := rhs{N: OH * wp, srcW: wp}
+	// On a small map the wide layout's extra columns cost more than gathering
+	// the panels in the compact one.
+	if round := func(n int) int { return (n + nr - 1) / nr * nr }; wp != OW && 10*round(OH*OW) < 9*round(OH*wp) {
+		r.compact, r.wp, r.outW = true, wp, OW
+		r.N, r.srcW = OH*OW, OW
+	}
 	x := srcs[0]
 	if len(srcs) == 1 && pooledSrc < 0 && geo.ph == 0 && geo.pw == 0 && st == 1 && cap(x.Data) >= len(x.Data)+nr {
 		// Read the input where it lies: layer outputs carry nr values of slack.
@@ -341,7 +347,7 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int
 		}
 		// A 1x1 stride-1 convolution whose rows are evenly spaced (one group,
 		// or channels of one source) reads them in place.
-		r.strided = geo.kh == 1 && geo.kw == 1 && st == 1 && r.K > 0
+		r.strided = geo.kh == 1 && geo.kw == 1 && st == 1 && r.K > 0 && !r.compact
 		if r.strided {
 			r.base, r.ld = int(r.offs[0]), hp*wp
 			for k, off := range r.offs {

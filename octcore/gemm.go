@@ -72,16 +72,50 @@ type rhs struct {
 	// padded[base+k*ld]. Then the kernel reads them in place, unpacked.
 	strided  bool
 	base, ld int
+	// In the compact layout (small maps) the product runs over the OH*outW
+	// real pixels and pack gathers them from the padded rows of width wp.
+	compact  bool
+	wp, outW int
 	K, N     int // rows, and columns the product runs over
 	srcW     int // columns per output row in the wide layout
 }
 
 // pack writes panel p (K rows of nr values) into dst.
 func (r *rhs) pack(dst []float32, p int) {
+	if r.compact {
+		r.gather(dst, p)
+		return
+	}
 	src := r.padded[p*nr:]
 	dst = dst[:len(r.offs)*nr]
 	for _, off := range r.offs {
 		copyPanelRow(dst[:nr], src[off:int(off)+nr])
+		dst = dst[nr:]
+	}
+}
+
+// gather packs panel p of the compact layout: pixel n = (y, x) of the output
+// reads padded value y*wp + x + offs[k].
+func (r *rhs) gather(dst []float32, p int) {
+	var idx [64]int
+	n0 := p * nr
+	y, x := n0/r.outW, n0%r.outW
+	for j := 0; j < nr; j++ {
+		if n0+j < r.N {
+			idx[j] = y*r.wp + x
+		}
+		x++
+		if x == r.outW {
+			x, y = 0, y+1
+		}
+	}
+	dst = dst[:len(r.offs)*nr]
+	for _, off := range r.offs {
+		src := r.padded[off:]
+		d := dst[:nr]
+		for j := range d {
+			d[j] = src[idx[j]]
+		}
 		dst = dst[nr:]
 	}
 }
@@ -112,7 +146,18 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 		total += (a.M + MR - 1) / MR
 	}
 	chunk := max(1, chunkBytes/(4*MR*max(r.K, 1)))
-	packedAll := !r.strided && total > chunk && len(buf) >= panels*stride
+	// The wasm SIMD build reads stride-1 rows in place through their offsets.
+	inPlace := offsKernel && !r.strided && !r.compact
+	maxOff := 0
+	if inPlace {
+		for _, off := range r.offs {
+			maxOff = max(maxOff, int(off))
+		}
+		if (panels-1)*nr+maxOff+nr > len(r.padded) {
+			inPlace = false
+		}
+	}
+	packedAll := !r.strided && !inPlace && total > chunk && len(buf) >= panels*stride
 	ldb := nr
 	if r.strided {
 		ldb = r.ld
@@ -127,6 +172,8 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 		for p := 0; p < panels; p++ {
 			panel := buf[:stride]
 			switch {
+			case inPlace:
+				panel = r.padded[p*nr:]
 			case r.strided:
 				panel = r.padded[r.base+p*nr:]
 			case packedAll:
@@ -143,15 +190,31 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 				first += blocks
 				K := a.K
 				out := outs[q]
-				for blk := lo; blk < hi; blk++ {
+				// Whole tiles store straight into the output, all in one call.
+				full := hi
+				if nn < nr {
+					full = lo
+				} else if hi*MR > a.M {
+					full = hi - 1
+				}
+				if full > lo {
+					w := a.data[lo*MR*K : full*MR*K]
+					dst := out[lo*MR*r.N+n0:]
+					if inPlace {
+						microKernelOffs(full-lo, K, w, panel, r.offs[:K], maxOff, dst, r.N)
+					} else {
+						microKernelN(full-lo, K, w, panel, dst, r.N, ldb)
+					}
+				}
+				// Edge tiles go through the tile buffer.
+				for blk := max(full, lo); blk < hi; blk++ {
 					m0 := blk * MR
 					w := a.data[blk*MR*K : (blk+1)*MR*K]
-					if nn == nr && m0+MR <= a.M {
-						// A whole tile stores straight into the output.
-						microKernel(K, w, panel, out[m0*r.N+n0:], r.N, ldb)
-						continue
+					if inPlace {
+						microKernelOffs(1, K, w, panel, r.offs[:K], maxOff, tile, nr)
+					} else {
+						microKernel(K, w, panel, tile, nr, ldb)
 					}
-					microKernel(K, w, panel, tile, nr, ldb)
 					for i := 0; i < min(MR, a.M-m0); i++ {
 						m := m0 + i
 						copy(out[m*r.N+n0:m*r.N+n0+nn], tile[i*nr:i*nr+nn])

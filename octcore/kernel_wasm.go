@@ -4,28 +4,57 @@ package octcore
 
 import "unsafe"
 
-// microKernelWasm is kernel_wasm.s: the 4x3 tile of microKernel in
-// hand-written WebAssembly SIMD.
+// The kernels of kernel_wasm.s: the 4x3 tile of microKernel in hand-written
+// WebAssembly SIMD, for nblk consecutive row blocks.
 //
 //go:noescape
-func microKernelWasm(K int, a, b, c *float32, ldc, ldb int)
+func microKernelWasm(nblk, K int, a, b, c *float32, ldc, ldb int)
+
+//go:noescape
+func microKernelOffsWasm(nblk, K int, a, b *float32, offs *int32, c *float32, ldc int)
+
+// offsKernel reports whether this build has microKernelOffs.
+const offsKernel = true
 
 // microKernel computes the MR x nr tile
 //
 //	c[i*ldc+j] = sum_k a[k*MR+i] * b[k*ldb+j]
 //
 // (see kernel_simd.go). On wasm it checks the slices once and runs the
-// assembly kernel: Go's wasm code generator spills seven of the twelve
-// accumulators to memory on every step of the loop, the assembly none.
+// assembly kernel: Go's wasm code generator keeps five of the twelve
+// accumulators in locals and spills the others to memory on every step.
 func microKernel(K int, a, b, c []float32, ldc, ldb int) {
+	microKernelN(1, K, a, b, c, ldc, ldb)
+}
+
+// microKernelN runs microKernel for nblk row blocks: block i reads weights
+// a[i*MR*K:] and writes rows c[i*MR*ldc:].
+func microKernelN(nblk, K int, a, b, c []float32, ldc, ldb int) {
 	if K <= 0 {
-		for i := 0; i < MR; i++ {
+		for i := 0; i < nblk*MR; i++ {
 			clear(c[i*ldc : i*ldc+nr])
 		}
 		return
 	}
-	_ = a[K*MR-1]
+	_ = a[nblk*K*MR-1]
 	_ = b[(K-1)*ldb+nr-1]
-	_ = c[3*ldc+nr-1]
-	microKernelWasm(K, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, ldb)
+	_ = c[(nblk*MR-1)*ldc+nr-1]
+	microKernelWasm(nblk, K, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, ldb)
+}
+
+// microKernelOffs computes nblk tiles c[i*ldc+j] = sum_k a[k*MR+i] *
+// b[offs[k]+j], reading the right-hand side in place. maxOff is the largest
+// offset.
+func microKernelOffs(nblk, K int, a, b []float32, offs []int32, maxOff int, c []float32, ldc int) {
+	if K <= 0 {
+		for i := 0; i < nblk*MR; i++ {
+			clear(c[i*ldc : i*ldc+nr])
+		}
+		return
+	}
+	_ = a[nblk*K*MR-1]
+	_ = offs[K-1]
+	_ = b[maxOff+nr-1]
+	_ = c[(nblk*MR-1)*ldc+nr-1]
+	microKernelOffsWasm(nblk, K, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), ldc)
 }
