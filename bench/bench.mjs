@@ -130,7 +130,7 @@ async function main() {
     chromium: chromiumVersion,
     smoke,
     training_paused: flag("paused"),
-    warmup: `at least 2 runs, then until ${warmMs} ms have passed (at most 50 runs)`,
+    warmup: `at least 2 runs, then until ${warmMs} ms have passed (at most 1000 runs)`,
     tolerance: `max abs diff <= ${TOL} x max(1, max |reference|)`,
   };
   const out = {

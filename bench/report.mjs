@@ -76,6 +76,20 @@ export function renderReport(res) {
       L.push("");
     }
   }
+  L.push("## Octave wasm: network time inside Go against the whole call (ms)", "");
+  L.push("Median of `featureMaps`' own `ms` (the network, timed in Go) and of the whole call from JS; the difference is the JS/wasm boundary: the input and output copies and the call itself.", "");
+  const ih = [];
+  for (const rt of runtimes) for (const e of ["octave-wasm-simd", "octave-wasm-scalar"]) ih.push(`${e} (${rt}): Go / call`);
+  L.push(`| case | ${ih.join(" | ")} |`, `|---|${ih.map(() => "---:").join("|")}|`);
+  for (const c of cases) {
+    const cells = [];
+    for (const rt of runtimes) for (const e of ["octave-wasm-simd", "octave-wasm-scalar"]) {
+      const r = get(c, e, rt);
+      cells.push(r ? `${f1(r.inner_median_ms)} / ${f1(r.median_ms)}` : "—");
+    }
+    L.push(`| ${c} | ${cells.join(" | ")} |`);
+  }
+  L.push("");
   L.push("## First run after load (ms)", "");
   L.push("The checked first run, before any warm-up: what a page pays on its first inference while V8 still runs baseline-compiled wasm.", "");
   const fe2 = engines.filter((e) => e !== "octave-native");
@@ -110,15 +124,19 @@ export function renderReport(res) {
     for (const g of fl.groups) L.push(`| ${g.what} | ${g.files} | ${g.transferred.toLocaleString("en")} | ${g.encodings.join(", ") || "—"} | ${g.brotli.toLocaleString("en")} | ${g.raw.toLocaleString("en")} |`);
     L.push("");
     L.push(`Navigation to first prediction (the top-5 list painted): median **${f1(fl.first_prediction_ms_median)} ms** over ${fl.loads} cold loads (${fl.first_prediction_ms.map(f1).join(", ")} ms); ` +
-      `DOMContentLoaded ${f1(fl.dom_content_loaded_ms_median)} ms; page ready (feature maps drawn) ${f1(fl.ready_ms_median)} ms. Engine: ${fl.engine}.`, "");
+      `DOMContentLoaded ${f1(fl.dom_content_loaded_ms_median)} ms; page ready (feature maps drawn) ${f1(fl.ready_ms_median)} ms. ${fl.engine}.`, "");
     if (fl.note) L.push(fl.note, "");
   }
-  if (res.notes) L.push("## Notes", "", ...res.notes, "");
+  if (res.notes) L.push(res.notes.trim(), "");
   return L.join("\n");
 }
 
+// notes.md beside this file, when present, is appended: the findings of the
+// committed run, written by hand.
 export async function writeReport(res, file) {
-  await writeFile(file, renderReport(res));
+  let notes = null;
+  try { notes = await readFile(path.join(path.dirname(fileURLToPath(import.meta.url)), "notes.md"), "utf8"); } catch { /* none */ }
+  await writeFile(file, renderReport(notes && !res.meta.smoke ? { ...res, notes } : res));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

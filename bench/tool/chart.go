@@ -138,7 +138,7 @@ func chart(args []string) error {
 	p2 := image.Rect(680, 50, 1180, 500)
 	text(img, 680, 30, "tfjs-wasm time / engine time (Node; log scale, above 1 = faster)")
 	axis(img, p2)
-	lo, hi := -2.0, 1.0
+	lo, hi := -2.0, 2.0
 	scale := func(v float64) int { return int((math.Log10(v) - lo) / (hi - lo) * float64(p2.Dy())) }
 	for e := lo; e <= hi; e++ {
 		y := p2.Max.Y - int((e-lo)/(hi-lo)*float64(p2.Dy()))
