@@ -2,6 +2,215 @@
 
 #include "textflag.h"
 
+// ZERO_TILE clears the twelve accumulators V0-V11.
+#define ZERO_TILE \
+	I32Const $0; \
+	I32x4Splat; \
+	Set V0; \
+	Get V0; \
+	Set V1; \
+	Get V0; \
+	Set V2; \
+	Get V0; \
+	Set V3; \
+	Get V0; \
+	Set V4; \
+	Get V0; \
+	Set V5; \
+	Get V0; \
+	Set V6; \
+	Get V0; \
+	Set V7; \
+	Get V0; \
+	Set V8; \
+	Get V0; \
+	Set V9; \
+	Get V0; \
+	Set V10; \
+	Get V0; \
+	Set V11
+
+// FMA_STEP multiplies the weights at R1 (four rows) by the three pixel
+// vectors V12-V14 into the accumulators.
+#define FMA_STEP \
+	Get R1; \
+	I32WrapI64; \
+	F32Load $0; \
+	F32x4Splat; \
+	Set V15; \
+	Get V15; \
+	Get V12; \
+	F32x4Mul; \
+	Get V0; \
+	F32x4Add; \
+	Set V0; \
+	Get V15; \
+	Get V13; \
+	F32x4Mul; \
+	Get V1; \
+	F32x4Add; \
+	Set V1; \
+	Get V15; \
+	Get V14; \
+	F32x4Mul; \
+	Get V2; \
+	F32x4Add; \
+	Set V2; \
+	Get R1; \
+	I32WrapI64; \
+	F32Load $4; \
+	F32x4Splat; \
+	Set V15; \
+	Get V15; \
+	Get V12; \
+	F32x4Mul; \
+	Get V3; \
+	F32x4Add; \
+	Set V3; \
+	Get V15; \
+	Get V13; \
+	F32x4Mul; \
+	Get V4; \
+	F32x4Add; \
+	Set V4; \
+	Get V15; \
+	Get V14; \
+	F32x4Mul; \
+	Get V5; \
+	F32x4Add; \
+	Set V5; \
+	Get R1; \
+	I32WrapI64; \
+	F32Load $8; \
+	F32x4Splat; \
+	Set V15; \
+	Get V15; \
+	Get V12; \
+	F32x4Mul; \
+	Get V6; \
+	F32x4Add; \
+	Set V6; \
+	Get V15; \
+	Get V13; \
+	F32x4Mul; \
+	Get V7; \
+	F32x4Add; \
+	Set V7; \
+	Get V15; \
+	Get V14; \
+	F32x4Mul; \
+	Get V8; \
+	F32x4Add; \
+	Set V8; \
+	Get R1; \
+	I32WrapI64; \
+	F32Load $12; \
+	F32x4Splat; \
+	Set V15; \
+	Get V15; \
+	Get V12; \
+	F32x4Mul; \
+	Get V9; \
+	F32x4Add; \
+	Set V9; \
+	Get V15; \
+	Get V13; \
+	F32x4Mul; \
+	Get V10; \
+	F32x4Add; \
+	Set V10; \
+	Get V15; \
+	Get V14; \
+	F32x4Mul; \
+	Get V11; \
+	F32x4Add; \
+	Set V11
+
+// STORE_TILE writes the accumulators as four rows of twelve floats from R3
+// on, R4 bytes apart, and leaves R3 after the last row.
+#define STORE_TILE \
+	Get R3; \
+	I32WrapI64; \
+	Get V0; \
+	V128Store $0; \
+	Get R3; \
+	I64Const $16; \
+	I64Add; \
+	I32WrapI64; \
+	Get V1; \
+	V128Store $0; \
+	Get R3; \
+	I64Const $32; \
+	I64Add; \
+	I32WrapI64; \
+	Get V2; \
+	V128Store $0; \
+	Get R3; \
+	Get R4; \
+	I64Add; \
+	Set R3; \
+	Get R3; \
+	I32WrapI64; \
+	Get V3; \
+	V128Store $0; \
+	Get R3; \
+	I64Const $16; \
+	I64Add; \
+	I32WrapI64; \
+	Get V4; \
+	V128Store $0; \
+	Get R3; \
+	I64Const $32; \
+	I64Add; \
+	I32WrapI64; \
+	Get V5; \
+	V128Store $0; \
+	Get R3; \
+	Get R4; \
+	I64Add; \
+	Set R3; \
+	Get R3; \
+	I32WrapI64; \
+	Get V6; \
+	V128Store $0; \
+	Get R3; \
+	I64Const $16; \
+	I64Add; \
+	I32WrapI64; \
+	Get V7; \
+	V128Store $0; \
+	Get R3; \
+	I64Const $32; \
+	I64Add; \
+	I32WrapI64; \
+	Get V8; \
+	V128Store $0; \
+	Get R3; \
+	Get R4; \
+	I64Add; \
+	Set R3; \
+	Get R3; \
+	I32WrapI64; \
+	Get V9; \
+	V128Store $0; \
+	Get R3; \
+	I64Const $16; \
+	I64Add; \
+	I32WrapI64; \
+	Get V10; \
+	V128Store $0; \
+	Get R3; \
+	I64Const $32; \
+	I64Add; \
+	I32WrapI64; \
+	Get V11; \
+	V128Store $0; \
+	Get R3; \
+	Get R4; \
+	I64Add; \
+	Set R3
+
+
 // The 4x3 register tile of kernel_simd.go written directly in WebAssembly,
 // for nblk consecutive row blocks (4 output channels each) of one panel:
 // twelve v128 accumulators (V0-V11) stay in locals for the whole loop, the
@@ -48,31 +257,7 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-56
 	Set R0
 	Get R9
 	Set R2
-	I32Const $0
-	I32x4Splat
-	Set V0
-	Get V0
-	Set V1
-	Get V0
-	Set V2
-	Get V0
-	Set V3
-	Get V0
-	Set V4
-	Get V0
-	Set V5
-	Get V0
-	Set V6
-	Get V0
-	Set V7
-	Get V0
-	Set V8
-	Get V0
-	Set V9
-	Get V0
-	Set V10
-	Get V0
-	Set V11
+	ZERO_TILE
 
 	Block
 	Loop
@@ -93,98 +278,7 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-56
 		V128Load $32
 		Set V14
 
-		Get R1
-		I32WrapI64
-		F32Load $0
-		F32x4Splat
-		Set V15
-		Get V15
-		Get V12
-		F32x4Mul
-		Get V0
-		F32x4Add
-		Set V0
-		Get V15
-		Get V13
-		F32x4Mul
-		Get V1
-		F32x4Add
-		Set V1
-		Get V15
-		Get V14
-		F32x4Mul
-		Get V2
-		F32x4Add
-		Set V2
-		Get R1
-		I32WrapI64
-		F32Load $4
-		F32x4Splat
-		Set V15
-		Get V15
-		Get V12
-		F32x4Mul
-		Get V3
-		F32x4Add
-		Set V3
-		Get V15
-		Get V13
-		F32x4Mul
-		Get V4
-		F32x4Add
-		Set V4
-		Get V15
-		Get V14
-		F32x4Mul
-		Get V5
-		F32x4Add
-		Set V5
-		Get R1
-		I32WrapI64
-		F32Load $8
-		F32x4Splat
-		Set V15
-		Get V15
-		Get V12
-		F32x4Mul
-		Get V6
-		F32x4Add
-		Set V6
-		Get V15
-		Get V13
-		F32x4Mul
-		Get V7
-		F32x4Add
-		Set V7
-		Get V15
-		Get V14
-		F32x4Mul
-		Get V8
-		F32x4Add
-		Set V8
-		Get R1
-		I32WrapI64
-		F32Load $12
-		F32x4Splat
-		Set V15
-		Get V15
-		Get V12
-		F32x4Mul
-		Get V9
-		F32x4Add
-		Set V9
-		Get V15
-		Get V13
-		F32x4Mul
-		Get V10
-		F32x4Add
-		Set V10
-		Get V15
-		Get V14
-		F32x4Mul
-		Get V11
-		F32x4Add
-		Set V11
+		FMA_STEP
 
 		Get R1
 		I64Const $16
@@ -202,86 +296,7 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-56
 	End
 	End
 
-	Get R3
-	I32WrapI64
-	Get V0
-	V128Store $0
-	Get R3
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V1
-	V128Store $0
-	Get R3
-	I64Const $32
-	I64Add
-	I32WrapI64
-	Get V2
-	V128Store $0
-	Get R3
-	Get R4
-	I64Add
-	Set R3
-	Get R3
-	I32WrapI64
-	Get V3
-	V128Store $0
-	Get R3
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V4
-	V128Store $0
-	Get R3
-	I64Const $32
-	I64Add
-	I32WrapI64
-	Get V5
-	V128Store $0
-	Get R3
-	Get R4
-	I64Add
-	Set R3
-	Get R3
-	I32WrapI64
-	Get V6
-	V128Store $0
-	Get R3
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V7
-	V128Store $0
-	Get R3
-	I64Const $32
-	I64Add
-	I32WrapI64
-	Get V8
-	V128Store $0
-	Get R3
-	Get R4
-	I64Add
-	Set R3
-	Get R3
-	I32WrapI64
-	Get V9
-	V128Store $0
-	Get R3
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V10
-	V128Store $0
-	Get R3
-	I64Const $32
-	I64Add
-	I32WrapI64
-	Get V11
-	V128Store $0
-	Get R3
-	Get R4
-	I64Add
-	Set R3
+	STORE_TILE
 	Get R8
 	I64Const $1
 	I64Sub
@@ -322,31 +337,7 @@ TEXT ·microKernelOffsWasm(SB), NOSPLIT, $0-56
 	Set R0
 	Get R9
 	Set R6
-	I32Const $0
-	I32x4Splat
-	Set V0
-	Get V0
-	Set V1
-	Get V0
-	Set V2
-	Get V0
-	Set V3
-	Get V0
-	Set V4
-	Get V0
-	Set V5
-	Get V0
-	Set V6
-	Get V0
-	Set V7
-	Get V0
-	Set V8
-	Get V0
-	Set V9
-	Get V0
-	Set V10
-	Get V0
-	Set V11
+	ZERO_TILE
 
 	Block
 	Loop
@@ -375,98 +366,7 @@ TEXT ·microKernelOffsWasm(SB), NOSPLIT, $0-56
 		V128Load $32
 		Set V14
 
-		Get R1
-		I32WrapI64
-		F32Load $0
-		F32x4Splat
-		Set V15
-		Get V15
-		Get V12
-		F32x4Mul
-		Get V0
-		F32x4Add
-		Set V0
-		Get V15
-		Get V13
-		F32x4Mul
-		Get V1
-		F32x4Add
-		Set V1
-		Get V15
-		Get V14
-		F32x4Mul
-		Get V2
-		F32x4Add
-		Set V2
-		Get R1
-		I32WrapI64
-		F32Load $4
-		F32x4Splat
-		Set V15
-		Get V15
-		Get V12
-		F32x4Mul
-		Get V3
-		F32x4Add
-		Set V3
-		Get V15
-		Get V13
-		F32x4Mul
-		Get V4
-		F32x4Add
-		Set V4
-		Get V15
-		Get V14
-		F32x4Mul
-		Get V5
-		F32x4Add
-		Set V5
-		Get R1
-		I32WrapI64
-		F32Load $8
-		F32x4Splat
-		Set V15
-		Get V15
-		Get V12
-		F32x4Mul
-		Get V6
-		F32x4Add
-		Set V6
-		Get V15
-		Get V13
-		F32x4Mul
-		Get V7
-		F32x4Add
-		Set V7
-		Get V15
-		Get V14
-		F32x4Mul
-		Get V8
-		F32x4Add
-		Set V8
-		Get R1
-		I32WrapI64
-		F32Load $12
-		F32x4Splat
-		Set V15
-		Get V15
-		Get V12
-		F32x4Mul
-		Get V9
-		F32x4Add
-		Set V9
-		Get V15
-		Get V13
-		F32x4Mul
-		Get V10
-		F32x4Add
-		Set V10
-		Get V15
-		Get V14
-		F32x4Mul
-		Get V11
-		F32x4Add
-		Set V11
+		FMA_STEP
 
 		Get R1
 		I64Const $16
@@ -484,86 +384,7 @@ TEXT ·microKernelOffsWasm(SB), NOSPLIT, $0-56
 	End
 	End
 
-	Get R3
-	I32WrapI64
-	Get V0
-	V128Store $0
-	Get R3
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V1
-	V128Store $0
-	Get R3
-	I64Const $32
-	I64Add
-	I32WrapI64
-	Get V2
-	V128Store $0
-	Get R3
-	Get R4
-	I64Add
-	Set R3
-	Get R3
-	I32WrapI64
-	Get V3
-	V128Store $0
-	Get R3
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V4
-	V128Store $0
-	Get R3
-	I64Const $32
-	I64Add
-	I32WrapI64
-	Get V5
-	V128Store $0
-	Get R3
-	Get R4
-	I64Add
-	Set R3
-	Get R3
-	I32WrapI64
-	Get V6
-	V128Store $0
-	Get R3
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V7
-	V128Store $0
-	Get R3
-	I64Const $32
-	I64Add
-	I32WrapI64
-	Get V8
-	V128Store $0
-	Get R3
-	Get R4
-	I64Add
-	Set R3
-	Get R3
-	I32WrapI64
-	Get V9
-	V128Store $0
-	Get R3
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V10
-	V128Store $0
-	Get R3
-	I64Const $32
-	I64Add
-	I32WrapI64
-	Get V11
-	V128Store $0
-	Get R3
-	Get R4
-	I64Add
-	Set R3
+	STORE_TILE
 	Get R8
 	I64Const $1
 	I64Sub
