@@ -120,7 +120,10 @@ async function main() {
     const { measureFirstLoad } = await import("./firstload.mjs");
     firstLoad = await measureFirstLoad({ tool, work, log });
   }
+  const git = async (...a) => (await run("git", a).catch(() => "")).trim();
   const meta = {
+    git_head: await git("rev-parse", "--short", "HEAD"),
+    octave_sources_modified: (await git("status", "--porcelain", "--", "octcore", "wasm")).split("\n").filter(Boolean).length,
     date: new Date().toISOString(),
     command: smoke ? "make bench-smoke" : "make bench",
     loadavg_start: load0,

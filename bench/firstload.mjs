@@ -2,7 +2,8 @@
 // the default model, and the time from navigation to the first prediction,
 // in headless Chromium with a cold cache, served by `go run ./cmd/demo`.
 //
-//   node bench/firstload.mjs --tool PATH [--loads 5]    prints the JSON
+//   node bench/firstload.mjs --tool PATH [--loads 5] [--write bench/results.json]
+// prints the JSON, or puts it into a results file and rewrites RESULTS.md.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -148,5 +149,15 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const tool = a[a.indexOf("--tool") + 1];
   const loads = a.includes("--loads") ? Number(a[a.indexOf("--loads") + 1]) : 5;
   const r = await measureFirstLoad({ tool, work: path.join(here, "work", "full"), loads, log: (...x) => console.error(...x) });
-  console.log(JSON.stringify(r, (k, v) => (k === "urls" ? undefined : v), 1));
+  const i = a.indexOf("--write");
+  if (i >= 0) {
+    // Replace first_load in a results file and rewrite its RESULTS.md.
+    const { readFile, writeFile } = await import("node:fs/promises");
+    const { writeReport } = await import("./report.mjs");
+    const file = a[i + 1];
+    const res = JSON.parse(await readFile(file, "utf8"));
+    res.first_load = { ...r, measured: new Date().toISOString() };
+    await writeFile(file, JSON.stringify(res, null, 1) + "\n");
+    await writeReport(res, path.join(path.dirname(file), "RESULTS.md"));
+  } else console.log(JSON.stringify(r, (k, v) => (k === "urls" ? undefined : v), 1));
 }
