@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -138,7 +139,7 @@ func chart(args []string) error {
 	p2 := image.Rect(680, 50, 1180, 500)
 	text(img, 680, 30, "tfjs-wasm time / engine time (Node; log scale, above 1 = faster)")
 	axis(img, p2)
-	lo, hi := -2.0, 2.0
+	lo, hi := -2.0, 1.0
 	scale := func(v float64) int { return int((math.Log10(v) - lo) / (hi - lo) * float64(p2.Dy())) }
 	for e := lo; e <= hi; e++ {
 		y := p2.Max.Y - int((e-lo)/(hi-lo)*float64(p2.Dy()))
@@ -177,12 +178,18 @@ func engineNames() []string {
 	return s
 }
 
+// shortCase fits a case name under its bars: conv, m.000 .. m.750, m.odd,
+// R50.000, R50.500.
 func shortCase(c string) string {
 	switch {
-	case len(c) > 9 && c[:9] == "resnet50-":
-		return "R50 " + c[9:]
-	case len(c) > 5 && c[:5] == "conv3":
+	case strings.HasPrefix(c, "resnet50-a"):
+		return "R50." + c[len("resnet50-a"):]
+	case strings.HasPrefix(c, "conv"):
 		return "conv"
+	case strings.HasPrefix(c, "mini-a") && strings.Contains(c[6:], "-"):
+		return "m.odd"
+	case strings.HasPrefix(c, "mini-a"):
+		return "m." + c[len("mini-a"):]
 	}
 	return c
 }
