@@ -154,12 +154,15 @@ times the same network and step in PyTorch on one thread.
 |---|---|---|
 | Go, simd build, 2 workers, idle machine | 614 images/s | 640 images/s |
 | Go, scalar build, 2 workers, idle machine | 135 images/s | 198 images/s |
-| Go, simd build, 1 worker, loaded machine (load average 8.9) | 116 images/s | 100 images/s |
-| PyTorch 1.13 CPU, 1 thread, same minute, same load | 502 images/s | 535 images/s |
+| Go, simd build, 1 worker, run A (load average 8.9) | 116 images/s | 100 images/s |
+| PyTorch 1.13 CPU, 1 thread, run A | 502 images/s | 535 images/s |
+| Go, simd build, 1 worker, run B (load average 3.4) | 211 images/s | 231 images/s |
+| PyTorch 1.13 CPU, 1 thread, run B | 1362 images/s | 1185 images/s |
 
-The last two rows ran back to back on a machine busy with other work, so only their ratio
-means something: **single-thread PyTorch (oneDNN convolutions) is about 4-5x faster than this
-trainer on one thread**; the target of beating it is not met. The trainer's matrix products use
+Each run measured Go and PyTorch back to back on a machine busy with other work (run B: with
+a training run going), so only the ratio within a run means something:
+**single-thread PyTorch (oneDNN convolutions) is about 4-6x faster than this trainer on one
+thread**; the target of beating it is not met. The trainer's matrix products use
 a register-tiled AVX-512 kernel, but on this small net most of the time goes to the scalar
 passes around them (im2col and its adjoint, BatchNorm, pooling, packing), which is where the
 next speed-up has to come from.
