@@ -195,7 +195,10 @@ export function buildTF(tf, graph, params, h, w) {
         const b = vec(l.name + ".bias");
         steps.push((v) => {
           const x = flatten(tf, v.get(inName));
-          v.set(l.name, { h: tf.fused.matMul({ a: x, b: W, transposeB: true, bias: b, activation: act ?? "linear" }), flat: true });
+          // Not tf.fused.matMul with a bias: tfjs-backend-wasm 4.22 adds the
+          // bias twice to a [1, 64] x [64, 10] (transposeB) product; the
+          // trained model's check caught it. The separate add costs nothing.
+          v.set(l.name, { h: applyAct(tf, tf.add(tf.matMul(x, W, false, true), b), act), flat: true });
         });
         break;
       }
