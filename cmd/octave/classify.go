@@ -4,9 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"sort"
+	"strconv"
 
 	"github.com/octave-project/octave/octcore"
 	"github.com/octave-project/octave/octcore/imageio"
@@ -62,53 +61,20 @@ type classification struct {
 	Top   []prediction `json:"top"`
 }
 
-// probabilities returns the network output as probabilities: as is after a
-// softmax layer, through a softmax otherwise.
+// probabilities returns the network output as probabilities.
 func probabilities(g octcore.Graph, out octcore.Feature) []float64 {
-	var v []float64
-	for _, t := range []*octcore.Tensor{out.H, out.L} {
-		if t != nil {
-			for _, x := range t.Data {
-				v = append(v, float64(x))
-			}
-		}
-	}
-	if g[len(g)-1].Kind == "softmax" {
-		return v
-	}
-	mx := math.Inf(-1)
-	for _, x := range v {
-		mx = math.Max(mx, x)
-	}
-	var s float64
-	for i, x := range v {
-		v[i] = math.Exp(x - mx)
-		s += v[i]
-	}
-	for i := range v {
-		v[i] /= s
-	}
-	return v
+	return octcore.Probabilities(g, out)
 }
 
-// topK returns the k most probable classes, ties by index.
+// topK returns the k most probable classes, ties broken by index.
 func topK(p []float64, labels []string, k int) []prediction {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
-	if k > len(idx) {
-		k = len(idx)
-	}
-	out := make([]prediction, k)
-	for j := 0; j < k; j++ {
-		i := idx[j]
-		label := fmt.Sprintf("class %d", i)
+	var out []prediction
+	for _, i := range octcore.TopK(p, k) {
+		label := "class " + strconv.Itoa(i)
 		if i < len(labels) {
 			label = labels[i]
 		}
-		out[j] = prediction{Index: i, Label: label, Probability: p[i]}
+		out = append(out, prediction{Label: label, Index: i, Probability: p[i]})
 	}
 	return out
 }

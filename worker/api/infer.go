@@ -10,7 +10,6 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -161,51 +160,20 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 
 func millis(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
-// probabilities returns the network output as probabilities: as is after a
-// softmax layer, through a softmax otherwise.
+// probabilities returns the network output as probabilities.
 func probabilities(g octcore.Graph, out octcore.Feature) []float64 {
-	var v []float64
-	for _, t := range []*octcore.Tensor{out.H, out.L} {
-		if t != nil {
-			for _, x := range t.Data[:t.C*t.H*t.W] {
-				v = append(v, float64(x))
-			}
-		}
-	}
-	if g[len(g)-1].Kind == "softmax" {
-		return v
-	}
-	mx := math.Inf(-1)
-	for _, x := range v {
-		mx = math.Max(mx, x)
-	}
-	var sum float64
-	for i, x := range v {
-		v[i] = math.Exp(x - mx)
-		sum += v[i]
-	}
-	for i := range v {
-		v[i] /= sum
-	}
-	return v
+	return octcore.Probabilities(g, out)
 }
 
-// topK returns the k most probable classes (fewer when there are fewer),
-// ties broken by index.
+// topK returns the k most probable classes, ties broken by index.
 func topK(p []float64, labels []string, k int) []Prediction {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
-	k = min(k, len(idx))
-	out := make([]Prediction, k)
-	for j, i := range idx[:k] {
+	var out []Prediction
+	for _, i := range octcore.TopK(p, k) {
 		label := "class " + strconv.Itoa(i)
 		if i < len(labels) {
 			label = labels[i]
 		}
-		out[j] = Prediction{Label: label, Index: i, Probability: p[i]}
+		out = append(out, Prediction{Label: label, Index: i, Probability: p[i]})
 	}
 	return out
 }

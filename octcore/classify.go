@@ -1,0 +1,47 @@
+package octcore
+
+import (
+	"math"
+	"sort"
+)
+
+// Probabilities returns the output of a classifier as probabilities: the
+// values of out (high part, then low part) as they are when the graph ends
+// in a softmax layer, through a softmax (computed in float64) otherwise.
+func Probabilities(g Graph, out Feature) []float64 {
+	var v []float64
+	for _, t := range []*Tensor{out.H, out.L} {
+		if t != nil {
+			for _, x := range t.Data[:t.C*t.H*t.W] {
+				v = append(v, float64(x))
+			}
+		}
+	}
+	if len(g) > 0 && g[len(g)-1].Kind == "softmax" {
+		return v
+	}
+	mx := math.Inf(-1)
+	for _, x := range v {
+		mx = math.Max(mx, x)
+	}
+	var sum float64
+	for i, x := range v {
+		v[i] = math.Exp(x - mx)
+		sum += v[i]
+	}
+	for i := range v {
+		v[i] /= sum
+	}
+	return v
+}
+
+// TopK returns the indices of the k largest values of p, largest first, ties
+// broken by index (fewer when p has fewer).
+func TopK(p []float64, k int) []int {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+	return idx[:max(0, min(k, len(idx)))]
+}

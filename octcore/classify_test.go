@@ -1,0 +1,32 @@
+package octcore
+
+import (
+	"math"
+	"testing"
+)
+
+func TestProbabilitiesAndTopK(t *testing.T) {
+	out := Feature{H: &Tensor{C: 4, H: 1, W: 1, Data: []float32{1, 3, 3, -2}}}
+	p := Probabilities(Graph{{Name: "fc", Kind: "linear"}}, out)
+	var sum float64
+	for i, v := range p {
+		want := math.Exp(float64(out.H.Data[i])) / (math.E + 2*math.Exp(3) + math.Exp(-2))
+		if math.Abs(v-want) > 1e-12 {
+			t.Fatalf("p[%d] = %v, want %v", i, v, want)
+		}
+		sum += v
+	}
+	if math.Abs(sum-1) > 1e-12 {
+		t.Fatalf("sum %v", sum)
+	}
+	if got := TopK(p, 3); len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 0 {
+		t.Fatalf("TopK = %v, want [1 2 0] (ties by index)", got)
+	}
+	if got := TopK(p, 9); len(got) != 4 {
+		t.Fatalf("TopK(9) has %d entries", len(got))
+	}
+	// After a softmax layer the values are passed through.
+	if p := Probabilities(Graph{{Name: "s", Kind: "softmax"}}, out); p[1] != 3 {
+		t.Fatalf("softmax graph: %v", p)
+	}
+}
