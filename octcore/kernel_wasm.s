@@ -126,6 +126,101 @@
 	F32x4Add; \
 	Set V11
 
+// FMA_STEP_HI is FMA_STEP for the next step of k: the weights at R1+16.
+#define FMA_STEP_HI \
+	Get R1; \
+	I32WrapI64; \
+	F32Load $16; \
+	F32x4Splat; \
+	Set V15; \
+	Get V15; \
+	Get V12; \
+	F32x4Mul; \
+	Get V0; \
+	F32x4Add; \
+	Set V0; \
+	Get V15; \
+	Get V13; \
+	F32x4Mul; \
+	Get V1; \
+	F32x4Add; \
+	Set V1; \
+	Get V15; \
+	Get V14; \
+	F32x4Mul; \
+	Get V2; \
+	F32x4Add; \
+	Set V2; \
+	Get R1; \
+	I32WrapI64; \
+	F32Load $20; \
+	F32x4Splat; \
+	Set V15; \
+	Get V15; \
+	Get V12; \
+	F32x4Mul; \
+	Get V3; \
+	F32x4Add; \
+	Set V3; \
+	Get V15; \
+	Get V13; \
+	F32x4Mul; \
+	Get V4; \
+	F32x4Add; \
+	Set V4; \
+	Get V15; \
+	Get V14; \
+	F32x4Mul; \
+	Get V5; \
+	F32x4Add; \
+	Set V5; \
+	Get R1; \
+	I32WrapI64; \
+	F32Load $24; \
+	F32x4Splat; \
+	Set V15; \
+	Get V15; \
+	Get V12; \
+	F32x4Mul; \
+	Get V6; \
+	F32x4Add; \
+	Set V6; \
+	Get V15; \
+	Get V13; \
+	F32x4Mul; \
+	Get V7; \
+	F32x4Add; \
+	Set V7; \
+	Get V15; \
+	Get V14; \
+	F32x4Mul; \
+	Get V8; \
+	F32x4Add; \
+	Set V8; \
+	Get R1; \
+	I32WrapI64; \
+	F32Load $28; \
+	F32x4Splat; \
+	Set V15; \
+	Get V15; \
+	Get V12; \
+	F32x4Mul; \
+	Get V9; \
+	F32x4Add; \
+	Set V9; \
+	Get V15; \
+	Get V13; \
+	F32x4Mul; \
+	Get V10; \
+	F32x4Add; \
+	Set V10; \
+	Get V15; \
+	Get V14; \
+	F32x4Mul; \
+	Get V11; \
+	F32x4Add; \
+	Set V11
+
 // STORE_TILE writes the accumulators as four rows of twelve floats from R3
 // on, R4 bytes apart, and leaves R3 after the last row.
 #define STORE_TILE \
@@ -339,10 +434,12 @@ TEXT ·microKernelOffsWasm(SB), NOSPLIT, $0-56
 	Set R6
 	ZERO_TILE
 
+	// Two steps of k per trip, then the odd one.
 	Block
 	Loop
 		Get R0
-		I64Eqz
+		I64Const $2
+		I64LtU
 		BrIf $1
 
 		Get R6
@@ -368,20 +465,74 @@ TEXT ·microKernelOffsWasm(SB), NOSPLIT, $0-56
 
 		FMA_STEP
 
+		Get R6
+		I32WrapI64
+		I64Load32U $4
+		I64Const $2
+		I64Shl
+		Get R2
+		I64Add
+		Set R7
+		Get R7
+		I32WrapI64
+		V128Load $0
+		Set V12
+		Get R7
+		I32WrapI64
+		V128Load $16
+		Set V13
+		Get R7
+		I32WrapI64
+		V128Load $32
+		Set V14
+
+		FMA_STEP_HI
+
 		Get R1
-		I64Const $16
+		I64Const $32
 		I64Add
 		Set R1
 		Get R6
-		I64Const $4
+		I64Const $8
 		I64Add
 		Set R6
 		Get R0
-		I64Const $1
+		I64Const $2
 		I64Sub
 		Set R0
 		Br $0
 	End
+	End
+	Block
+		Get R0
+		I64Eqz
+		BrIf $0
+		Get R6
+		I32WrapI64
+		I64Load32U $0
+		I64Const $2
+		I64Shl
+		Get R2
+		I64Add
+		Set R7
+		Get R7
+		I32WrapI64
+		V128Load $0
+		Set V12
+		Get R7
+		I32WrapI64
+		V128Load $16
+		Set V13
+		Get R7
+		I32WrapI64
+		V128Load $32
+		Set V14
+
+		FMA_STEP
+		Get R1
+		I64Const $16
+		I64Add
+		Set R1
 	End
 
 	STORE_TILE
