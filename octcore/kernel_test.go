@@ -30,3 +30,29 @@ func TestMicroKernel(t *testing.T) {
 		}
 	}
 }
+
+// microKernelN over several row blocks, for odd and even K, against the
+// one-block kernel.
+func TestMicroKernelBlocks(t *testing.T) {
+	rng := rand.New(rand.NewSource(10))
+	for _, K := range []int{1, 2, 3, 8, 9} {
+		const nblk = 3
+		a := randSlice(rng, nblk*K*MR)
+		ldb := nr + 3
+		b := randSlice(rng, K*ldb+nr)
+		ldc := nr + 2
+		got := make([]float32, nblk*MR*ldc)
+		microKernelN(nblk, K, a, b, got, ldc, ldb)
+		want := make([]float32, MR*ldc)
+		for blk := 0; blk < nblk; blk++ {
+			microKernel(K, a[blk*MR*K:(blk+1)*MR*K], b, want, ldc, ldb)
+			for i := 0; i < MR; i++ {
+				for j := 0; j < nr; j++ {
+					if g, w := got[(blk*MR+i)*ldc+j], want[i*ldc+j]; g != w {
+						t.Fatalf("K=%d block %d: c[%d][%d] = %v, one block at a time %v", K, blk, i, j, g, w)
+					}
+				}
+			}
+		}
+	}
+}

@@ -354,10 +354,12 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-56
 	Set R2
 	ZERO_TILE
 
+	// Two steps of k per trip, then the odd one.
 	Block
 	Loop
 		Get R0
-		I64Eqz
+		I64Const $2
+		I64LtU
 		BrIf $1
 
 		Get R2
@@ -374,21 +376,62 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-56
 		Set V14
 
 		FMA_STEP
+		Get R2
+		Get R5
+		I64Add
+		Set R7
+		Get R7
+		I32WrapI64
+		V128Load $0
+		Set V12
+		Get R7
+		I32WrapI64
+		V128Load $16
+		Set V13
+		Get R7
+		I32WrapI64
+		V128Load $32
+		Set V14
+
+		FMA_STEP_HI
 
 		Get R1
-		I64Const $16
+		I64Const $32
 		I64Add
 		Set R1
-		Get R2
+		Get R7
 		Get R5
 		I64Add
 		Set R2
 		Get R0
-		I64Const $1
+		I64Const $2
 		I64Sub
 		Set R0
 		Br $0
 	End
+	End
+	Block
+		Get R0
+		I64Eqz
+		BrIf $0
+		Get R2
+		I32WrapI64
+		V128Load $0
+		Set V12
+		Get R2
+		I32WrapI64
+		V128Load $16
+		Set V13
+		Get R2
+		I32WrapI64
+		V128Load $32
+		Set V14
+
+		FMA_STEP
+		Get R1
+		I64Const $16
+		I64Add
+		Set R1
 	End
 
 	STORE_TILE
