@@ -30,7 +30,9 @@ function fmtCount(n) {
   if (n >= 1e3) return (n / 1e3).toFixed(1) + " K";
   return String(Math.round(n));
 }
-const fmtMs = (ms) => (ms == null || !isFinite(ms) ? "—" : ms < 10 ? ms.toFixed(2) + " ms" : ms.toFixed(1) + " ms");
+// Browsers coarsen timers (about 0.1 ms without cross-origin isolation): a
+// layer faster than that reads 0, which is shown as below the resolution.
+const fmtMs = (ms) => (ms == null || !isFinite(ms) ? "—" : ms <= 0 ? "< 0.1 ms" : ms < 10 ? ms.toFixed(2) + " ms" : ms.toFixed(1) + " ms");
 const fmtAlpha = (a) => String(+a.toFixed(3));
 const fmtPct = (x) => (isFinite(x) ? (100 * x).toFixed(1) + "%" : "—");
 
