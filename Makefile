@@ -59,7 +59,7 @@ PORT ?= 8080
 # sources it is built from.
 wasm-if-needed:
 	@if [ ! -f web/dist/octave.wasm ] || [ ! -f web/dist/octave-nosimd.wasm ] || [ ! -f web/dist/wasm_exec.js ] || \
-	   [ -n "$$(find wasm octcore go.mod go.sum -newer web/dist/octave.wasm \( -name '*.go' -o -name 'go.*' \) 2>/dev/null | head -1)" ]; then \
+	   [ -n "$$(find wasm octcore go.mod go.sum -newer web/dist/octave.wasm \( -name '*.go' -o -name '*.s' -o -name 'go.*' \) 2>/dev/null | head -1)" ]; then \
 		$(MAKE) wasm; \
 	fi
 
