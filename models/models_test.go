@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/octave-project/octave/octcore"
@@ -54,7 +53,7 @@ func TestShippedAccuracy(t *testing.T) {
 			if s.Len() != 10000 {
 				t.Fatalf("%s test set has %d images, want 10000", name, s.Len())
 			}
-			got, err := accuracy(m, s)
+			got, err := dataset.AccuracyOf(m, s, runtime.GOMAXPROCS(0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,54 +63,4 @@ func TestShippedAccuracy(t *testing.T) {
 			}
 		})
 	}
-}
-
-// accuracy runs m on every image of s, normalized as its input spec says,
-// split over one goroutine per CPU, and returns the accuracy in percent.
-func accuracy(m *weights.Model, s *dataset.Set) (float64, error) {
-	in := m.Meta.Input
-	workers := runtime.GOMAXPROCS(0)
-	counts := make([]int, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for k := 0; k < workers; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			net, err := m.Build()
-			if err != nil {
-				errs[k] = err
-				return
-			}
-			x := octcore.NewTensor(1, s.Rows, s.Cols)
-			for i := k; i < s.Len(); i += workers {
-				for j, p := range s.Image(i) {
-					x.Data[j] = (float32(p)/255 - in.Mean[0]) / in.Std[0]
-				}
-				out, err := net.Run(x)
-				if err != nil {
-					errs[k] = err
-					return
-				}
-				best := 0
-				for o, v := range out.H.Data {
-					if v > out.H.Data[best] {
-						best = o
-					}
-				}
-				if best == int(s.Labels[i]) {
-					counts[k]++
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	n := 0
-	for k := range counts {
-		if errs[k] != nil {
-			return 0, errs[k]
-		}
-		n += counts[k]
-	}
-	return 100 * float64(n) / float64(s.Len()), nil
 }

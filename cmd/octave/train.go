@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -322,7 +321,7 @@ func trainRun(o trainOpts, out, ckdir string, resume bool, stopAfter int, comman
 	if err != nil {
 		return err
 	}
-	int8Acc, err := AccuracyEngine(loaded, test, o.Workers)
+	int8Acc, err := dataset.AccuracyOf(loaded, test, o.Workers)
 	if err != nil {
 		return err
 	}
@@ -385,56 +384,4 @@ func accuracyTrainer(tr *train.Trainer, s *dataset.Set, mean, std float32, batch
 		}
 	}
 	return 100 * float64(correct) / float64(s.Len())
-}
-
-// AccuracyEngine returns the accuracy in percent of model m, run by the
-// octcore engine, on s, normalizing as the model's input spec says.
-func AccuracyEngine(m *weights.Model, s *dataset.Set, workers int) (float64, error) {
-	in := m.Meta.Input
-	if in.Channels != 1 || len(in.Mean) != 1 || len(in.Std) != 1 {
-		return 0, fmt.Errorf("the model expects %d channels; the data set has 1", in.Channels)
-	}
-	var wg sync.WaitGroup
-	counts := make([]int, workers)
-	errs := make([]error, workers)
-	for k := 0; k < workers; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			net, err := m.Build()
-			if err != nil {
-				errs[k] = err
-				return
-			}
-			x := octcore.NewTensor(1, s.Rows, s.Cols)
-			for i := k; i < s.Len(); i += workers {
-				for j, p := range s.Image(i) {
-					x.Data[j] = (float32(p)/255 - in.Mean[0]) / in.Std[0]
-				}
-				out, err := net.Run(x)
-				if err != nil {
-					errs[k] = err
-					return
-				}
-				best := 0
-				for o, v := range out.H.Data {
-					if v > out.H.Data[best] {
-						best = o
-					}
-				}
-				if best == int(s.Labels[i]) {
-					counts[k]++
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	total := 0
-	for k := range counts {
-		if errs[k] != nil {
-			return 0, errs[k]
-		}
-		total += counts[k]
-	}
-	return 100 * float64(total) / float64(s.Len()), nil
 }
