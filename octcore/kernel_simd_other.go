@@ -2,5 +2,57 @@
 
 package octcore
 
-// microKernel is the portable simd kernel (kernel_simd.go) on amd64 and arm64.
-func microKernel(K int, a, b, c []float32, ldc, ldb int) { microKernelGo(K, a, b, c, ldc, ldb) }
+import "simd"
+
+// microKernel computes the MR x nr tile
+//
+//	c[i*ldc+j] = sum_k a[k*MR+i] * b[k*ldb+j]
+//
+// in twelve vector accumulators: four output channels times three vectors of
+// pixels. This is the kernel of amd64 and arm64; WebAssembly runs the same
+// tile written in assembly (kernel_wasm.s).
+func microKernel(K int, a, b, c []float32, ldc, ldb int) {
+	L := lanes
+	w := 3 * L
+	a = a[:K*MR]
+	var c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32 simd.Float32s
+	for k := 0; k < K; k++ {
+		bk := b[k*ldb : k*ldb+w]
+		b0 := simd.LoadFloat32s(bk)
+		b1 := simd.LoadFloat32s(bk[L:])
+		b2 := simd.LoadFloat32s(bk[2*L:])
+		a0 := simd.BroadcastFloat32s(a[0])
+		c00 = a0.MulAdd(b0, c00)
+		c01 = a0.MulAdd(b1, c01)
+		c02 = a0.MulAdd(b2, c02)
+		a1 := simd.BroadcastFloat32s(a[1])
+		c10 = a1.MulAdd(b0, c10)
+		c11 = a1.MulAdd(b1, c11)
+		c12 = a1.MulAdd(b2, c12)
+		a2 := simd.BroadcastFloat32s(a[2])
+		c20 = a2.MulAdd(b0, c20)
+		c21 = a2.MulAdd(b1, c21)
+		c22 = a2.MulAdd(b2, c22)
+		a3 := simd.BroadcastFloat32s(a[3])
+		c30 = a3.MulAdd(b0, c30)
+		c31 = a3.MulAdd(b1, c31)
+		c32 = a3.MulAdd(b2, c32)
+		a = a[MR:]
+	}
+	r := c[:w]
+	c00.Store(r)
+	c01.Store(r[L:])
+	c02.Store(r[2*L:])
+	r = c[ldc : ldc+w]
+	c10.Store(r)
+	c11.Store(r[L:])
+	c12.Store(r[2*L:])
+	r = c[2*ldc : 2*ldc+w]
+	c20.Store(r)
+	c21.Store(r[L:])
+	c22.Store(r[2*L:])
+	r = c[3*ldc : 3*ldc+w]
+	c30.Store(r)
+	c31.Store(r[L:])
+	c32.Store(r[2*L:])
+}

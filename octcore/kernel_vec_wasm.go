@@ -9,60 +9,6 @@ import "simd/archsimd"
 // SIMD reports whether the kernels of this build use vector instructions.
 const SIMD = true
 
-// microKernel computes the MR x nr tile
-//
-//	c[i*ldc+j] = sum_k a[k*MR+i] * b[k*ldb+j]
-//
-// in twelve vector accumulators: four output channels times three vectors of
-// pixels. The loop advances its slices rather than indexing them: Go's wasm
-// code pays for every index computation and bounds check, and this shape runs
-// about 1.5x faster there than an indexed 4x2 tile (measured, wasm SIMD128).
-func microKernelGo(K int, a, b, c []float32, ldc, ldb int) {
-	L := lanes
-	w := 3 * L
-	a = a[:K*MR]
-	var c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32 archsimd.Float32x4
-	for k := 0; k < K; k++ {
-		bk := b[k*ldb : k*ldb+w]
-		b0 := archsimd.LoadFloat32x4(bk)
-		b1 := archsimd.LoadFloat32x4(bk[L:])
-		b2 := archsimd.LoadFloat32x4(bk[2*L:])
-		a0 := archsimd.BroadcastFloat32x4(a[0])
-		c00 = a0.MulAdd(b0, c00)
-		c01 = a0.MulAdd(b1, c01)
-		c02 = a0.MulAdd(b2, c02)
-		a1 := archsimd.BroadcastFloat32x4(a[1])
-		c10 = a1.MulAdd(b0, c10)
-		c11 = a1.MulAdd(b1, c11)
-		c12 = a1.MulAdd(b2, c12)
-		a2 := archsimd.BroadcastFloat32x4(a[2])
-		c20 = a2.MulAdd(b0, c20)
-		c21 = a2.MulAdd(b1, c21)
-		c22 = a2.MulAdd(b2, c22)
-		a3 := archsimd.BroadcastFloat32x4(a[3])
-		c30 = a3.MulAdd(b0, c30)
-		c31 = a3.MulAdd(b1, c31)
-		c32 = a3.MulAdd(b2, c32)
-		a = a[MR:]
-	}
-	r := c[:w]
-	c00.Store(r)
-	c01.Store(r[L:])
-	c02.Store(r[2*L:])
-	r = c[ldc : ldc+w]
-	c10.Store(r)
-	c11.Store(r[L:])
-	c12.Store(r[2*L:])
-	r = c[2*ldc : 2*ldc+w]
-	c20.Store(r)
-	c21.Store(r[L:])
-	c22.Store(r[2*L:])
-	r = c[3*ldc : 3*ldc+w]
-	c30.Store(r)
-	c31.Store(r[L:])
-	c32.Store(r[2*L:])
-}
-
 // copyPanelRow copies the nr values of src into dst, a vector at a time.
 func copyPanelRow(dst, src []float32) {
 	L := lanes
