@@ -243,7 +243,13 @@ func (o *convOp) forward(n *Net, i int) error {
 		if lowSrc != nil {
 			pooledSrc = len(srcs) - 1
 		}
-		lh, lw := half(xH0(xH, xL).H), half(xH0(xH, xL).W)
+		// The low resolution: the low input's, or half the high input's.
+		var lh, lw int
+		if xL != nil {
+			lh, lw = xL.H, xL.W
+		} else {
+			lh, lw = half(xH.H), half(xH.W)
+		}
 		geo := newGeom(o.k, 1, o.pad, o.dl, lh, lw)
 		var lhp, llp product
 		if o.cHo > 0 && o.cLi > 0 {
@@ -394,15 +400,6 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int
 			nq++
 		}
 	}
-}
-
-// xH0 returns a tensor of the high resolution: the high input, or a stand-in
-// twice the low input's size when there is no high part.
-func xH0(xH, xL *Tensor) *Tensor {
-	if xH != nil {
-		return xH
-	}
-	return &Tensor{H: 2 * xL.H, W: 2 * xL.W}
 }
 
 // padInto copies the channel concatenation of srcs into a workspace buffer,

@@ -167,6 +167,14 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 			r.pack(buf[p*stride:(p+1)*stride], p)
 		}
 	}
+	// kernel runs nblk row blocks of weights w over panel into c.
+	kernel := func(nblk, K int, w, panel, c []float32, ldc int) {
+		if inPlace {
+			microKernelOffs(nblk, K, w, panel, r.offs[:K], maxOff, c, ldc)
+		} else {
+			microKernelN(nblk, K, w, panel, c, ldc, ldb)
+		}
+	}
 	for c0 := 0; c0 < total; c0 += chunk {
 		c1 := min(total, c0+chunk)
 		for p := 0; p < panels; p++ {
@@ -198,23 +206,12 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 					full = hi - 1
 				}
 				if full > lo {
-					w := a.data[lo*MR*K : full*MR*K]
-					dst := out[lo*MR*r.N+n0:]
-					if inPlace {
-						microKernelOffs(full-lo, K, w, panel, r.offs[:K], maxOff, dst, r.N)
-					} else {
-						microKernelN(full-lo, K, w, panel, dst, r.N, ldb)
-					}
+					kernel(full-lo, K, a.data[lo*MR*K:full*MR*K], panel, out[lo*MR*r.N+n0:], r.N)
 				}
 				// Edge tiles go through the tile buffer.
 				for blk := max(full, lo); blk < hi; blk++ {
 					m0 := blk * MR
-					w := a.data[blk*MR*K : (blk+1)*MR*K]
-					if inPlace {
-						microKernelOffs(1, K, w, panel, r.offs[:K], maxOff, tile, nr)
-					} else {
-						microKernel(K, w, panel, tile, nr, ldb)
-					}
+					kernel(1, K, a.data[blk*MR*K:(blk+1)*MR*K], panel, tile, nr)
 					for i := 0; i < min(MR, a.M-m0); i++ {
 						m := m0 + i
 						copy(out[m*r.N+n0:m*r.N+n0+nn], tile[i*nr:i*nr+nn])

@@ -96,13 +96,12 @@ type workspace struct {
 
 const (
 	bufCol = iota
-	bufCol2
 	bufLow
 	bufPool
 	bufPool2
 	bufPool3
 	bufPad
-	bufWide
+	bufWide // and bufWide+1: one wide output per product of a conv call
 	bufWide2
 	bufUp
 	numBufs
