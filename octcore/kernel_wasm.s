@@ -2,6 +2,19 @@
 
 #include "textflag.h"
 
+// LOAD_B(reg) loads the three pixel vectors of one row of the right-hand
+// side, at the address in reg, into V12-V14.
+#define LOAD_B(reg) \
+	Get reg; I32WrapI64; V128Load $0; Set V12; \
+	Get reg; I32WrapI64; V128Load $16; Set V13; \
+	Get reg; I32WrapI64; V128Load $32; Set V14
+
+// LOAD_B_AT_OFFSET(off) does LOAD_B for the row whose offset (in floats from
+// R2) is the int32 at R6+off; it leaves the row's address in R7.
+#define LOAD_B_AT_OFFSET(off) \
+	Get R6; I32WrapI64; I64Load32U off; I64Const $2; I64Shl; Get R2; I64Add; Set R7; \
+	LOAD_B(R7)
+
 // ZERO_TILE clears the twelve accumulators V0-V11.
 #define ZERO_TILE \
 	I32Const $0; \
@@ -362,36 +375,14 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-56
 		I64LtU
 		BrIf $1
 
-		Get R2
-		I32WrapI64
-		V128Load $0
-		Set V12
-		Get R2
-		I32WrapI64
-		V128Load $16
-		Set V13
-		Get R2
-		I32WrapI64
-		V128Load $32
-		Set V14
+		LOAD_B(R2)
 
 		FMA_STEP
 		Get R2
 		Get R5
 		I64Add
 		Set R7
-		Get R7
-		I32WrapI64
-		V128Load $0
-		Set V12
-		Get R7
-		I32WrapI64
-		V128Load $16
-		Set V13
-		Get R7
-		I32WrapI64
-		V128Load $32
-		Set V14
+		LOAD_B(R7)
 
 		FMA_STEP_HI
 
@@ -414,18 +405,7 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-56
 		Get R0
 		I64Eqz
 		BrIf $0
-		Get R2
-		I32WrapI64
-		V128Load $0
-		Set V12
-		Get R2
-		I32WrapI64
-		V128Load $16
-		Set V13
-		Get R2
-		I32WrapI64
-		V128Load $32
-		Set V14
+		LOAD_B(R2)
 
 		FMA_STEP
 		Get R1
@@ -485,49 +465,11 @@ TEXT ·microKernelOffsWasm(SB), NOSPLIT, $0-56
 		I64LtU
 		BrIf $1
 
-		Get R6
-		I32WrapI64
-		I64Load32U $0
-		I64Const $2
-		I64Shl
-		Get R2
-		I64Add
-		Set R7
-		Get R7
-		I32WrapI64
-		V128Load $0
-		Set V12
-		Get R7
-		I32WrapI64
-		V128Load $16
-		Set V13
-		Get R7
-		I32WrapI64
-		V128Load $32
-		Set V14
+		LOAD_B_AT_OFFSET($0)
 
 		FMA_STEP
 
-		Get R6
-		I32WrapI64
-		I64Load32U $4
-		I64Const $2
-		I64Shl
-		Get R2
-		I64Add
-		Set R7
-		Get R7
-		I32WrapI64
-		V128Load $0
-		Set V12
-		Get R7
-		I32WrapI64
-		V128Load $16
-		Set V13
-		Get R7
-		I32WrapI64
-		V128Load $32
-		Set V14
+		LOAD_B_AT_OFFSET($4)
 
 		FMA_STEP_HI
 
@@ -550,26 +492,7 @@ TEXT ·microKernelOffsWasm(SB), NOSPLIT, $0-56
 		Get R0
 		I64Eqz
 		BrIf $0
-		Get R6
-		I32WrapI64
-		I64Load32U $0
-		I64Const $2
-		I64Shl
-		Get R2
-		I64Add
-		Set R7
-		Get R7
-		I32WrapI64
-		V128Load $0
-		Set V12
-		Get R7
-		I32WrapI64
-		V128Load $16
-		Set V13
-		Get R7
-		I32WrapI64
-		V128Load $32
-		Set V14
+		LOAD_B_AT_OFFSET($0)
 
 		FMA_STEP
 		Get R1
