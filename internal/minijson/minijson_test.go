@@ -194,6 +194,31 @@ func TestWriterAsEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestWriterSlices: Strings, Ints and Float32s write what encoding/json
+// writes for those slices, null for nil ones.
+func TestWriterSlices(t *testing.T) {
+	var w Writer
+	w.BeginArray()
+	w.Strings([]string{"a", "<b>"})
+	w.Strings([]string{})
+	w.Strings(nil)
+	w.Ints([]int{1, -2})
+	w.Ints([]int{})
+	w.Ints(nil)
+	w.Float32s([]float32{0.1, 1e-7, 3})
+	w.Float32s([]float32{})
+	w.Float32s(nil)
+	w.EndArray()
+	want, _ := json.Marshal([]any{
+		[]string{"a", "<b>"}, []string{}, []string(nil),
+		[]int{1, -2}, []int{}, []int(nil),
+		[]float32{0.1, 1e-7, 3}, []float32{}, []float32(nil),
+	})
+	if got := string(w.Bytes()); got != string(want) || w.Err() != nil {
+		t.Errorf("Writer slices: %s (%v), encoding/json %s", got, w.Err(), want)
+	}
+}
+
 // FuzzDecoder: on arbitrary input Skip never panics and agrees with
 // json.Valid (but for lone surrogates, which minijson rejects); every string
 // it reads survives a write and a re-read unchanged.

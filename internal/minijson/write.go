@@ -86,6 +86,45 @@ func (w *Writer) Bool(v bool) { w.sep(); w.buf = strconv.AppendBool(w.buf, v) }
 //go:noinline
 func (w *Writer) Null() { w.sep(); w.buf = append(w.buf, "null"...) }
 
+// Strings writes v as an array of strings, or null when v is nil.
+func (w *Writer) Strings(v []string) {
+	if v == nil {
+		w.Null()
+		return
+	}
+	w.BeginArray()
+	for _, s := range v {
+		w.String(s)
+	}
+	w.EndArray()
+}
+
+// Ints writes v as an array of integers, or null when v is nil.
+func (w *Writer) Ints(v []int) {
+	if v == nil {
+		w.Null()
+		return
+	}
+	w.BeginArray()
+	for _, n := range v {
+		w.Int(int64(n))
+	}
+	w.EndArray()
+}
+
+// Float32s writes v as an array of float32 values, or null when v is nil.
+func (w *Writer) Float32s(v []float32) {
+	if v == nil {
+		w.Null()
+		return
+	}
+	w.BeginArray()
+	for _, f := range v {
+		w.Float(float64(f), 32)
+	}
+	w.EndArray()
+}
+
 // Float writes f, a float64 (bits 64) or a float32 value (bits 32). NaN and
 // the infinities have no JSON form: they are written as null and make Err
 // return an error.

@@ -272,40 +272,16 @@ func jsonString(v any) (string, error) {
 		w.Key("width")
 		w.Int(int64(v.Width))
 		w.Key("mean")
-		writeFloat32s(&w, v.Mean)
+		w.Float32s(v.Mean)
 		w.Key("std")
-		writeFloat32s(&w, v.Std)
+		w.Float32s(v.Std)
 		w.EndObject()
 	case []string:
-		writeStrings(&w, v)
+		w.Strings(v)
 	default:
 		return "", errorf("jsonString: unsupported type") // a bug of this package
 	}
 	return string(w.Bytes()), w.Err()
-}
-
-func writeStrings(w *minijson.Writer, v []string) {
-	if v == nil {
-		w.Null()
-		return
-	}
-	w.BeginArray()
-	for _, s := range v {
-		w.String(s)
-	}
-	w.EndArray()
-}
-
-func writeFloat32s(w *minijson.Writer, v []float32) {
-	if v == nil {
-		w.Null()
-		return
-	}
-	w.BeginArray()
-	for _, f := range v {
-		w.Float(float64(f), 32)
-	}
-	w.EndArray()
 }
 
 // writeGraph writes g with the omitempty rules of octcore.Layer's tags.
@@ -324,7 +300,7 @@ func writeGraph(w *minijson.Writer, g octcore.Graph) {
 		w.String(l.Kind)
 		if len(l.Inputs) > 0 {
 			w.Key("inputs")
-			writeStrings(w, l.Inputs)
+			w.Strings(l.Inputs)
 		}
 		for _, f := range [...]struct {
 			k string
