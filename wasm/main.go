@@ -175,41 +175,42 @@ func (a *api) add(m *model) (any, error) {
 	return map[string]any{"handle": h, "info": info}, nil
 }
 
-// tensorArgs reads (x, c, h, w) from args[1:5] into the model's input buffer.
-func tensorArgs(m *model, args []js.Value) (*octcore.Tensor, error) {
+// modelInput reads (handle, x, c, h, w) from args[0:5]: the model, and x
+// copied into its input buffer.
+func (a *api) modelInput(args []js.Value) (*model, *octcore.Tensor, error) {
+	m, _, err := a.model(args)
+	if err != nil {
+		return nil, nil, err
+	}
 	v, n, err := bytesArg(args, 1, "input tensor")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := intArg(args, 2, "channels", 1, 1<<16)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h, err := intArg(args, 3, "height", 1, 1<<16)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w, err := intArg(args, 4, "width", 1, 1<<16)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if n != 4*c*h*w {
-		return nil, errorf("the input holds %d float32 values (%d bytes), a %dx%dx%d tensor needs %d", n/4, n, c, h, w, c*h*w)
+		return nil, nil, errorf("the input holds %d float32 values (%d bytes), a %dx%dx%d tensor needs %d", n/4, n, c, h, w, c*h*w)
 	}
 	x, err := m.input(c, h, w)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	js.CopyBytesToGo(floatBytes(x.Data), v)
-	return x, nil
+	return m, x, nil
 }
 
 func (a *api) classify(args []js.Value) (any, error) {
-	m, _, err := a.model(args)
-	if err != nil {
-		return nil, err
-	}
-	x, err := tensorArgs(m, args)
+	m, x, err := a.modelInput(args)
 	if err != nil {
 		return nil, err
 	}
@@ -221,11 +222,7 @@ func (a *api) classify(args []js.Value) (any, error) {
 }
 
 func (a *api) featureMaps(args []js.Value) (any, error) {
-	m, _, err := a.model(args)
-	if err != nil {
-		return nil, err
-	}
-	x, err := tensorArgs(m, args)
+	m, x, err := a.modelInput(args)
 	if err != nil {
 		return nil, err
 	}

@@ -41,13 +41,8 @@ type modelInfo struct {
 	SIMD       bool              `json:"simd"`
 }
 
-type inputInfo struct {
-	Channels int       `json:"channels"`
-	Height   int       `json:"height"`
-	Width    int       `json:"width"`
-	Mean     []float32 `json:"mean"`
-	Std      []float32 `json:"std"`
-}
+// inputInfo is the model file's input spec, under the same JSON names.
+type inputInfo = weights.InputSpec
 
 type pathMACs struct {
 	HH int64 `json:"hh"`
@@ -103,7 +98,7 @@ func newModel(m *weights.Model) (*model, error) {
 	info := modelInfo{
 		Name:       m.Meta.Name,
 		Format:     m.Meta.Format,
-		Input:      inputInfo{in.Channels, in.Height, in.Width, in.Mean, in.Std},
+		Input:      in,
 		Labels:     m.Meta.Labels,
 		Params:     cost.Params,
 		MACs:       cost.MACs,
@@ -124,13 +119,10 @@ func newModel(m *weights.Model) (*model, error) {
 		li := layerInfo{
 			Name: lc.Name, Kind: lc.Kind, AlphaIn: lc.AlphaIn, AlphaOut: lc.AlphaOut,
 			Params: lc.Params, MACs: lc.MACs, MACsByPath: pathMACs{lc.HH, lc.HL, lc.LH, lc.LL},
-			Activations: lc.Activations,
+			Activations: lc.Activations, Low: lc.OutLow,
 		}
 		if lc.Out.CH > 0 {
-			li.High = []int{lc.Out.CH, lc.Out.H, lc.Out.W}
-		}
-		if lc.Out.CL > 0 {
-			li.Low = []int{lc.Out.CL, lc.Out.LowH, lc.Out.LowW}
+			li.High = lc.OutHigh
 		}
 		info.MACsByPath.HH += lc.HH
 		info.MACsByPath.HL += lc.HL
@@ -165,20 +157,12 @@ func (m *model) infoJSON() (string, error) {
 	w.Key("width")
 	w.Int(int64(in.Input.Width))
 	w.Key("mean")
-	writeFloat32s(&w, in.Input.Mean)
+	w.Float32s(in.Input.Mean)
 	w.Key("std")
-	writeFloat32s(&w, in.Input.Std)
+	w.Float32s(in.Input.Std)
 	w.EndObject()
 	w.Key("labels")
-	if in.Labels == nil {
-		w.Null()
-	} else {
-		w.BeginArray()
-		for _, l := range in.Labels {
-			w.String(l)
-		}
-		w.EndArray()
-	}
+	w.Strings(in.Labels)
 	w.Key("outputs")
 	w.Int(int64(in.Outputs))
 	w.Key("params")
@@ -188,7 +172,7 @@ func (m *model) infoJSON() (string, error) {
 	w.Key("macsByPath")
 	writePathMACs(&w, in.MACsByPath)
 	w.Key("costSize")
-	writeInts(&w, in.CostSize[:])
+	w.Ints(in.CostSize[:])
 	w.Key("layers")
 	if in.Layers == nil {
 		w.Null()
@@ -206,9 +190,9 @@ func (m *model) infoJSON() (string, error) {
 			w.Key("alphaOut")
 			w.Float(l.AlphaOut, 64)
 			w.Key("high")
-			writeInts(&w, l.High)
+			w.Ints(l.High)
 			w.Key("low")
-			writeInts(&w, l.Low)
+			w.Ints(l.Low)
 			w.Key("params")
 			w.Int(l.Params)
 			w.Key("macs")
@@ -241,30 +225,6 @@ func (m *model) infoJSON() (string, error) {
 	w.Bool(in.SIMD)
 	w.EndObject()
 	return string(w.Bytes()), w.Err()
-}
-
-func writeFloat32s(w *minijson.Writer, v []float32) {
-	if v == nil {
-		w.Null()
-		return
-	}
-	w.BeginArray()
-	for _, f := range v {
-		w.Float(float64(f), 32)
-	}
-	w.EndArray()
-}
-
-func writeInts(w *minijson.Writer, v []int) {
-	if v == nil {
-		w.Null()
-		return
-	}
-	w.BeginArray()
-	for _, n := range v {
-		w.Int(int64(n))
-	}
-	w.EndArray()
 }
 
 func writePathMACs(w *minijson.Writer, p pathMACs) {
@@ -329,10 +289,6 @@ type layerMap struct {
 // layers (every conv and octconv layer when names is empty). The tensors are
 // the network's own buffers: copy them out before the next run.
 func (m *model) featureMaps(x *octcore.Tensor, names []string) ([]layerMap, time.Duration, error) {
-	idx := map[string]int{}
-	for i, l := range m.graph {
-		idx[l.Name] = i
-	}
 	var sel []int
 	if len(names) == 0 {
 		for i, l := range m.graph {
@@ -342,8 +298,8 @@ func (m *model) featureMaps(x *octcore.Tensor, names []string) ([]layerMap, time
 		}
 	}
 	for _, n := range names {
-		i, ok := idx[n]
-		if !ok {
+		i := slices.IndexFunc(m.graph, func(l octcore.Layer) bool { return l.Name == n })
+		if i < 0 {
 			return nil, 0, errorf("unknown layer %q (the model's layers: %s)", n, layerNames(m.graph))
 		}
 		sel = append(sel, i)
