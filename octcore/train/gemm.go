@@ -56,25 +56,21 @@ func (g *gemmBuf) gemm(tA, tB bool, M, N, K int, A []float32, lda int, B []float
 			for jp := 0; jp < np; jp++ {
 				j0 := n0 + jp*nr
 				jn := min(nr, N-j0)
+				// bp holds the panel's kk rows of nr columns, bld apart.
 				var bp []float32
-				direct := false
+				bld := nr
 				switch {
 				case !inPlace:
 					bp = g.b[jp*nr*kk : (jp+1)*nr*kk]
 				case jn == nr:
-					direct = true
-					bp = B[k0*ldb+j0:]
+					bp, bld = B[k0*ldb+j0:], ldb
 				default:
 					g.b = grow(g.b, nr*kk)
 					packB(g.b, false, jn, kk, B[j0:], ldb, k0, 0)
 					bp = g.b
 				}
 				for ip := 0; ip < mp; ip++ {
-					if direct {
-						microKernelB(kk, g.a[ip*mr*kk:(ip+1)*mr*kk], bp, ldb, g.tile)
-					} else {
-						microKernel(kk, g.a[ip*mr*kk:(ip+1)*mr*kk], bp, g.tile)
-					}
+					microKernel(kk, g.a[ip*mr*kk:(ip+1)*mr*kk], bp, bld, g.tile)
 					i0 := ip * mr
 					in := min(mr, M-i0)
 					for i := 0; i < in; i++ {
