@@ -129,41 +129,42 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	img, err := s.readImage(w, r)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	start := time.Now()
-	x, err := s.inputTensor(img, m.m.Meta.Input)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	var res ClassifyResponse
-	err = m.withNet(func(net *octcore.Net) error {
+	res := ClassifyResponse{Model: m.name}
+	res.MS, err = s.run(w, r, m, func(net *octcore.Net, x *octcore.Tensor) error {
 		out, err := net.Run(x)
 		if err != nil {
 			return err
 		}
-		res.Top = topK(probabilities(m.m.Graph, out), m.m.Meta.Labels, top)
+		res.Top = topK(octcore.Probabilities(m.m.Graph, out), m.m.Meta.Labels, top)
 		return nil
 	})
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	res.Model = m.name
-	res.MS = millis(time.Since(start))
 	writeJSON(w, http.StatusOK, res)
 }
 
-func millis(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
-
-// probabilities returns the network output as probabilities.
-func probabilities(g octcore.Graph, out octcore.Feature) []float64 {
-	return octcore.Probabilities(g, out)
+// run reads and decodes the request's image, turns it into m's input x and
+// calls f with x and a network of m that no one else uses meanwhile. It
+// returns the milliseconds taken from the decoded image to f's end.
+func (s *Server) run(w http.ResponseWriter, r *http.Request, m *model, f func(net *octcore.Net, x *octcore.Tensor) error) (float64, error) {
+	img, err := s.readImage(w, r)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	x, err := s.inputTensor(img, m.m.Meta.Input)
+	if err != nil {
+		return 0, err
+	}
+	if err := m.withNet(func(net *octcore.Net) error { return f(net, x) }); err != nil {
+		return 0, err
+	}
+	return millis(time.Since(start)), nil
 }
+
+func millis(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
 // topK returns the k most probable classes, ties broken by index.
 func topK(p []float64, labels []string, k int) []Prediction {
@@ -240,19 +241,8 @@ func (s *Server) maps(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, badRequest("dtype=%q: want float32 or float16", dtype))
 		return
 	}
-	img, err := s.readImage(w, r)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	start := time.Now()
-	x, err := s.inputTensor(img, m.m.Meta.Input)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
 	res := MapsResponse{Model: m.name, Layer: li.Name, Kind: li.Kind, AlphaOut: li.AlphaOut, DType: dtype, Encoding: "base64-le"}
-	err = m.withNet(func(net *octcore.Net) error {
+	res.MS, err = s.run(w, r, m, func(net *octcore.Net, x *octcore.Tensor) error {
 		if _, err := net.Run(x); err != nil {
 			return err
 		}
@@ -267,7 +257,6 @@ func (s *Server) maps(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	res.MS = millis(time.Since(start))
 	writeJSON(w, http.StatusOK, res)
 }
 

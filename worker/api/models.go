@@ -131,31 +131,34 @@ func (r *registry) lookup(name string) (*model, error) {
 	return m, nil
 }
 
-// load reads, checks and describes the model file.
+// load reads, checks and describes the model file, or sets m.err.
 func (m *model) load(fsys fs.FS) {
+	if err := m.read(fsys); err != nil {
+		m.err = fmt.Errorf("model %s: %v", m.name, err)
+	}
+}
+
+func (m *model) read(fsys fs.FS) error {
 	data, err := readBounded(fsys, m.file, maxModelBytes)
 	if err != nil {
-		m.err = fmt.Errorf("model %s: %v", m.name, err)
-		return
+		return err
 	}
 	wm, err := weights.Load(data)
 	if err != nil {
-		m.err = fmt.Errorf("model %s: %v", m.name, err)
-		return
+		return err
 	}
 	info, err := describe(m.name, m.file, int64(len(data)), wm)
 	if err != nil {
-		m.err = fmt.Errorf("model %s: %v", m.name, err)
-		return
+		return err
 	}
 	net, err := wm.Build()
 	if err != nil {
-		m.err = fmt.Errorf("model %s: %v", m.name, err)
-		return
+		return err
 	}
 	m.mu.Lock()
 	m.m, m.info, m.free = wm, info, []*octcore.Net{net}
 	m.mu.Unlock()
+	return nil
 }
 
 // readBounded reads a file of at most limit bytes.
