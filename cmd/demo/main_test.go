@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/andybalholm/brotli"
 )
@@ -36,8 +37,15 @@ func setup(t *testing.T) *handler {
 		filepath.Join(web, "dist", "wasm_exec.js"):    "// go",
 		filepath.Join(web, "dist", "wasm_exec.js.gz"): "GZ",
 	}
+	// One modification time for every file: the handler serves a .br or
+	// .gz sibling only when it is not older than the file, and the order in
+	// which the map writes them (hence their mtimes) is random.
+	mod := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for p, s := range files {
 		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mod, mod); err != nil {
 			t.Fatal(err)
 		}
 	}
