@@ -61,11 +61,6 @@ type classification struct {
 	Top   []prediction `json:"top"`
 }
 
-// probabilities returns the network output as probabilities.
-func probabilities(g octcore.Graph, out octcore.Feature) []float64 {
-	return octcore.Probabilities(g, out)
-}
-
 // topK returns the k most probable classes, ties broken by index.
 func topK(p []float64, labels []string, k int) []prediction {
 	var out []prediction
@@ -100,13 +95,9 @@ func runClassify(args []string, stdout io.Writer) error {
 	if *size < 1 || *size > imageio.MaxSide {
 		return usagef("--size %d outside 1..%d", *size, imageio.MaxSide)
 	}
-	m, err := loadModel(*model)
+	m, net, err := loadNet(*model)
 	if err != nil {
 		return err
-	}
-	net, err := m.Build()
-	if err != nil {
-		return fmt.Errorf("%s: %v", *model, err)
 	}
 	var results []classification
 	for _, path := range fs.Args() {
@@ -118,7 +109,7 @@ func runClassify(args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %v", path, err)
 		}
-		r := classification{Image: path, Top: topK(probabilities(m.Graph, out), m.Meta.Labels, *top)}
+		r := classification{Image: path, Top: topK(octcore.Probabilities(m.Graph, out), m.Meta.Labels, *top)}
 		if *asJSON {
 			results = append(results, r)
 			continue

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/octave-project/octave/octcore"
 	"github.com/octave-project/octave/octcore/dataset"
 	"github.com/octave-project/octave/octcore/imageio"
 )
@@ -32,13 +33,9 @@ func runEval(args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %v", fs.Args())
 	}
-	m, err := loadModel(*model)
+	m, net, err := loadNet(*model)
 	if err != nil {
 		return err
-	}
-	net, err := m.Build()
-	if err != nil {
-		return fmt.Errorf("%s: %v", *model, err)
 	}
 	ds, err := dataset.Load(*set, "test")
 	if err != nil {
@@ -63,13 +60,7 @@ func runEval(args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s image %d: %v", *set, i, err)
 		}
-		best, bestV := 0, 0.0
-		for k, v := range probabilities(m.Graph, out) {
-			if k == 0 || v > bestV {
-				best, bestV = k, v
-			}
-		}
-		if best == int(ds.Labels[i]) {
+		if best := octcore.TopK(octcore.Probabilities(m.Graph, out), 1); len(best) == 1 && best[0] == int(ds.Labels[i]) {
 			correct++
 		}
 	}

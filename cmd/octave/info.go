@@ -43,6 +43,19 @@ func loadModel(path string) (*weights.Model, error) {
 	return m, nil
 }
 
+// loadNet reads the model file at path and builds its network.
+func loadNet(path string) (*weights.Model, *octcore.Net, error) {
+	m, err := loadModel(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	net, err := m.Build()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return m, net, nil
+}
+
 // costSize returns the input size at which to count a model's cost: its own,
 // or 224x224 for a model that takes any size.
 func costSize(m *weights.Model) (h, w int, fixed bool) {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/octave-project/octave/octcore"
+	"github.com/octave-project/octave/octcore/imageio"
 )
 
 func init() {
@@ -246,8 +247,8 @@ func runMaps(args []string, stdout io.Writer) error {
 		return usagef("want one image, got %d", fs.NArg())
 	case *maxMaps < 1 || *maxMaps > 4096:
 		return usagef("--max %d outside 1..4096", *maxMaps)
-	case *size < 1 || *size > 8192:
-		return usagef("--size %d outside 1..8192", *size)
+	case *size < 1 || *size > imageio.MaxSide:
+		return usagef("--size %d outside 1..%d", *size, imageio.MaxSide)
 	}
 	m, err := loadModel(*model)
 	if err != nil {
