@@ -27,7 +27,7 @@ package main
 import (
 	"errors"
 	"os"
-	"runtime/debug"
+	"runtime"
 	"syscall/js"
 	"time"
 	"unsafe"
@@ -81,8 +81,10 @@ func export(name string, f func(args []js.Value) (any, error)) js.Func {
 		defer func() {
 			if r := recover(); r != nil {
 				ret = jsError(errorf("%s: internal error: %v", name, r))
-				// A panic can leave large temporaries behind: give them back.
-				debug.FreeOSMemory()
+				// A panic can leave large temporaries behind: collect them now.
+				// (debug.FreeOSMemory would do no more: wasm memory never
+				// shrinks, and runtime/debug would pull fmt into this binary.)
+				runtime.GC()
 			}
 		}()
 		v, err := f(args)
