@@ -121,7 +121,7 @@ func NewModel(g octcore.Graph, ps octcore.Params, h, w int) (*Model, error) {
 				return nil, fmt.Errorf("train: octave inputs are not supported")
 			}
 		case "conv", "octconv":
-			if err := m.compileConv(L, l, cost.Layers[L.in].Out, off); err != nil {
+			if err := m.compileConv(L, l, off); err != nil {
 				return nil, err
 			}
 			L.kind = "conv"
@@ -152,7 +152,7 @@ func prod(s []int) int {
 	return n
 }
 
-func (m *Model) compileConv(L *layer, l octcore.Layer, in octcore.Shape, off map[string]int) error {
+func (m *Model) compileConv(L *layer, l octcore.Layer, off map[string]int) error {
 	k := max(l.Kernel, 1)
 	stride := max(l.Stride, 1)
 	if max(l.Groups, 1) != 1 || max(l.Dilation, 1) != 1 {
@@ -191,7 +191,6 @@ func (m *Model) compileConv(L *layer, l octcore.Layer, in octcore.Shape, off map
 		add(l.Name+".lh.weight", cLi, cHo, true, false, 0, false, 1)
 		add(l.Name+".ll.weight", cLi, cLo, true, true, 1, false, 1)
 	}
-	_ = in
 	if l.BN {
 		L.bn = true
 		L.eps = l.Eps
@@ -234,7 +233,6 @@ type worker struct {
 	grad  []float32
 	gb    gemmBuf
 	dcol  []float32
-	probs []float32
 	// batch statistics of every BN layer for the running averages: mean and
 	// unbiased variance, per channel (high first)
 	bnMean, bnVar [][]float64
@@ -326,7 +324,6 @@ func (w *worker) alloc(n int) {
 			w.bnVar[L.bnIdx] = make([]float64, s.Channels())
 		}
 	}
-	w.probs = make([]float32, m.layers[len(m.layers)-1].linOut*n)
 }
 
 func part(f feat, low bool) *T {
