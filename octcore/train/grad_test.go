@@ -231,3 +231,29 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallBatch checks that a batch smaller than the number of workers
+// (worker 0 then has no images) gives the gradient of the same slices on
+// fewer workers, after a full batch has left gradients in every worker.
+func TestSmallBatch(t *testing.T) {
+	g := miniGraph(t, 0.5, true)
+	grad := func(workers int) []float32 {
+		m, err := NewModel(g, octcore.RandomParams(g, 6), 10, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := NewTrainer(m, Config{Workers: workers})
+		rng := rand.New(rand.NewSource(8))
+		x, y := batch(rng, 8, 1, 10, 10)
+		tr.gradient(x, y, false)
+		x, y = batch(rng, 2, 1, 10, 10)
+		tr.gradient(x, y, false)
+		return tr.grad
+	}
+	a, b := grad(4), grad(2)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("gradient[%d]: %v with 4 workers, %v with 2", i, a[i], b[i])
+		}
+	}
+}

@@ -64,41 +64,30 @@ func (t *Trainer) LR(s int) float64 {
 // split returns the slice [lo, hi) of n images that worker k of K takes.
 func split(n, k, K int) (int, int) { return n * k / K, n * (k + 1) / K }
 
-// Gradient computes the loss summed over the batch, the number of correct
-// predictions and, into t.Grad(), the gradient of the mean loss, without
-// updating anything but the BN running statistics (when update).
+// gradient computes the loss summed over the batch, the number of correct
+// predictions and, into t.grad, the gradient of the mean loss, without
+// updating anything but the BN running statistics (when updateBN).
 // x holds n images of C x H x W, image-major.
 func (t *Trainer) gradient(x []float32, labels []uint8, updateBN bool) (float64, int) {
 	n := len(labels)
-	img := len(x) / n
 	K := len(t.workers)
-	var wg sync.WaitGroup
 	losses := make([]float64, K)
 	corrects := make([]int, K)
-	for k, w := range t.workers {
-		lo, hi := split(n, k, K)
-		if hi == lo {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			clear(w.grad)
-			w.forward(toCNHW(x[lo*img:hi*img], hi-lo, t.M.layers[0].out.CH), hi-lo, true)
-			losses[k], corrects[k] = w.lossGrad(labels[lo:hi], 1/float32(n))
-			w.backward()
-		}()
-	}
-	wg.Wait()
-	copy(t.grad, t.workers[0].grad)
+	t.each(x, n, true, func(k int, w *worker, lo, hi int, _ *T) {
+		losses[k], corrects[k] = w.lossGrad(labels[lo:hi], 1/float32(n))
+		w.backward()
+	})
 	var loss float64
 	correct := 0
+	first := true
 	for k, w := range t.workers {
-		lo, hi := split(n, k, K)
-		if hi == lo {
-			continue
+		if lo, hi := split(n, k, K); hi == lo {
+			continue // its gradient is stale
 		}
-		if k > 0 {
+		if first {
+			copy(t.grad, w.grad)
+			first = false
+		} else {
 			for i, v := range w.grad {
 				t.grad[i] += v
 			}
@@ -110,6 +99,31 @@ func (t *Trainer) gradient(x []float32, labels []uint8, updateBN bool) (float64,
 		t.updateBN(n)
 	}
 	return loss, correct
+}
+
+// each runs, concurrently for every worker with a non-empty slice [lo, hi)
+// of the n images in x, the forward pass of the slice (clearing the
+// worker's gradient first when train) and then f on its logits.
+func (t *Trainer) each(x []float32, n int, train bool, f func(k int, w *worker, lo, hi int, logits *T)) {
+	img := len(x) / n
+	K := len(t.workers)
+	var wg sync.WaitGroup
+	for k, w := range t.workers {
+		lo, hi := split(n, k, K)
+		if hi == lo {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if train {
+				clear(w.grad)
+			}
+			lg := w.forward(toCNHW(x[lo*img:hi*img], hi-lo, t.M.layers[0].out.CH), hi-lo, train)
+			f(k, w, lo, hi, lg)
+		}()
+	}
+	wg.Wait()
 }
 
 // toCNHW reorders n images of c x hw values into channel-major order; a
@@ -188,31 +202,18 @@ func (t *Trainer) TrainStep(x []float32, labels []uint8) (float64, int) {
 // Predict returns the predicted class of each of the n images in x, with
 // BatchNorm on its running statistics (inference mode).
 func (t *Trainer) Predict(x []float32, n int) []int {
-	img := len(x) / n
-	K := len(t.workers)
 	pred := make([]int, n)
-	var wg sync.WaitGroup
-	for k, w := range t.workers {
-		lo, hi := split(n, k, K)
-		if hi == lo {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			lg := w.forward(toCNHW(x[lo*img:hi*img], hi-lo, t.M.layers[0].out.CH), hi-lo, false)
-			m := hi - lo
-			for j := 0; j < m; j++ {
-				best := 0
-				for o := 1; o < lg.C; o++ {
-					if lg.D[o*m+j] > lg.D[best*m+j] {
-						best = o
-					}
+	t.each(x, n, false, func(_ int, _ *worker, lo, hi int, lg *T) {
+		m := hi - lo
+		for j := 0; j < m; j++ {
+			best := 0
+			for o := 1; o < lg.C; o++ {
+				if lg.D[o*m+j] > lg.D[best*m+j] {
+					best = o
 				}
-				pred[lo+j] = best
 			}
-		}()
-	}
-	wg.Wait()
+			pred[lo+j] = best
+		}
+	})
 	return pred
 }
