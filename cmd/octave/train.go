@@ -122,19 +122,10 @@ func meanStd(s *dataset.Set) (float32, float32) {
 	return float32(m), float32(math.Sqrt(sq/n - m*m))
 }
 
-// normalize writes images idx of s into x as (p/255 - mean)/std.
-func normalize(x []float32, s *dataset.Set, idx []int, mean, std float32) {
-	n := s.Rows * s.Cols
-	for k, i := range idx {
-		for j, p := range s.Image(i) {
-			x[k*n+j] = (float32(p)/255 - mean) / std
-		}
-	}
-}
-
 // augment writes image i of s, shifted by (dy, dx) with zero padding (a
 // random crop of the image padded by 2 pixels) and mirrored when flip,
-// normalized, into x.
+// normalized as (p/255 - mean)/std, into x. With no shift and no flip it is
+// the plain normalized image, as evaluation uses it.
 func augment(x []float32, s *dataset.Set, i, dy, dx int, flip bool, mean, std float32) {
 	R, C := s.Rows, s.Cols
 	img := s.Image(i)
@@ -372,11 +363,9 @@ func accuracyTrainer(tr *train.Trainer, s *dataset.Set, mean, std float32, batch
 	x := make([]float32, batch*npx)
 	for i0 := 0; i0 < s.Len(); i0 += batch {
 		n := min(batch, s.Len()-i0)
-		idx := make([]int, n)
-		for k := range idx {
-			idx[k] = i0 + k
+		for k := 0; k < n; k++ {
+			augment(x[k*npx:(k+1)*npx], s, i0+k, 0, 0, false, mean, std)
 		}
-		normalize(x[:n*npx], s, idx, mean, std)
 		for k, p := range tr.Predict(x[:n*npx], n) {
 			if p == int(s.Labels[i0+k]) {
 				correct++
