@@ -22,6 +22,7 @@ type model struct {
 	graph octcore.Graph
 	info  modelInfo
 	in    []float32 // reused input buffer
+	probs []float32 // reused output of classify
 }
 
 // modelInfo is model.info on the JavaScript side, in its field names.
@@ -258,7 +259,8 @@ func (m *model) input(c, h, w int) (*octcore.Tensor, error) {
 }
 
 // classify runs the network on x and returns the class probabilities: the
-// network's output, put through a softmax unless its last layer is one.
+// network's output, put through a softmax unless its last layer is one. The
+// slice is reused by the next call.
 func (m *model) classify(x *octcore.Tensor) ([]float32, time.Duration, error) {
 	t0 := time.Now()
 	out, err := m.net.Run(x)
@@ -269,8 +271,8 @@ func (m *model) classify(x *octcore.Tensor) ([]float32, time.Duration, error) {
 	if out.L != nil || out.H == nil || out.H.H != 1 || out.H.W != 1 {
 		return nil, 0, errorf("the model's output is a %v feature map, not a vector of class scores", shapeOf(out))
 	}
-	p := make([]float32, out.H.C)
-	copy(p, out.H.Data)
+	p := append(m.probs[:0], out.H.Data[:out.H.C]...)
+	m.probs = p
 	if m.graph[len(m.graph)-1].Kind != "softmax" {
 		octcore.Softmax(p)
 	}
