@@ -85,7 +85,7 @@ MODEL_FLAGS  ?= --width 1 --epochs $(MODEL_EPOCHS) --batch 128 --lr 0.1 --wd 5e-
 MODEL_RUNS   ?= fashion:500:0.5 mnist:500:0.5 fashion:0:0 fashion:250:0.25 fashion:750:0.75 fashion:125:0.125
 MODEL_BIN    := models/checkpoints/octave
 
-.PHONY: models models-chart
+.PHONY: models models-chart models-throughput
 
 models:
 	@test -d /usr/share/datasets/fashion-mnist || apt-get install -y dataset-fashion-mnist || sudo apt-get install -y dataset-fashion-mnist
@@ -101,6 +101,13 @@ models:
 	done
 
 # Model card and accuracy chart from the shipped files' metadata.
+# Training throughput, Go (one and two workers) against single-thread PyTorch
+# (Debian's python3-torch), written to models/bench/throughput.txt for the card.
+models-throughput:
+	{ echo "# written by make models-throughput on $$(date -u +%Y-%m-%dT%H:%MZ), load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	  $(SIMD) $(GO) test -run '^$$' -bench TrainStep -benchtime 3x ./octcore/train/ | grep Bench; \
+	  /usr/bin/python3 models/bench/torch_train_bench.py --threads 1; } > models/bench/throughput.txt
+
 models-chart:
 	$(GO) run ./models/card
 
