@@ -8,21 +8,27 @@ import (
 	"testing"
 )
 
-// kernel_vec_wasm.go is kernel_simd.go for the wasm SIMD build; regenerate it
-// with go generate after editing the kernels.
+// kernel_vec_wasm.go is kernel_simd.go for the wasm SIMD build and
+// kernel_wasm.s is written by genasm; regenerate them with go generate after
+// editing the kernels.
 func TestGeneratedKernelUpToDate(t *testing.T) {
 	if runtime.GOOS == "js" {
 		t.Skip("needs the go command")
 	}
-	out, err := exec.Command("go", "run", "./internal/genkernel", "-stdout").Output()
-	if err != nil {
-		t.Fatalf("go run ./internal/genkernel: %v", err)
-	}
-	have, err := os.ReadFile("kernel_vec_wasm.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(out, have) {
-		t.Fatal("kernel_vec_wasm.go is stale: run go generate ./octcore")
+	for _, c := range []struct{ gen, file string }{
+		{"./internal/genkernel", "kernel_vec_wasm.go"},
+		{"./internal/genasm", "kernel_wasm.s"},
+	} {
+		out, err := exec.Command("go", "run", c.gen, "-stdout").Output()
+		if err != nil {
+			t.Fatalf("go run %s: %v", c.gen, err)
+		}
+		have, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out, have) {
+			t.Fatalf("%s is stale: run go generate ./octcore", c.file)
+		}
 	}
 }

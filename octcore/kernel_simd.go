@@ -10,11 +10,11 @@ const SIMD = true
 // copyPanelRow copies the nr values of src into dst, a vector at a time.
 func copyPanelRow(dst, src []float32) {
 	L := lanes
-	src = src[:3*L]
-	dst = dst[:3*L]
-	simd.LoadFloat32s(src).Store(dst)
-	simd.LoadFloat32s(src[L:]).Store(dst[L:])
-	simd.LoadFloat32s(src[2*L:]).Store(dst[2*L:])
+	src = src[:nr]
+	dst = dst[:nr]
+	for o := 0; o+L <= nr; o += L {
+		simd.LoadFloat32s(src[o:]).Store(dst[o:])
+	}
 }
 
 // rowEpilogue writes d[x] = clamp(s[x] + b + r[x], lo, hi); r may be nil.

@@ -12,11 +12,11 @@ const SIMD = true
 // copyPanelRow copies the nr values of src into dst, a vector at a time.
 func copyPanelRow(dst, src []float32) {
 	L := lanes
-	src = src[:3*L]
-	dst = dst[:3*L]
-	archsimd.LoadFloat32x4(src).Store(dst)
-	archsimd.LoadFloat32x4(src[L:]).Store(dst[L:])
-	archsimd.LoadFloat32x4(src[2*L:]).Store(dst[2*L:])
+	src = src[:nr]
+	dst = dst[:nr]
+	for o := 0; o+L <= nr; o += L {
+		archsimd.LoadFloat32x4(src[o:]).Store(dst[o:])
+	}
 }
 
 // rowEpilogue writes d[x] = clamp(s[x] + b + r[x], lo, hi); r may be nil.

@@ -4,8 +4,8 @@ package octcore
 
 import "unsafe"
 
-// The kernels of kernel_wasm.s: the 4x3 tile of microKernel in hand-written
-// WebAssembly SIMD, for nblk consecutive row blocks.
+// The kernels of kernel_wasm.s (written by internal/genasm): the 4x2-vector
+// tile of microKernel in WebAssembly SIMD, for nblk consecutive row blocks.
 //
 //go:noescape
 func microKernelWasm(nblk, K int, a, b, c *float32, ldc, ldb int)
@@ -21,8 +21,8 @@ const offsKernel = true
 //	c[i*ldc+j] = sum_k a[k*MR+i] * b[k*ldb+j]
 //
 // (see kernel_simd.go). On wasm it checks the slices once and runs the
-// assembly kernel: Go's wasm code generator keeps five of the twelve
-// accumulators in locals and spills the others to memory on every step.
+// assembly kernel: Go's wasm code generator keeps only a few accumulators in
+// locals and spills the others to memory on every step.
 func microKernel(K int, a, b, c []float32, ldc, ldb int) {
 	microKernelN(1, K, a, b, c, ldc, ldb)
 }

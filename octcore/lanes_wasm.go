@@ -8,4 +8,4 @@ package octcore
 const lanes = 4
 
 // nr is the number of output pixels in one register tile: three vectors.
-const nr = 3 * lanes
+const nr = 2 * lanes
