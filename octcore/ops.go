@@ -78,43 +78,57 @@ func Upsample2Add(dst, src []float32, c, h, w, sh, sw int) {
 
 // poolGeneric computes a k x k pool with stride s and padding p (padding
 // never counts: max ignores it, average divides by the pixels inside). Each
-// output row first reduces its input rows column-wise (vector max or sum),
-// then reduces windows along the row.
+// output row first reduces its input rows column-wise into a padded row, then
+// reduces every window along that row with k-1 shifted vector ops, and picks
+// every s-th window.
 func poolGeneric(dst, src []float32, c, h, w, k, s, p, oh, ow int, isMax bool) {
-	var stack [1024]float32
-	tmp := stack[:]
-	if w > len(tmp) {
-		tmp = make([]float32, w)
+	n := (ow-1)*s + 1 // windows along a row, in padded coordinates
+	var stack [2048]float32
+	buf := stack[:]
+	if 2*(n+k) > len(buf) {
+		buf = make([]float32, 2*(n+k))
 	}
-	tmp = tmp[:w]
+	row, win := buf[:n+k-1], buf[n+k:2*n+k]
+	var fill float32 // padding: never the max, adds nothing to a sum
+	if isMax {
+		fill = math32.Inf(-1)
+	}
+	for x := range row {
+		row[x] = fill
+	}
+	cols := row[p:min(p+w, len(row))] // the columns that windows read
+	nc := len(cols)
 	for ch := 0; ch < c; ch++ {
 		in := src[ch*h*w : (ch+1)*h*w]
 		out := dst[ch*oh*ow : (ch+1)*oh*ow]
 		for oy := 0; oy < oh; oy++ {
 			y0, y1 := max(oy*s-p, 0), min(oy*s-p+k, h)
-			copy(tmp, in[y0*w:(y0+1)*w])
+			copy(cols, in[y0*w:y0*w+nc])
 			for y := y0 + 1; y < y1; y++ {
 				if isMax {
-					maxRows(tmp, tmp, in[y*w:(y+1)*w])
+					maxRows(cols, cols, in[y*w:y*w+nc])
 				} else {
-					addRows(tmp, tmp, in[y*w:(y+1)*w])
+					addRows(cols, cols, in[y*w:y*w+nc])
 				}
 			}
-			row := out[oy*ow : (oy+1)*ow]
-			for ox := range row {
-				x0, x1 := max(ox*s-p, 0), min(ox*s-p+k, w)
-				v := tmp[x0]
+			copy(win, row[:n])
+			for j := 1; j < k; j++ {
 				if isMax {
-					for _, t := range tmp[x0+1 : x1] {
-						v = max(v, t)
-					}
+					maxRows(win, win, row[j:j+n])
 				} else {
-					for _, t := range tmp[x0+1 : x1] {
-						v += t
-					}
-					v /= float32((y1 - y0) * (x1 - x0))
+					addRows(win, win, row[j:j+n])
 				}
-				row[ox] = v
+			}
+			o := out[oy*ow : (oy+1)*ow]
+			if isMax {
+				for ox := range o {
+					o[ox] = win[ox*s]
+				}
+				continue
+			}
+			for ox := range o {
+				x0, x1 := max(ox*s-p, 0), min(ox*s-p+k, w)
+				o[ox] = win[ox*s] / float32((y1-y0)*(x1-x0))
 			}
 		}
 	}
