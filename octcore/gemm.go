@@ -246,6 +246,16 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32
 		if ep.bias != nil {
 			b = ep.bias[m]
 		}
+		if srcW == w && ep.low == nil {
+			// The channel's rows are contiguous: one pass over all of them.
+			d := dst[m*h*w : (m+1)*h*w]
+			var r []float32
+			if ep.add != nil {
+				r = ep.add[m*h*w : (m+1)*h*w]
+			}
+			rowEpilogue(d, src[m*h*w:(m+1)*h*w], r, b, lo, hi)
+			continue
+		}
 		for y := 0; y < h; y++ {
 			d := dst[(m*h+y)*w : (m*h+y+1)*w]
 			s := src[m*h*srcW+y*srcW : m*h*srcW+y*srcW+w]
