@@ -276,7 +276,7 @@ func (o *convOp) forward(n *Net, i int) error {
 			// alpha_in = 1: the high output is the upsampled L->H alone.
 			y := out.H
 			clear(y.Data)
-			finish(y.Data, y.Data, y.C, y.H, y.W, y.W, &ep, ws.buf(bufUp, y.W))
+			finish(y.Data, y.Data, y.C, y.H, y.W, y.W, &ep, ws.buf(bufUp, y.H*y.W))
 		}
 	}
 	return nil
@@ -395,7 +395,7 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int
 				ep.low = ep.low[j*rows*ep.lowH*ep.lowW:]
 			}
 			if r.srcW != OW || ep.bias != nil || ep.add != nil || ep.low != nil || ep.act != ActNone {
-				finish(wides[nq], outs[nq], rows, OH, OW, r.srcW, &ep, ws.buf(bufUp, OW))
+				finish(wides[nq], outs[nq], rows, OH, OW, r.srcW, &ep, ws.buf(bufUp, OH*OW))
 			}
 			nq++
 		}

@@ -234,54 +234,65 @@ func colFloats(r *rhs) int {
 	return r.K * nr
 }
 
-// finish applies the epilogue to rows of h x w outputs (up is scratch of w
+// finish applies the epilogue to rows of h x w outputs (up is scratch of h*w
 // floats, used when the epilogue has a low map). Output row m, image
 // row y is read from src[m*h*srcW + y*srcW:] (srcW >= w: a product computed
 // over a padded width leaves srcW-w unused columns) and written to
-// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w.
+// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w. When
+// srcW == w a channel's rows are contiguous and take one pass each: in wasm,
+// a call per short row costs as much as the row.
 func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32) {
 	lo, hi := ep.act.bounds()
+	inf := float32(math.Inf(1))
+	runs, n := h, w // runs of contiguous values per channel, and their length
+	if srcW == w {
+		runs, n = 1, h*w
+	}
 	for m := 0; m < rows; m++ {
 		var b float32
 		if ep.bias != nil {
 			b = ep.bias[m]
 		}
-		if srcW == w && ep.low == nil {
-			// The channel's rows are contiguous: one pass over all of them.
-			d := dst[m*h*w : (m+1)*h*w]
+		if ep.low != nil {
+			// The upsampled low map joins before the activation.
+			widen(up[:h*w], ep.low[m*ep.lowH*ep.lowW:(m+1)*ep.lowH*ep.lowW], h, w, ep.lowW)
+		}
+		for y := 0; y < runs; y++ {
+			d := dst[m*h*w+y*n : m*h*w+y*n+n]
+			s := src[m*h*srcW+y*srcW : m*h*srcW+y*srcW+n]
 			var r []float32
 			if ep.add != nil {
-				r = ep.add[m*h*w : (m+1)*h*w]
+				r = ep.add[m*h*w+y*n : m*h*w+y*n+n]
 			}
-			rowEpilogue(d, src[m*h*w:(m+1)*h*w], r, b, lo, hi)
+			switch {
+			case ep.low == nil:
+				rowEpilogue(d, s, r, b, lo, hi)
+			case r == nil:
+				rowEpilogue(d, s, up[y*n:y*n+n], b, lo, hi)
+			default:
+				rowEpilogue(d, s, up[y*n:y*n+n], b, -inf, inf)
+				addClamp(d, r, lo, hi)
+			}
+		}
+	}
+}
+
+// widen writes the nearest-neighbour x2 upsampling of the low map low (rows
+// of lowW) into u, h x w.
+func widen(u, low []float32, h, w, lowW int) {
+	for y := 0; y < h; y++ {
+		row := u[y*w : (y+1)*w]
+		if y%2 == 1 {
+			copy(row, u[(y-1)*w:y*w])
 			continue
 		}
-		for y := 0; y < h; y++ {
-			d := dst[(m*h+y)*w : (m*h+y+1)*w]
-			s := src[m*h*srcW+y*srcW : m*h*srcW+y*srcW+w]
-			var r []float32
-			if ep.add != nil {
-				r = ep.add[(m*h+y)*w : (m*h+y+1)*w]
-			}
-			if ep.low == nil {
-				rowEpilogue(d, s, r, b, lo, hi)
-				continue
-			}
-			// The upsampled low map joins before the activation. A low row
-			// serves two output rows: widen it once into up.
-			if y%2 == 0 {
-				lr := ep.low[(m*ep.lowH+y/2)*ep.lowW : (m*ep.lowH+y/2+1)*ep.lowW]
-				u := up[:w]
-				for x := 0; x+1 < w; x += 2 {
-					v := lr[x>>1]
-					u[x], u[x+1] = v, v
-				}
-				if w%2 == 1 {
-					u[w-1] = lr[(w-1)>>1]
-				}
-			}
-			rowEpilogue(d, s, r, b, float32(math.Inf(-1)), float32(math.Inf(1)))
-			addClamp(d, up[:w], lo, hi)
+		lr := low[(y/2)*lowW : (y/2+1)*lowW]
+		for x := 0; x+1 < w; x += 2 {
+			v := lr[x>>1]
+			row[x], row[x+1] = v, v
+		}
+		if w%2 == 1 {
+			row[w-1] = lr[(w-1)>>1]
 		}
 	}
 }
