@@ -255,7 +255,7 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32
 		}
 		if ep.low != nil {
 			// The upsampled low map joins before the activation.
-			widen(up[:h*w], ep.low[m*ep.lowH*ep.lowW:(m+1)*ep.lowH*ep.lowW], h, w, ep.lowW)
+			widenMap(up[:h*w], ep.low[m*ep.lowH*ep.lowW:(m+1)*ep.lowH*ep.lowW], h, w, ep.lowW)
 		}
 		for y := 0; y < runs; y++ {
 			d := dst[m*h*w+y*n : m*h*w+y*n+n]
@@ -273,26 +273,6 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32
 				rowEpilogue(d, s, up[y*n:y*n+n], b, -inf, inf)
 				addClamp(d, r, lo, hi)
 			}
-		}
-	}
-}
-
-// widen writes the nearest-neighbour x2 upsampling of the low map low (rows
-// of lowW) into u, h x w.
-func widen(u, low []float32, h, w, lowW int) {
-	for y := 0; y < h; y++ {
-		row := u[y*w : (y+1)*w]
-		if y%2 == 1 {
-			copy(row, u[(y-1)*w:y*w])
-			continue
-		}
-		lr := low[(y/2)*lowW : (y/2+1)*lowW]
-		for x := 0; x+1 < w; x += 2 {
-			v := lr[x>>1]
-			row[x], row[x+1] = v, v
-		}
-		if w%2 == 1 {
-			row[w-1] = lr[(w-1)>>1]
 		}
 	}
 }

@@ -18,3 +18,23 @@ func microKernelN(nblk, K int, a, b, c []float32, ldc, ldb int) {
 		microKernel(K, a[i*MR*K:(i+1)*MR*K], b, c[i*MR*ldc:], ldc, ldb)
 	}
 }
+
+// widenMap writes the nearest-neighbour x2 upsampling of the low map low
+// (rows of lowW) into u, h x w.
+func widenMap(u, low []float32, h, w, lowW int) {
+	for y := 0; y < h; y++ {
+		row := u[y*w : (y+1)*w]
+		if y%2 == 1 {
+			copy(row, u[(y-1)*w:y*w])
+			continue
+		}
+		lr := low[(y/2)*lowW : (y/2+1)*lowW]
+		for x := 0; x+1 < w; x += 2 {
+			v := lr[x>>1]
+			row[x], row[x+1] = v, v
+		}
+		if w%2 == 1 {
+			row[w-1] = lr[(w-1)>>1]
+		}
+	}
+}

@@ -58,3 +58,17 @@ func microKernelOffs(nblk, K int, a, b []float32, offs []int32, maxOff int, c []
 	_ = c[(nblk*MR-1)*ldc+nr-1]
 	microKernelOffsWasm(nblk, K, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), ldc)
 }
+
+//go:noescape
+func widenMapWasm(dst, src *float32, h, w, lowW int)
+
+// widenMap writes the nearest-neighbour x2 upsampling of the low map low
+// (rows of lowW) into u, h x w.
+func widenMap(u, low []float32, h, w, lowW int) {
+	if h == 0 || w == 0 {
+		return
+	}
+	_ = u[h*w-1]
+	_ = low[(h-1)/2*lowW+(w-1)/2]
+	widenMapWasm(unsafe.SliceData(u), unsafe.SliceData(low), h, w, lowW)
+}

@@ -155,3 +155,61 @@ TEXT ·microKernelOffsWasm(SB), NOSPLIT, $0-56
 	End
 	End
 	RET
+
+// func widenMapWasm(dst, src *float32, h, w, lowW int)
+TEXT ·widenMapWasm(SB), NOSPLIT, $0-40
+	I64Load dst+0(FP); Set R0
+	I64Load src+8(FP); Set R1
+	I64Load h+16(FP); Set R6
+	I64Load w+24(FP); Set R4
+	I64Load lowW+32(FP); I64Const $2; I64Shl; Set R5
+	Get R4; I64Const $2; I64Shl; Set R10 // output row in bytes
+	Block
+	Loop
+	Get R6; I64Eqz; BrIf $1
+	// R8 and R9 walk the two output rows (the same row at an odd bottom
+	// edge), R11 the low row, R3 counts the outputs left.
+	Get R0; Get R10; I64Add; Set R9
+	Get R6; I64Const $1; I64Eq; If; Get R0; Set R9; End
+	Get R0; Set R8; Get R1; Set R11; Get R4; Set R3
+	Block
+	Loop
+	Get R3; I64Const $8; I64LtU; BrIf $1
+	Get R11; I32WrapI64; V128Load $0; Set V0
+	Get V0; I64x2ExtendLowI32x4U; Set V1; Get V1; Get V1; I32Const $32; I64x2Shl; V128Or; Set V1
+	Get V0; I64x2ExtendHighI32x4U; Set V2; Get V2; Get V2; I32Const $32; I64x2Shl; V128Or; Set V2
+	Get R8; I32WrapI64; Get V1; V128Store $0
+	Get R8; I64Const $16; I64Add; I32WrapI64; Get V2; V128Store $0
+	Get R8; I64Const $32; I64Add; Set R8
+	Get R9; I32WrapI64; Get V1; V128Store $0
+	Get R9; I64Const $16; I64Add; I32WrapI64; Get V2; V128Store $0
+	Get R9; I64Const $32; I64Add; Set R9
+	Get R11; I64Const $16; I64Add; Set R11
+	Get R3; I64Const $8; I64Sub; Set R3
+	Br $0
+	End
+	End
+	// The last w%8 outputs, two per low value.
+	Block
+	Loop
+	Get R3; I64Eqz; BrIf $1
+	Get R11; I32WrapI64; F32Load $0; Set F0
+	Get R8; I32WrapI64; Get F0; F32Store $0
+	Get R9; I32WrapI64; Get F0; F32Store $0
+	Get R3; I64Const $1; I64Eq; BrIf $1
+	Get R8; I64Const $4; I64Add; I32WrapI64; Get F0; F32Store $0
+	Get R9; I64Const $4; I64Add; I32WrapI64; Get F0; F32Store $0
+	Get R8; I64Const $8; I64Add; Set R8
+	Get R9; I64Const $8; I64Add; Set R9
+	Get R11; I64Const $4; I64Add; Set R11
+	Get R3; I64Const $2; I64Sub; Set R3
+	Br $0
+	End
+	End
+	Get R0; Get R10; I64Add; Get R10; I64Add; Set R0
+	Get R1; Get R5; I64Add; Set R1
+	Get R6; I64Const $2; I64LtU; If; I64Const $0; Set R6; Else; Get R6; I64Const $2; I64Sub; Set R6; End
+	Br $0
+	End
+	End
+	RET

@@ -130,6 +130,69 @@ func (g *gen) kernel(name string, offs bool) {
 	g.f("RET")
 }
 
+// widenMap writes widenMapWasm(dst, src, h, w, lowW): the nearest-neighbour
+// x2 upsampling of the low map src (rows of lowW) into dst, h x w. Each low
+// row is read once and stored into both of its output rows. Four low values
+// a b c d become a a b b, c c d d: without i8x16.shuffle (the assembler does
+// not encode its lane immediates), a pair of lanes is zero-extended to 64
+// bits and ORed with itself shifted up.
+func (g *gen) widenMap() {
+	g.WriteString("// func widenMapWasm(dst, src *float32, h, w, lowW int)\nTEXT ·widenMapWasm(SB), NOSPLIT, $0-40\n")
+	g.f("I64Load dst+0(FP); Set R0")
+	g.f("I64Load src+8(FP); Set R1")
+	g.f("I64Load h+16(FP); Set R6")
+	g.f("I64Load w+24(FP); Set R4")
+	g.f("I64Load lowW+32(FP); I64Const $2; I64Shl; Set R5")
+	g.f("Get R4; I64Const $2; I64Shl; Set R10 // output row in bytes")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R6; I64Eqz; BrIf $1")
+	g.WriteString("\t// R8 and R9 walk the two output rows (the same row at an odd bottom\n\t// edge), R11 the low row, R3 counts the outputs left.\n")
+	g.f("Get R0; Get R10; I64Add; Set R9")
+	g.f("Get R6; I64Const $1; I64Eq; If; Get R0; Set R9; End")
+	g.f("Get R0; Set R8; Get R1; Set R11; Get R4; Set R3")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R3; I64Const $8; I64LtU; BrIf $1")
+	g.f("Get R11; I32WrapI64; V128Load $0; Set V0")
+	g.f("Get V0; I64x2ExtendLowI32x4U; Set V1; Get V1; Get V1; I32Const $32; I64x2Shl; V128Or; Set V1")
+	g.f("Get V0; I64x2ExtendHighI32x4U; Set V2; Get V2; Get V2; I32Const $32; I64x2Shl; V128Or; Set V2")
+	for _, r := range []string{"R8", "R9"} {
+		g.f("Get %s; I32WrapI64; Get V1; V128Store $0", r)
+		g.f("Get %s; I64Const $16; I64Add; I32WrapI64; Get V2; V128Store $0", r)
+		g.f("Get %s; I64Const $32; I64Add; Set %s", r, r)
+	}
+	g.f("Get R11; I64Const $16; I64Add; Set R11")
+	g.f("Get R3; I64Const $8; I64Sub; Set R3")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.WriteString("\t// The last w%8 outputs, two per low value.\n")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R3; I64Eqz; BrIf $1")
+	g.f("Get R11; I32WrapI64; F32Load $0; Set F0")
+	g.f("Get R8; I32WrapI64; Get F0; F32Store $0")
+	g.f("Get R9; I32WrapI64; Get F0; F32Store $0")
+	g.f("Get R3; I64Const $1; I64Eq; BrIf $1")
+	g.f("Get R8; I64Const $4; I64Add; I32WrapI64; Get F0; F32Store $0")
+	g.f("Get R9; I64Const $4; I64Add; I32WrapI64; Get F0; F32Store $0")
+	g.f("Get R8; I64Const $8; I64Add; Set R8")
+	g.f("Get R9; I64Const $8; I64Add; Set R9")
+	g.f("Get R11; I64Const $4; I64Add; Set R11")
+	g.f("Get R3; I64Const $2; I64Sub; Set R3")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.f("Get R0; Get R10; I64Add; Get R10; I64Add; Set R0")
+	g.f("Get R1; Get R5; I64Add; Set R1")
+	g.f("Get R6; I64Const $2; I64LtU; If; I64Const $0; Set R6; Else; Get R6; I64Const $2; I64Sub; Set R6; End")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.f("RET")
+}
+
 // Generate returns the text of kernel_wasm.s.
 func Generate() []byte {
 	var g gen
@@ -139,6 +202,8 @@ func Generate() []byte {
 	g.kernel("microKernelWasm", false)
 	g.WriteString("\n")
 	g.kernel("microKernelOffsWasm", true)
+	g.WriteString("\n")
+	g.widenMap()
 	return g.Bytes()
 }
 
