@@ -243,7 +243,6 @@ func colFloats(r *rhs) int {
 // a call per short row costs as much as the row.
 func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32) {
 	lo, hi := ep.act.bounds()
-	inf := float32(math.Inf(1))
 	runs, n := h, w // runs of contiguous values per channel, and their length
 	if srcW == w {
 		runs, n = 1, h*w
@@ -270,8 +269,7 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32
 			case r == nil:
 				rowEpilogue(d, s, up[y*n:y*n+n], b, lo, hi)
 			default:
-				rowEpilogue(d, s, up[y*n:y*n+n], b, -inf, inf)
-				addClamp(d, r, lo, hi)
+				rowEpilogue2(d, s, up[y*n:y*n+n], r, b, lo, hi)
 			}
 		}
 	}

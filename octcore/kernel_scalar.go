@@ -73,11 +73,12 @@ func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
 	}
 }
 
-// addClamp writes d[x] = clamp(d[x] + u[x], lo, hi).
-func addClamp(d, u []float32, lo, hi float32) {
-	u = u[:len(d)]
+// rowEpilogue2 writes d[x] = clamp(s[x] + b + u[x] + r[x], lo, hi), summed in
+// that order.
+func rowEpilogue2(d, s, u, r []float32, b, lo, hi float32) {
+	s, u, r = s[:len(d)], u[:len(d)], r[:len(d)]
 	for x := range d {
-		d[x] = min(max(d[x]+u[x], lo), hi)
+		d[x] = min(max(s[x]+b+u[x]+r[x], lo), hi)
 	}
 }
 

@@ -44,18 +44,21 @@ func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
 	}
 }
 
-// addClamp writes d[x] = clamp(d[x] + u[x], lo, hi).
-func addClamp(d, u []float32, lo, hi float32) {
+// rowEpilogue2 writes d[x] = clamp(s[x] + b + u[x] + r[x], lo, hi), summed in
+// that order.
+func rowEpilogue2(d, s, u, r []float32, b, lo, hi float32) {
 	L := lanes
 	n := len(d)
-	u = u[:n]
+	s, u, r = s[:n], u[:n], r[:n]
+	bv := simd.BroadcastFloat32s(b)
 	lv, hv := simd.BroadcastFloat32s(lo), simd.BroadcastFloat32s(hi)
 	x := 0
 	for ; x+L <= n; x += L {
-		simd.LoadFloat32s(d[x:]).Add(simd.LoadFloat32s(u[x:])).Max(lv).Min(hv).Store(d[x:])
+		v := simd.LoadFloat32s(s[x:]).Add(bv).Add(simd.LoadFloat32s(u[x:])).Add(simd.LoadFloat32s(r[x:]))
+		v.Max(lv).Min(hv).Store(d[x:])
 	}
 	for ; x < n; x++ {
-		d[x] = min(max(d[x]+u[x], lo), hi)
+		d[x] = min(max(s[x]+b+u[x]+r[x], lo), hi)
 	}
 }
 

@@ -46,18 +46,21 @@ func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
 	}
 }
 
-// addClamp writes d[x] = clamp(d[x] + u[x], lo, hi).
-func addClamp(d, u []float32, lo, hi float32) {
+// rowEpilogue2 writes d[x] = clamp(s[x] + b + u[x] + r[x], lo, hi), summed in
+// that order.
+func rowEpilogue2(d, s, u, r []float32, b, lo, hi float32) {
 	L := lanes
 	n := len(d)
-	u = u[:n]
+	s, u, r = s[:n], u[:n], r[:n]
+	bv := archsimd.BroadcastFloat32x4(b)
 	lv, hv := archsimd.BroadcastFloat32x4(lo), archsimd.BroadcastFloat32x4(hi)
 	x := 0
 	for ; x+L <= n; x += L {
-		archsimd.LoadFloat32x4(d[x:]).Add(archsimd.LoadFloat32x4(u[x:])).Max(lv).Min(hv).Store(d[x:])
+		v := archsimd.LoadFloat32x4(s[x:]).Add(bv).Add(archsimd.LoadFloat32x4(u[x:])).Add(archsimd.LoadFloat32x4(r[x:]))
+		v.Max(lv).Min(hv).Store(d[x:])
 	}
 	for ; x < n; x++ {
-		d[x] = min(max(d[x]+u[x], lo), hi)
+		d[x] = min(max(s[x]+b+u[x]+r[x], lo), hi)
 	}
 }
 
