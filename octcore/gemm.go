@@ -97,27 +97,19 @@ func (r *rhs) pack(dst []float32, p int) {
 // gather packs panel p of the compact layout: pixel n = (y, x) of the output
 // reads padded value y*wp + x + offs[k].
 func (r *rhs) gather(dst []float32, p int) {
-	var idx [64]int
+	var idx [64]int32
 	n0 := p * nr
 	y, x := n0/r.outW, n0%r.outW
 	for j := 0; j < nr; j++ {
 		if n0+j < r.N {
-			idx[j] = y*r.wp + x
+			idx[j] = int32(y*r.wp + x)
 		}
 		x++
 		if x == r.outW {
 			x, y = 0, y+1
 		}
 	}
-	dst = dst[:len(r.offs)*nr]
-	for _, off := range r.offs {
-		src := r.padded[off:]
-		d := dst[:nr]
-		for j := range d {
-			d[j] = src[idx[j]]
-		}
-		dst = dst[nr:]
-	}
+	gatherPanel(dst[:len(r.offs)*nr], r.padded, r.offs, idx[:nr])
 }
 
 // chunkBytes bounds the weight rows that one pass over the panels reads, so

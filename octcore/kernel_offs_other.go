@@ -38,3 +38,16 @@ func widenMap(u, low []float32, h, w, lowW int) {
 		}
 	}
 }
+
+// gatherPanel writes dst[k*nr+j] = src[offs[k]+idx[j]] for the nr pixels j.
+func gatherPanel(dst, src []float32, offs, idx []int32) {
+	idx = idx[:nr]
+	for _, off := range offs {
+		s := src[off:]
+		d := dst[:nr]
+		for j := range d {
+			d[j] = s[idx[j]]
+		}
+		dst = dst[nr:]
+	}
+}

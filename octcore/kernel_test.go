@@ -86,3 +86,34 @@ func TestWidenMap(t *testing.T) {
 		}
 	}
 }
+
+// gatherPanel against direct indexing, with offsets and pixel indices in any
+// order.
+func TestGatherPanel(t *testing.T) {
+	rng := rand.New(rand.NewSource(13))
+	for _, K := range []int{0, 1, 5, 40} {
+		src := randSlice(rng, 500)
+		offs := make([]int32, K)
+		for k := range offs {
+			offs[k] = int32(rng.Intn(400))
+		}
+		idx := make([]int32, 64)
+		for j := range idx {
+			idx[j] = int32(rng.Intn(100))
+		}
+		dst := make([]float32, K*nr+3)
+		gatherPanel(dst[:K*nr], src, offs, idx)
+		for k := 0; k < K; k++ {
+			for j := 0; j < nr; j++ {
+				if got, want := dst[k*nr+j], src[offs[k]+idx[j]]; got != want {
+					t.Fatalf("K=%d: row %d pixel %d = %v, want %v", K, k, j, got, want)
+				}
+			}
+		}
+		for _, v := range dst[K*nr:] {
+			if v != 0 {
+				t.Fatalf("K=%d: wrote past the panel", K)
+			}
+		}
+	}
+}

@@ -72,3 +72,24 @@ func widenMap(u, low []float32, h, w, lowW int) {
 	_ = low[(h-1)/2*lowW+(w-1)/2]
 	widenMapWasm(unsafe.SliceData(u), unsafe.SliceData(low), h, w, lowW)
 }
+
+//go:noescape
+func gatherWasm(dst, src *float32, offs, idx *int32, K int)
+
+// gatherPanel writes dst[k*nr+j] = src[offs[k]+idx[j]] for the nr pixels j.
+func gatherPanel(dst, src []float32, offs, idx []int32) {
+	K := len(offs)
+	if K == 0 {
+		return
+	}
+	_ = dst[K*nr-1]
+	var maxOff, maxIdx int32
+	for _, o := range offs {
+		maxOff = max(maxOff, o)
+	}
+	for _, i := range idx[:nr] {
+		maxIdx = max(maxIdx, i)
+	}
+	_ = src[maxOff+maxIdx]
+	gatherWasm(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), unsafe.SliceData(idx), K)
+}

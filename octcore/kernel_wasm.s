@@ -213,3 +213,50 @@ TEXT ·widenMapWasm(SB), NOSPLIT, $0-40
 	End
 	End
 	RET
+
+// func gatherWasm(dst, src *float32, offs, idx *int32, K int)
+TEXT ·gatherWasm(SB), NOSPLIT, $0-40
+	I64Load dst+0(FP); Set R0
+	I64Load src+8(FP); Set R1
+	I64Load offs+16(FP); Set R2
+	I64Load idx+24(FP); Set R12
+	I64Load K+32(FP); Set R3
+	Get R12; I32WrapI64; I64Load32U $0; I64Const $2; I64Shl; Set R4
+	Get R12; I32WrapI64; I64Load32U $4; I64Const $2; I64Shl; Set R5
+	Get R12; I32WrapI64; I64Load32U $8; I64Const $2; I64Shl; Set R6
+	Get R12; I32WrapI64; I64Load32U $12; I64Const $2; I64Shl; Set R7
+	Get R12; I32WrapI64; I64Load32U $16; I64Const $2; I64Shl; Set R8
+	Get R12; I32WrapI64; I64Load32U $20; I64Const $2; I64Shl; Set R9
+	Get R12; I32WrapI64; I64Load32U $24; I64Const $2; I64Shl; Set R10
+	Get R12; I32WrapI64; I64Load32U $28; I64Const $2; I64Shl; Set R11
+	Block
+	Loop
+	Get R3; I64Eqz; BrIf $1
+	Get R2; I32WrapI64; I64Load32U $0; I64Const $2; I64Shl; Get R1; I64Add; Set R12
+	Get R0; I32WrapI64
+	Get R12; Get R4; I64Add; I32WrapI64; F32Load $0
+	F32x4Splat
+	Get R12; Get R5; I64Add; I32WrapI64; F32Load $0
+	F32x4ReplaceLane $0, $1
+	Get R12; Get R6; I64Add; I32WrapI64; F32Load $0
+	F32x4ReplaceLane $0, $2
+	Get R12; Get R7; I64Add; I32WrapI64; F32Load $0
+	F32x4ReplaceLane $0, $3
+	V128Store $0
+	Get R0; I64Const $16; I64Add; I32WrapI64
+	Get R12; Get R8; I64Add; I32WrapI64; F32Load $0
+	F32x4Splat
+	Get R12; Get R9; I64Add; I32WrapI64; F32Load $0
+	F32x4ReplaceLane $0, $1
+	Get R12; Get R10; I64Add; I32WrapI64; F32Load $0
+	F32x4ReplaceLane $0, $2
+	Get R12; Get R11; I64Add; I32WrapI64; F32Load $0
+	F32x4ReplaceLane $0, $3
+	V128Store $0
+	Get R0; I64Const $32; I64Add; Set R0
+	Get R2; I64Const $4; I64Add; Set R2
+	Get R3; I64Const $1; I64Sub; Set R3
+	Br $0
+	End
+	End
+	RET

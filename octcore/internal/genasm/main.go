@@ -193,6 +193,49 @@ func (g *gen) widenMap() {
 	g.f("RET")
 }
 
+// gather writes gatherWasm(dst, src, offs, idx, K): row k of a compact
+// panel, dst[k*8+j] = src[offs[k]+idx[j]] for the 8 pixels j. The pixel
+// offsets (in bytes) stay in locals; each half row is built with a splat and
+// three lane replacements and stored as one vector.
+func (g *gen) gather() {
+	g.WriteString("// func gatherWasm(dst, src *float32, offs, idx *int32, K int)\nTEXT ·gatherWasm(SB), NOSPLIT, $0-40\n")
+	g.f("I64Load dst+0(FP); Set R0")
+	g.f("I64Load src+8(FP); Set R1")
+	g.f("I64Load offs+16(FP); Set R2")
+	g.f("I64Load idx+24(FP); Set R12")
+	g.f("I64Load K+32(FP); Set R3")
+	for j := 0; j < 2*4; j++ {
+		g.f("Get R12; I32WrapI64; I64Load32U $%d; I64Const $2; I64Shl; Set R%d", 4*j, 4+j)
+	}
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R3; I64Eqz; BrIf $1")
+	g.f("Get R2; I32WrapI64; I64Load32U $0; I64Const $2; I64Shl; Get R1; I64Add; Set R12")
+	for h := 0; h < 2; h++ {
+		if h == 0 {
+			g.f("Get R0; I32WrapI64")
+		} else {
+			g.f("Get R0; I64Const $16; I64Add; I32WrapI64")
+		}
+		for l := 0; l < 4; l++ {
+			g.f("Get R12; Get R%d; I64Add; I32WrapI64; F32Load $0", 4+4*h+l)
+			if l == 0 {
+				g.f("F32x4Splat")
+			} else {
+				g.f("F32x4ReplaceLane $0, $%d", l)
+			}
+		}
+		g.f("V128Store $0")
+	}
+	g.f("Get R0; I64Const $32; I64Add; Set R0")
+	g.f("Get R2; I64Const $4; I64Add; Set R2")
+	g.f("Get R3; I64Const $1; I64Sub; Set R3")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.f("RET")
+}
+
 // Generate returns the text of kernel_wasm.s.
 func Generate() []byte {
 	var g gen
@@ -204,6 +247,8 @@ func Generate() []byte {
 	g.kernel("microKernelOffsWasm", true)
 	g.WriteString("\n")
 	g.widenMap()
+	g.WriteString("\n")
+	g.gather()
 	return g.Bytes()
 }
 
