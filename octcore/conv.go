@@ -418,27 +418,16 @@ func padInto(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int, geo *ge
 	}
 	plane := hp * wp
 	buf := ws.buf(bufPad, ctot*st*st*plane+slack)
-	var tmp [512]float32
 	c0 := 0
 	for s, t := range srcs {
 		if s == pooledSrc {
 			// Pooled rows go straight into the padded frame (stride 1 only).
 			for c := 0; c < counts[s]; c++ {
-				in := t.Data[c*t.H*t.W : (c+1)*t.H*t.W]
 				d := buf[(c0+c)*plane : (c0+c+1)*plane]
-				clear(d[:ph*wp])
-				for y := 0; y < h; y++ {
-					row := d[(y+ph)*wp : (y+ph+1)*wp]
-					clear(row[:pw])
-					r0 := in[2*y*t.W : (2*y+1)*t.W]
-					var r1 []float32
-					if 2*y+1 < t.H {
-						r1 = in[(2*y+1)*t.W : (2*y+2)*t.W]
-					}
-					pool2Row(row[pw:pw+w], r0, r1, tmp[:])
-					clear(row[pw+w:])
+				if ph > 0 || pw > 0 {
+					clear(d)
 				}
-				clear(d[(h+ph)*wp:])
+				pool2Map(d[ph*wp+pw:], wp, t.Data[c*t.H*t.W:(c+1)*t.H*t.W], t.H, t.W)
 			}
 			c0 += counts[s]
 			continue

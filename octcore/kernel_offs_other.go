@@ -51,3 +51,18 @@ func gatherPanel(dst, src []float32, offs, idx []int32) {
 		dst = dst[nr:]
 	}
 }
+
+// pool2Map writes the 2x2 average pool (ceil mode, padding excluded) of the
+// h x w channel src into half(h) rows of half(w) values at dst[y*ldd:].
+func pool2Map(dst []float32, ldd int, src []float32, h, w int) {
+	var tmp [512]float32
+	ow := half(w)
+	for y := 0; y < half(h); y++ {
+		r0 := src[2*y*w : 2*y*w+w]
+		var r1 []float32
+		if 2*y+1 < h {
+			r1 = src[(2*y+1)*w : (2*y+1)*w+w]
+		}
+		pool2Row(dst[y*ldd:y*ldd+ow], r0, r1, tmp[:])
+	}
+}

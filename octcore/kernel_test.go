@@ -117,3 +117,45 @@ func TestGatherPanel(t *testing.T) {
 		}
 	}
 }
+
+// pool2Map against the mean of the pixels of each window, for every size up
+// to 21x21 (vector steps, tails, odd edges), writing only its outputs.
+func TestPool2Map(t *testing.T) {
+	rng := rand.New(rand.NewSource(15))
+	for h := 1; h <= 21; h++ {
+		for w := 1; w <= 21; w++ {
+			src := randSlice(rng, h*w)
+			oh, ow := half(h), half(w)
+			ldd := ow + h%3
+			dst := make([]float32, oh*ldd+3)
+			for i := range dst {
+				dst[i] = -7
+			}
+			pool2Map(dst, ldd, src, h, w)
+			for y := 0; y < oh; y++ {
+				for x := 0; x < ldd; x++ {
+					got := dst[y*ldd+x]
+					if x >= ow {
+						if got != -7 {
+							t.Fatalf("%dx%d: wrote (%d,%d) past the row", h, w, y, x)
+						}
+						continue
+					}
+					var sum float64
+					n := 0
+					for dy := 0; dy < 2; dy++ {
+						for dx := 0; dx < 2; dx++ {
+							if 2*y+dy < h && 2*x+dx < w {
+								sum += float64(src[(2*y+dy)*w+2*x+dx])
+								n++
+							}
+						}
+					}
+					if want := sum / float64(n); math.Abs(float64(got)-want) > 1e-6 {
+						t.Fatalf("%dx%d: (%d,%d) = %v, want %v", h, w, y, x, got, want)
+					}
+				}
+			}
+		}
+	}
+}

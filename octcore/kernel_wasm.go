@@ -93,3 +93,17 @@ func gatherPanel(dst, src []float32, offs, idx []int32) {
 	_ = src[maxOff+maxIdx]
 	gatherWasm(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), unsafe.SliceData(idx), K)
 }
+
+//go:noescape
+func pool2MapWasm(dst *float32, ldd int, src *float32, h, w int)
+
+// pool2Map writes the 2x2 average pool (ceil mode, padding excluded) of the
+// h x w channel src into half(h) rows of half(w) values at dst[y*ldd:].
+func pool2Map(dst []float32, ldd int, src []float32, h, w int) {
+	if h == 0 || w == 0 {
+		return
+	}
+	_ = src[h*w-1]
+	_ = dst[(half(h)-1)*ldd+half(w)-1]
+	pool2MapWasm(unsafe.SliceData(dst), ldd, unsafe.SliceData(src), h, w)
+}

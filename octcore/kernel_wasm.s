@@ -260,3 +260,66 @@ TEXT ·gatherWasm(SB), NOSPLIT, $0-40
 	End
 	End
 	RET
+
+// func pool2MapWasm(dst *float32, ldd int, src *float32, h, w int)
+TEXT ·pool2MapWasm(SB), NOSPLIT, $0-40
+	I64Load dst+0(FP); Set R0
+	I64Load ldd+8(FP); I64Const $2; I64Shl; Set R1
+	I64Load src+16(FP); Set R2
+	I64Load h+24(FP); Set R4
+	I64Load w+32(FP); Set R5
+	Get R5; I64Const $2; I64Shl; Set R6 // input row in bytes
+	F32Const $0.25; F32x4Splat; Set V2
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	// R9 and R10 walk the input rows, R8 the output row; R11 counts the
+	// inputs left in the row.
+	Get R2; Get R6; I64Add; Set R3
+	Get R4; I64Const $1; I64Eq; If; Get R2; Set R3; End
+	Get R0; Set R8; Get R2; Set R9; Get R3; Set R10; Get R5; Set R11
+	Block
+	Loop
+	Get R11; I64Const $8; I64LtU; BrIf $1
+	Get R9; I32WrapI64; V128Load $0; Get R10; I32WrapI64; V128Load $0; F32x4Add; Set V0
+	Get V0; Get V0; I32Const $32; I64x2ShrU; F32x4Add; Get V2; F32x4Mul; Set V0
+	Get R9; I32WrapI64; V128Load $16; Get R10; I32WrapI64; V128Load $16; F32x4Add; Set V1
+	Get V1; Get V1; I32Const $32; I64x2ShrU; F32x4Add; Get V2; F32x4Mul; Set V1
+	Get R8; I32WrapI64
+	Get V0; F32x4ExtractLane $0, $0; F32Store $0
+	Get R8; I64Const $4; I64Add; I32WrapI64
+	Get V0; F32x4ExtractLane $0, $2; F32Store $0
+	Get R8; I64Const $8; I64Add; I32WrapI64
+	Get V1; F32x4ExtractLane $0, $0; F32Store $0
+	Get R8; I64Const $12; I64Add; I32WrapI64
+	Get V1; F32x4ExtractLane $0, $2; F32Store $0
+	Get R8; I64Const $16; I64Add; Set R8
+	Get R9; I64Const $32; I64Add; Set R9
+	Get R10; I64Const $32; I64Add; Set R10
+	Get R11; I64Const $8; I64Sub; Set R11
+	Br $0
+	End
+	End
+	// The rest of the row, one output at a time.
+	Block
+	Loop
+	Get R11; I64Eqz; BrIf $1
+	Get R9; I32WrapI64; F32Load $0; Get R10; I32WrapI64; F32Load $0; F32Add; Set F0
+	Get R11; I64Const $1; I64Eq; If; Get F0; Set F1; Else
+	Get R9; I32WrapI64; F32Load $4; Get R10; I32WrapI64; F32Load $4; F32Add; Set F1; End
+	Get R8; I32WrapI64; Get F0; Get F1; F32Add; F32Const $0.25; F32Mul; F32Store $0
+	Get R11; I64Const $1; I64Eq; BrIf $1
+	Get R8; I64Const $4; I64Add; Set R8
+	Get R9; I64Const $8; I64Add; Set R9
+	Get R10; I64Const $8; I64Add; Set R10
+	Get R11; I64Const $2; I64Sub; Set R11
+	Br $0
+	End
+	End
+	Get R0; Get R1; I64Add; Set R0
+	Get R2; Get R6; I64Add; Get R6; I64Add; Set R2
+	Get R4; I64Const $2; I64LtU; If; I64Const $0; Set R4; Else; Get R4; I64Const $2; I64Sub; Set R4; End
+	Br $0
+	End
+	End
+	RET

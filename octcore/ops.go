@@ -8,18 +8,8 @@ import "github.com/chewxy/math32"
 // edge row or column averages the pixels that exist.
 func Pool2(dst, src []float32, c, h, w int) {
 	oh, ow := half(h), half(w)
-	var tmp [512]float32
 	for ch := 0; ch < c; ch++ {
-		s := src[ch*h*w : (ch+1)*h*w]
-		d := dst[ch*oh*ow : (ch+1)*oh*ow]
-		for y := 0; y < oh; y++ {
-			r0 := s[2*y*w : 2*y*w+w]
-			var r1 []float32
-			if 2*y+1 < h {
-				r1 = s[(2*y+1)*w : (2*y+1)*w+w]
-			}
-			pool2Row(d[y*ow:(y+1)*ow], r0, r1, tmp[:])
-		}
+		pool2Map(dst[ch*oh*ow:(ch+1)*oh*ow], ow, src[ch*h*w:(ch+1)*h*w], h, w)
 	}
 }
 

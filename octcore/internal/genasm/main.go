@@ -236,6 +236,77 @@ func (g *gen) gather() {
 	g.f("RET")
 }
 
+// pool2Map writes pool2MapWasm(dst, ldd, src, h, w): the 2x2 average pool
+// (ceil mode, padding excluded) of one h x w channel into ceil(h/2) rows of
+// ceil(w/2) at dst + y*ldd. Each output is ((a+c) + (b+d)) / 4 for the pixels
+// a b over c d; a missing bottom row repeats the top one and a missing right
+// column the left one, which gives the mean of the pixels that exist exactly
+// (doubling is exact). After the vertical sums, each pair sums with its
+// second value shifted down a lane (as 64-bit integers), and lanes 0 and 2 of
+// two vectors are four outputs.
+func (g *gen) pool2Map() {
+	g.WriteString("// func pool2MapWasm(dst *float32, ldd int, src *float32, h, w int)\nTEXT ·pool2MapWasm(SB), NOSPLIT, $0-40\n")
+	g.f("I64Load dst+0(FP); Set R0")
+	g.f("I64Load ldd+8(FP); I64Const $2; I64Shl; Set R1")
+	g.f("I64Load src+16(FP); Set R2")
+	g.f("I64Load h+24(FP); Set R4")
+	g.f("I64Load w+32(FP); Set R5")
+	g.f("Get R5; I64Const $2; I64Shl; Set R6 // input row in bytes")
+	g.f("F32Const $0.25; F32x4Splat; Set V2")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R4; I64Eqz; BrIf $1")
+	g.WriteString("\t// R9 and R10 walk the input rows, R8 the output row; R11 counts the\n\t// inputs left in the row.\n")
+	g.f("Get R2; Get R6; I64Add; Set R3")
+	g.f("Get R4; I64Const $1; I64Eq; If; Get R2; Set R3; End")
+	g.f("Get R0; Set R8; Get R2; Set R9; Get R3; Set R10; Get R5; Set R11")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R11; I64Const $8; I64LtU; BrIf $1")
+	for v := 0; v < 2; v++ {
+		g.f("Get R9; I32WrapI64; V128Load $%d; Get R10; I32WrapI64; V128Load $%d; F32x4Add; Set V%d", 16*v, 16*v, v)
+		g.f("Get V%d; Get V%d; I32Const $32; I64x2ShrU; F32x4Add; Get V2; F32x4Mul; Set V%d", v, v, v)
+	}
+	for o := 0; o < 4; o++ {
+		if o == 0 {
+			g.f("Get R8; I32WrapI64")
+		} else {
+			g.f("Get R8; I64Const $%d; I64Add; I32WrapI64", 4*o)
+		}
+		g.f("Get V%d; F32x4ExtractLane $0, $%d; F32Store $0", o/2, 2*(o%2))
+	}
+	g.f("Get R8; I64Const $16; I64Add; Set R8")
+	g.f("Get R9; I64Const $32; I64Add; Set R9")
+	g.f("Get R10; I64Const $32; I64Add; Set R10")
+	g.f("Get R11; I64Const $8; I64Sub; Set R11")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.WriteString("\t// The rest of the row, one output at a time.\n")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R11; I64Eqz; BrIf $1")
+	g.f("Get R9; I32WrapI64; F32Load $0; Get R10; I32WrapI64; F32Load $0; F32Add; Set F0")
+	g.f("Get R11; I64Const $1; I64Eq; If; Get F0; Set F1; Else")
+	g.f("Get R9; I32WrapI64; F32Load $4; Get R10; I32WrapI64; F32Load $4; F32Add; Set F1; End")
+	g.f("Get R8; I32WrapI64; Get F0; Get F1; F32Add; F32Const $0.25; F32Mul; F32Store $0")
+	g.f("Get R11; I64Const $1; I64Eq; BrIf $1")
+	g.f("Get R8; I64Const $4; I64Add; Set R8")
+	g.f("Get R9; I64Const $8; I64Add; Set R9")
+	g.f("Get R10; I64Const $8; I64Add; Set R10")
+	g.f("Get R11; I64Const $2; I64Sub; Set R11")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.f("Get R0; Get R1; I64Add; Set R0")
+	g.f("Get R2; Get R6; I64Add; Get R6; I64Add; Set R2")
+	g.f("Get R4; I64Const $2; I64LtU; If; I64Const $0; Set R4; Else; Get R4; I64Const $2; I64Sub; Set R4; End")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.f("RET")
+}
+
 // Generate returns the text of kernel_wasm.s.
 func Generate() []byte {
 	var g gen
@@ -249,6 +320,8 @@ func Generate() []byte {
 	g.widenMap()
 	g.WriteString("\n")
 	g.gather()
+	g.WriteString("\n")
+	g.pool2Map()
 	return g.Bytes()
 }
 
