@@ -87,13 +87,21 @@ export class Backend {
     const maps = [];
     for (let i = 0; i < r.maps.length; i++) {
       const m = r.maps[i];
-      maps.push({ layer: m.layer, kind: m.kind, ms: m.ms, high: part(m.high), low: part(m.low) });
+      maps.push({ layer: m.layer, kind: m.kind, ms: m.ms, high: this.part(m.high), low: this.part(m.low) });
     }
     return { ms: r.ms, maps };
   }
 
   dispose(handle) {
     return this.call("dispose", handle);
+  }
+
+  /** Copies a tensor that Go left in its memory (see tensorJS in wasm/main.go). */
+  part(p) {
+    if (!p) return null;
+    const mem = this.instance.exports.mem.buffer;
+    const data = new Float32Array(mem, p.offset, p.length).slice();
+    return { channels: p.channels, height: p.height, width: p.width, data };
   }
 
   /** The number of models loaded. */
@@ -123,10 +131,6 @@ function bytesf32(u) {
   return new Float32Array(u.buffer, u.byteOffset, u.byteLength / 4);
 }
 
-function part(p) {
-  if (!p) return null;
-  return { channels: p.channels, height: p.height, width: p.width, data: bytesf32(p.data) };
-}
 
 /** The transferable buffers of a backend result. */
 export function transferables(op, result) {

@@ -226,7 +226,7 @@ export class Model {
       throw new Error(`Model.classify: topK must be a whole number >= 0, got ${JSON.stringify(topK)}`);
     }
     const x = await toTensor("classify", source, this.info.input, options.size, true);
-    const r = await t.call("classify", [this._handle, x.data, x.channels, x.height, x.width], [x.data.buffer]);
+    const r = await t.call("classify", [this._handle, x.data, x.channels, x.height, x.width], transferOf(x));
     const p = r.probabilities;
     const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a] || a - b);
     const labels = this.info.labels;
@@ -280,8 +280,10 @@ export class Model {
   }
 }
 
+// transferOf lists the buffers that a call may hand over to a worker: those
+// that toTensor made, never the caller's own.
 function transferOf(x) {
-  return [x.data.buffer];
+  return x.fresh ? [x.data.buffer] : [];
 }
 
 function checkOptions(what, options) {
@@ -315,7 +317,8 @@ function posInt(v) {
 }
 
 // toTensor converts a source to a normalized channels x height x width tensor
-// in a fresh Float32Array (it may be transferred).
+// in a Float32Array: the caller's own for a tensor source (the call copies
+// it), else a fresh one (fresh: true, it may be transferred).
 async function toTensor(what, src, input, size, fit) {
   const where = `Model.${what}`;
   if (src === null || typeof src !== "object") {
@@ -335,7 +338,7 @@ async function toTensor(what, src, input, size, fit) {
     if (data.length !== channels * height * width) {
       throw new Error(`${where}: the tensor holds ${data.length} values, ${channels}x${height}x${width} needs ${channels * height * width}`);
     }
-    return { data: data.slice(), channels, height, width };
+    return { data, channels, height, width, fresh: false };
   }
   let rgba, w, h;
   if (isRGBALike(src)) {
@@ -444,7 +447,7 @@ function normalize(where, rgba, w, h, input) {
       for (let i = 0; i < n; i++) out[o + i] = (rgba[4 * i + c] / 255 - m) / s;
     }
   }
-  return { data: out, channels: C, height: h, width: w };
+  return { data: out, channels: C, height: h, width: w, fresh: true };
 }
 
 // ---- Transports ----

@@ -103,6 +103,20 @@ for (const cfg of configs) {
             close(got[part].data, want[part].data, 1e-4, `${name} ${want.layer} ${part}`);
           }
         }
+        // The caller's tensor is neither detached nor changed, and each
+        // result owns its data: a later call on another input leaves it as
+        // it was.
+        const src = tensor(e.input);
+        const before = Float32Array.from(src.data);
+        const first = (await model.featureMaps(src, { layers: [e.maps[0].layer] }))[0];
+        const firstData = (first.high ?? first.low).data;
+        const kept = Float32Array.from(firstData);
+        assert.deepEqual(src.data, before, "the input tensor is untouched");
+        const other = tensor(e.input);
+        other.data.fill(0.5);
+        await model.featureMaps(other, { layers: [e.maps[0].layer] });
+        await model.classify(other);
+        assert.deepEqual(firstData, kept, "an earlier result keeps its values");
         // The default layer list: every conv and octconv layer.
         const convs = info.layers.filter((l) => l.kind === "conv" || l.kind === "octconv").map((l) => l.name);
         assert.deepEqual((await model.featureMaps(tensor(e.input))).map((m) => m.layer), convs);
