@@ -77,6 +77,7 @@ type rhs struct {
 	compact  bool
 	wp, outW int
 	K, N     int // rows, and columns the product runs over
+	maxOff   int // the largest offset
 	srcW     int // columns per output row in the wide layout
 }
 
@@ -86,12 +87,7 @@ func (r *rhs) pack(dst []float32, p int) {
 		r.gather(dst, p)
 		return
 	}
-	src := r.padded[p*nr:]
-	dst = dst[:len(r.offs)*nr]
-	for _, off := range r.offs {
-		copyPanelRow(dst[:nr], src[off:int(off)+nr])
-		dst = dst[nr:]
-	}
+	packPanel(dst[:len(r.offs)*nr], r.padded[p*nr:], r.offs, r.maxOff)
 }
 
 // gather packs panel p of the compact layout: pixel n = (y, x) of the output
@@ -138,18 +134,11 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 		total += (a.M + MR - 1) / MR
 	}
 	chunk := max(1, chunkBytes/(4*MR*max(r.K, 1)))
-	// The wasm SIMD build reads stride-1 rows in place through their offsets.
-	inPlace := offsKernel && !r.strided && !r.compact
-	maxOff := 0
-	if inPlace {
-		for _, off := range r.offs {
-			maxOff = max(maxOff, int(off))
-		}
-		if (panels-1)*nr+maxOff+nr > len(r.padded) {
-			inPlace = false
-		}
+	r.maxOff = 0
+	for _, off := range r.offs {
+		r.maxOff = max(r.maxOff, int(off))
 	}
-	packedAll := !r.strided && !inPlace && total > chunk && len(buf) >= panels*stride
+	packedAll := !r.strided && total > chunk && len(buf) >= panels*stride
 	ldb := nr
 	if r.strided {
 		ldb = r.ld
@@ -159,21 +148,11 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 			r.pack(buf[p*stride:(p+1)*stride], p)
 		}
 	}
-	// kernel runs nblk row blocks of weights w over panel into c.
-	kernel := func(nblk, K int, w, panel, c []float32, ldc int) {
-		if inPlace {
-			microKernelOffs(nblk, K, w, panel, r.offs[:K], maxOff, c, ldc)
-		} else {
-			microKernelN(nblk, K, w, panel, c, ldc, ldb)
-		}
-	}
 	for c0 := 0; c0 < total; c0 += chunk {
 		c1 := min(total, c0+chunk)
 		for p := 0; p < panels; p++ {
 			panel := buf[:stride]
 			switch {
-			case inPlace:
-				panel = r.padded[p*nr:]
 			case r.strided:
 				panel = r.padded[r.base+p*nr:]
 			case packedAll:
@@ -198,12 +177,12 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 					full = hi - 1
 				}
 				if full > lo {
-					kernel(full-lo, K, a.data[lo*MR*K:full*MR*K], panel, out[lo*MR*r.N+n0:], r.N)
+					microKernelN(full-lo, K, a.data[lo*MR*K:full*MR*K], panel, out[lo*MR*r.N+n0:], r.N, ldb)
 				}
 				// Edge tiles go through the tile buffer.
 				for blk := max(full, lo); blk < hi; blk++ {
 					m0 := blk * MR
-					kernel(1, K, a.data[blk*MR*K:(blk+1)*MR*K], panel, tile, nr)
+					microKernelN(1, K, a.data[blk*MR*K:(blk+1)*MR*K], panel, tile, nr, ldb)
 					for i := 0; i < min(MR, a.M-m0); i++ {
 						m := m0 + i
 						copy(out[m*r.N+n0:m*r.N+n0+nn], tile[i*nr:i*nr+nn])

@@ -26,6 +26,7 @@ func BenchmarkConv3x3Parts(b *testing.B) {
 			r.offs[c*9+t] = int32(c*58*58 + t/3*wp + t%3)
 		}
 	}
+	r.maxOff = int(r.offs[575])
 	panel := make([]float32, 576*nr)
 	b.Run("pad", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {

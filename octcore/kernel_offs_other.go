@@ -2,15 +2,6 @@
 
 package octcore
 
-// offsKernel reports whether this build has microKernelOffs: only the
-// WebAssembly SIMD build, whose assembly kernel reads rows in place as fast
-// as packed ones. Elsewhere the panels are packed.
-const offsKernel = false
-
-func microKernelOffs(nblk, K int, a, b []float32, offs []int32, maxOff int, c []float32, ldc int) {
-	panic("octcore: microKernelOffs without an assembly kernel")
-}
-
 // microKernelN runs microKernel for nblk row blocks: block i reads weights
 // a[i*MR*K:] and writes rows c[i*MR*ldc:].
 func microKernelN(nblk, K int, a, b, c []float32, ldc, ldb int) {
@@ -64,5 +55,14 @@ func pool2Map(dst []float32, ldd int, src []float32, h, w int) {
 			r1 = src[(2*y+1)*w : (2*y+1)*w+w]
 		}
 		pool2Row(dst[y*ldd:y*ldd+ow], r0, r1, tmp[:])
+	}
+}
+
+// packPanel writes dst[k*nr+j] = src[offs[k]+j]; maxOff is the largest
+// offset.
+func packPanel(dst, src []float32, offs []int32, maxOff int) {
+	for _, off := range offs {
+		copyPanelRow(dst[:nr], src[off:int(off)+nr])
+		dst = dst[nr:]
 	}
 }

@@ -159,3 +159,31 @@ func TestPool2Map(t *testing.T) {
 		}
 	}
 }
+
+// packPanel against direct indexing.
+func TestPackPanel(t *testing.T) {
+	rng := rand.New(rand.NewSource(16))
+	for _, K := range []int{0, 1, 7, 40} {
+		src := randSlice(rng, 600)
+		offs := make([]int32, K)
+		maxOff := 0
+		for k := range offs {
+			offs[k] = int32(rng.Intn(500))
+			maxOff = max(maxOff, int(offs[k]))
+		}
+		dst := make([]float32, K*nr+3)
+		packPanel(dst[:K*nr], src, offs, maxOff)
+		for k := 0; k < K; k++ {
+			for j := 0; j < nr; j++ {
+				if got, want := dst[k*nr+j], src[int(offs[k])+j]; got != want {
+					t.Fatalf("K=%d: row %d pixel %d = %v, want %v", K, k, j, got, want)
+				}
+			}
+		}
+		for _, v := range dst[K*nr:] {
+			if v != 0 {
+				t.Fatalf("K=%d: wrote past the panel", K)
+			}
+		}
+	}
+}

@@ -10,12 +10,6 @@ import "unsafe"
 //go:noescape
 func microKernelWasm(nblk, K int, a, b, c *float32, ldc, ldb int)
 
-//go:noescape
-func microKernelOffsWasm(nblk, K int, a, b *float32, offs *int32, c *float32, ldc int)
-
-// offsKernel reports whether this build has microKernelOffs.
-const offsKernel = true
-
 // microKernel computes the MR x nr tile
 //
 //	c[i*ldc+j] = sum_k a[k*MR+i] * b[k*ldb+j]
@@ -40,23 +34,6 @@ func microKernelN(nblk, K int, a, b, c []float32, ldc, ldb int) {
 	_ = b[(K-1)*ldb+nr-1]
 	_ = c[(nblk*MR-1)*ldc+nr-1]
 	microKernelWasm(nblk, K, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, ldb)
-}
-
-// microKernelOffs computes nblk tiles c[i*ldc+j] = sum_k a[k*MR+i] *
-// b[offs[k]+j], reading the right-hand side in place. maxOff is the largest
-// offset.
-func microKernelOffs(nblk, K int, a, b []float32, offs []int32, maxOff int, c []float32, ldc int) {
-	if K <= 0 {
-		for i := 0; i < nblk*MR; i++ {
-			clear(c[i*ldc : i*ldc+nr])
-		}
-		return
-	}
-	_ = a[nblk*K*MR-1]
-	_ = offs[K-1]
-	_ = b[maxOff+nr-1]
-	_ = c[(nblk*MR-1)*ldc+nr-1]
-	microKernelOffsWasm(nblk, K, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), ldc)
 }
 
 //go:noescape
@@ -106,4 +83,19 @@ func pool2Map(dst []float32, ldd int, src []float32, h, w int) {
 	_ = src[h*w-1]
 	_ = dst[(half(h)-1)*ldd+half(w)-1]
 	pool2MapWasm(unsafe.SliceData(dst), ldd, unsafe.SliceData(src), h, w)
+}
+
+//go:noescape
+func packWasm(dst, src *float32, offs *int32, K int)
+
+// packPanel writes dst[k*nr+j] = src[offs[k]+j]; maxOff is the largest
+// offset.
+func packPanel(dst, src []float32, offs []int32, maxOff int) {
+	K := len(offs)
+	if K == 0 {
+		return
+	}
+	_ = dst[K*nr-1]
+	_ = src[maxOff+nr-1]
+	packWasm(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), K)
 }

@@ -82,80 +82,6 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-56
 	End
 	RET
 
-// func microKernelOffsWasm(nblk, K int, a, b *float32, offs *int32, c *float32, ldc int)
-TEXT ·microKernelOffsWasm(SB), NOSPLIT, $0-56
-	I64Load nblk+0(FP); Set R8
-	I64Load K+8(FP); Set R10
-	I64Load a+16(FP); Set R1
-	I64Load b+24(FP); Set R2
-	I64Load offs+32(FP); Set R9
-	I64Load c+40(FP); Set R3
-	I64Load ldc+48(FP); Set R4
-	Get R4; I64Const $2; I64Shl; Set R4 // ldc in bytes
-
-	// One row block per trip: the weights of block i+1 follow those of
-	// block i, its outputs four rows further down.
-	Block
-	Loop
-	Get R8; I64Eqz; BrIf $1
-	Get R10; Set R0
-	Get R9; Set R6
-	I32Const $0; I32x4Splat; Set V0
-	Get V0; Set V1
-	Get V0; Set V2
-	Get V0; Set V3
-	Get V0; Set V4
-	Get V0; Set V5
-	Get V0; Set V6
-	Get V0; Set V7
-
-	// One step of k per trip: a longer body only gives V8 more loads to
-	// hoist.
-	Block
-	Loop
-	Get R0; I64Eqz; BrIf $1
-	Get R6; I32WrapI64; I64Load32U $0; I64Const $2; I64Shl; Get R2; I64Add; Set R7
-	Get R7; I32WrapI64; V128Load $0; Set V8
-	Get R7; I32WrapI64; V128Load $16; Set V9
-	Get R1; I32WrapI64; V128Load32Splat; Nop; Unreachable; Set V10
-	Get V10; Get V8; F32x4Mul; Get V0; F32x4Add; Set V0
-	Get V10; Get V9; F32x4Mul; Get V1; F32x4Add; Set V1
-	Get R1; I32WrapI64; I32Const $4; I32Add; V128Load32Splat; Nop; Unreachable; Set V10
-	Get V10; Get V8; F32x4Mul; Get V2; F32x4Add; Set V2
-	Get V10; Get V9; F32x4Mul; Get V3; F32x4Add; Set V3
-	Get R1; I32WrapI64; I32Const $8; I32Add; V128Load32Splat; Nop; Unreachable; Set V10
-	Get V10; Get V8; F32x4Mul; Get V4; F32x4Add; Set V4
-	Get V10; Get V9; F32x4Mul; Get V5; F32x4Add; Set V5
-	Get R1; I32WrapI64; I32Const $12; I32Add; V128Load32Splat; Nop; Unreachable; Set V10
-	Get V10; Get V8; F32x4Mul; Get V6; F32x4Add; Set V6
-	Get V10; Get V9; F32x4Mul; Get V7; F32x4Add; Set V7
-	Get R6; I64Const $4; I64Add; Set R6
-	Get R1; I64Const $16; I64Add; Set R1
-	Get R0; I64Const $1; I64Sub; Set R0
-	Br $0
-	End
-	End
-
-	// Store the tile. The assembler drops a store's offset immediate:
-	// the addresses are computed in full.
-	Get R3; I32WrapI64; Get V0; V128Store $0
-	Get R3; I64Const $16; I64Add; I32WrapI64; Get V1; V128Store $0
-	Get R3; Get R4; I64Add; Set R3
-	Get R3; I32WrapI64; Get V2; V128Store $0
-	Get R3; I64Const $16; I64Add; I32WrapI64; Get V3; V128Store $0
-	Get R3; Get R4; I64Add; Set R3
-	Get R3; I32WrapI64; Get V4; V128Store $0
-	Get R3; I64Const $16; I64Add; I32WrapI64; Get V5; V128Store $0
-	Get R3; Get R4; I64Add; Set R3
-	Get R3; I32WrapI64; Get V6; V128Store $0
-	Get R3; I64Const $16; I64Add; I32WrapI64; Get V7; V128Store $0
-	Get R3; Get R4; I64Add; Set R3
-	Get R8; I64Const $1; I64Sub; Set R8
-	Br $0
-	End
-	End
-	RET
-
 // func widenMapWasm(dst, src *float32, h, w, lowW int)
 TEXT ·widenMapWasm(SB), NOSPLIT, $0-40
 	I64Load dst+0(FP); Set R0
@@ -319,6 +245,26 @@ TEXT ·pool2MapWasm(SB), NOSPLIT, $0-40
 	Get R0; Get R1; I64Add; Set R0
 	Get R2; Get R6; I64Add; Get R6; I64Add; Set R2
 	Get R4; I64Const $2; I64LtU; If; I64Const $0; Set R4; Else; Get R4; I64Const $2; I64Sub; Set R4; End
+	Br $0
+	End
+	End
+	RET
+
+// func packWasm(dst, src *float32, offs *int32, K int)
+TEXT ·packWasm(SB), NOSPLIT, $0-32
+	I64Load dst+0(FP); Set R0
+	I64Load src+8(FP); Set R1
+	I64Load offs+16(FP); Set R2
+	I64Load K+24(FP); Set R3
+	Block
+	Loop
+	Get R3; I64Eqz; BrIf $1
+	Get R2; I32WrapI64; I64Load32U $0; I64Const $2; I64Shl; Get R1; I64Add; Set R4
+	Get R0; I32WrapI64; Get R4; I32WrapI64; V128Load $0; V128Store $0
+	Get R0; I64Const $16; I64Add; I32WrapI64; Get R4; I32WrapI64; V128Load $16; V128Store $0
+	Get R0; I64Const $32; I64Add; Set R0
+	Get R2; I64Const $4; I64Add; Set R2
+	Get R3; I64Const $1; I64Sub; Set R3
 	Br $0
 	End
 	End
