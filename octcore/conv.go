@@ -437,34 +437,21 @@ func padInto(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int, geo *ge
 			c0 += counts[s]
 			continue
 		}
-		for c := 0; c < counts[s]; c++ {
-			in := t.Data[c*h*w : (c+1)*h*w]
-			for py := 0; py < st; py++ {
-				for px := 0; px < st; px++ {
+		// The planes start zeroed; each phase plane (py, px) holds the input
+		// pixels (st*y+py-ph, st*x+px-pw) that exist, a block of rows
+		// [y0, y1) and columns [x0, x1). A phase that no tap reads stays zero.
+		clear(buf[c0*st*st*plane : (c0+counts[s])*st*st*plane])
+		for py := 0; py < st; py++ {
+			y0, y1 := phaseRange(py, ph, st, h, hp)
+			for px := 0; px < st; px++ {
+				x0, x1 := phaseRange(px, pw, st, w, wp)
+				if y1 <= y0 || x1 <= x0 || !geo.usesPhase(py, px) {
+					continue
+				}
+				for c := 0; c < counts[s]; c++ {
 					d := buf[((c0+c)*st*st+py*st+px)*plane : ((c0+c)*st*st+py*st+px+1)*plane]
-					for y := 0; y < hp; y++ {
-						row := d[y*wp : (y+1)*wp]
-						iy := y*st + py - ph
-						if uint(iy) >= uint(h) {
-							clear(row)
-							continue
-						}
-						src := in[iy*w : (iy+1)*w]
-						if st == 1 {
-							clear(row[:pw])
-							copy(row[pw:pw+w], src)
-							clear(row[pw+w:])
-							continue
-						}
-						for x := range row {
-							ix := x*st + px - pw
-							if uint(ix) < uint(w) {
-								row[x] = src[ix]
-							} else {
-								row[x] = 0
-							}
-						}
-					}
+					in := t.Data[c*h*w : (c+1)*h*w]
+					copyRows(d[y0*wp+x0:], wp, in[(y0*st+py-ph)*w+x0*st+px-pw:], st*w, y1-y0, x1-x0, st)
 				}
 			}
 		}
@@ -472,6 +459,16 @@ func padInto(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int, geo *ge
 	}
 	clear(buf[ctot*st*st*plane:])
 	return buf
+}
+
+// phaseRange returns the positions [i0, i1) of phase p (of stride st, padding
+// pad) that hold input pixels i*st+p-pad in [0, n), of the n2 positions.
+func phaseRange(p, pad, st, n, n2 int) (i0, i1 int) {
+	// i*st+p-pad >= 0  <=>  i >= ceil((pad-p)/st)
+	i0 = max(0, (pad-p+st-1)/st)
+	// i*st+p-pad < n  <=>  i < ceil((n+pad-p)/st)
+	i1 = min(n2, (n+pad-p+st-1)/st)
+	return i0, max(i0, i1)
 }
 
 func (o *convOp) forwardDepthwise(n *Net, in, out, res Feature, act Activation) error {

@@ -20,3 +20,16 @@ func newGeom(k, s, p, d, inH, inW int) geom {
 	return geom{kh: k, kw: k, sh: s, sw: s, ph: p, pw: p, dh: d, dw: d,
 		inH: inH, inW: inW, outH: convOut(inH, k, s, p, d), outW: convOut(inW, k, s, p, d)}
 }
+
+// usesPhase reports whether some tap of the kernel reads phase plane (py, px)
+// of a stride-(sh, sw) convolution (see convOp.conv).
+func (g *geom) usesPhase(py, px int) bool {
+	okY, okX := false, false
+	for ky := 0; ky < g.kh; ky++ {
+		okY = okY || ky*g.dh%g.sh == py
+	}
+	for kx := 0; kx < g.kw; kx++ {
+		okX = okX || kx*g.dw%g.sw == px
+	}
+	return okY && okX
+}

@@ -66,3 +66,17 @@ func packPanel(dst, src []float32, offs []int32, maxOff int) {
 		dst = dst[nr:]
 	}
 }
+
+// copyRows writes dst[y*ldd+x] = src[y*lds+x*sx] for rows rows of n values.
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, n, sx int) {
+	for y := 0; y < rows; y++ {
+		d, s := dst[y*ldd:y*ldd+n], src[y*lds:]
+		if sx == 1 {
+			copy(d, s[:n])
+			continue
+		}
+		for x := range d {
+			d[x] = s[x*sx]
+		}
+	}
+}

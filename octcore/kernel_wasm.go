@@ -99,3 +99,16 @@ func packPanel(dst, src []float32, offs []int32, maxOff int) {
 	_ = src[maxOff+nr-1]
 	packWasm(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), K)
 }
+
+//go:noescape
+func copyRowsWasm(dst *float32, ldd int, src *float32, lds, rows, n, sx int)
+
+// copyRows writes dst[y*ldd+x] = src[y*lds+x*sx] for rows rows of n values.
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, n, sx int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*ldd+n-1]
+	_ = src[(rows-1)*lds+(n-1)*sx]
+	copyRowsWasm(unsafe.SliceData(dst), ldd, unsafe.SliceData(src), lds, rows, n, sx)
+}

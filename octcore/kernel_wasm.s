@@ -269,3 +269,46 @@ TEXT ·packWasm(SB), NOSPLIT, $0-32
 	End
 	End
 	RET
+
+// func copyRowsWasm(dst *float32, ldd int, src *float32, lds, rows, n, sx int)
+TEXT ·copyRowsWasm(SB), NOSPLIT, $0-56
+	I64Load dst+0(FP); Set R0
+	I64Load ldd+8(FP); I64Const $2; I64Shl; Set R1
+	I64Load src+16(FP); Set R2
+	I64Load lds+24(FP); I64Const $2; I64Shl; Set R3
+	I64Load rows+32(FP); Set R4
+	I64Load n+40(FP); Set R5
+	I64Load sx+48(FP); I64Const $2; I64Shl; Set R6 // source step in bytes
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R0; Set R8; Get R2; Set R9; Get R5; Set R10
+	Get R6; I64Const $4; I64Eq; If
+	Block
+	Loop
+	Get R10; I64Const $4; I64LtU; BrIf $1
+	Get R8; I32WrapI64; Get R9; I32WrapI64; V128Load $0; V128Store $0
+	Get R8; I64Const $16; I64Add; Set R8
+	Get R9; I64Const $16; I64Add; Set R9
+	Get R10; I64Const $4; I64Sub; Set R10
+	Br $0
+	End
+	End
+	End
+	Block
+	Loop
+	Get R10; I64Eqz; BrIf $1
+	Get R8; I32WrapI64; Get R9; I32WrapI64; F32Load $0; F32Store $0
+	Get R8; I64Const $4; I64Add; Set R8
+	Get R9; Get R6; I64Add; Set R9
+	Get R10; I64Const $1; I64Sub; Set R10
+	Br $0
+	End
+	End
+	Get R0; Get R1; I64Add; Set R0
+	Get R2; Get R3; I64Add; Set R2
+	Get R4; I64Const $1; I64Sub; Set R4
+	Br $0
+	End
+	End
+	RET

@@ -311,6 +311,52 @@ func (g *gen) pack() {
 	g.f("RET")
 }
 
+// copyRows writes copyRowsWasm(dst, ldd, src, lds, rows, n, sx): rows rows of
+// n values, dst[y*ldd+x] = src[y*lds+x*sx]; a vector at a time when sx is 1.
+func (g *gen) copyRows() {
+	g.WriteString("// func copyRowsWasm(dst *float32, ldd int, src *float32, lds, rows, n, sx int)\nTEXT ·copyRowsWasm(SB), NOSPLIT, $0-56\n")
+	g.f("I64Load dst+0(FP); Set R0")
+	g.f("I64Load ldd+8(FP); I64Const $2; I64Shl; Set R1")
+	g.f("I64Load src+16(FP); Set R2")
+	g.f("I64Load lds+24(FP); I64Const $2; I64Shl; Set R3")
+	g.f("I64Load rows+32(FP); Set R4")
+	g.f("I64Load n+40(FP); Set R5")
+	g.f("I64Load sx+48(FP); I64Const $2; I64Shl; Set R6 // source step in bytes")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R4; I64Eqz; BrIf $1")
+	g.f("Get R0; Set R8; Get R2; Set R9; Get R5; Set R10")
+	g.f("Get R6; I64Const $4; I64Eq; If")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R10; I64Const $4; I64LtU; BrIf $1")
+	g.f("Get R8; I32WrapI64; Get R9; I32WrapI64; V128Load $0; V128Store $0")
+	g.f("Get R8; I64Const $16; I64Add; Set R8")
+	g.f("Get R9; I64Const $16; I64Add; Set R9")
+	g.f("Get R10; I64Const $4; I64Sub; Set R10")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.f("End")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R10; I64Eqz; BrIf $1")
+	g.f("Get R8; I32WrapI64; Get R9; I32WrapI64; F32Load $0; F32Store $0")
+	g.f("Get R8; I64Const $4; I64Add; Set R8")
+	g.f("Get R9; Get R6; I64Add; Set R9")
+	g.f("Get R10; I64Const $1; I64Sub; Set R10")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.f("Get R0; Get R1; I64Add; Set R0")
+	g.f("Get R2; Get R3; I64Add; Set R2")
+	g.f("Get R4; I64Const $1; I64Sub; Set R4")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.f("RET")
+}
+
 // Generate returns the text of kernel_wasm.s.
 func Generate() []byte {
 	var g gen
@@ -326,6 +372,8 @@ func Generate() []byte {
 	g.pool2Map()
 	g.WriteString("\n")
 	g.pack()
+	g.WriteString("\n")
+	g.copyRows()
 	return g.Bytes()
 }
 
