@@ -56,3 +56,48 @@ func microKernel(K int, a, b, c []float32, ldc, ldb int) {
 	c31.Store(r[L:])
 	c32.Store(r[2*L:])
 }
+
+// rowEpilogue writes d[x] = clamp(s[x] + b + r[x], lo, hi); r may be nil.
+func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
+	L := lanes
+	n := len(d)
+	s = s[:n]
+	bv := simd.BroadcastFloat32s(b)
+	lv, hv := simd.BroadcastFloat32s(lo), simd.BroadcastFloat32s(hi)
+	x := 0
+	if r != nil {
+		r = r[:n]
+		for ; x+L <= n; x += L {
+			v := simd.LoadFloat32s(s[x:]).Add(bv).Add(simd.LoadFloat32s(r[x:]))
+			v.Max(lv).Min(hv).Store(d[x:])
+		}
+		for ; x < n; x++ {
+			d[x] = min(max(s[x]+b+r[x], lo), hi)
+		}
+		return
+	}
+	for ; x+L <= n; x += L {
+		simd.LoadFloat32s(s[x:]).Add(bv).Max(lv).Min(hv).Store(d[x:])
+	}
+	for ; x < n; x++ {
+		d[x] = min(max(s[x]+b, lo), hi)
+	}
+}
+
+// rowEpilogue2 writes d[x] = clamp(s[x] + b + u[x] + r[x], lo, hi), summed in
+// that order.
+func rowEpilogue2(d, s, u, r []float32, b, lo, hi float32) {
+	L := lanes
+	n := len(d)
+	s, u, r = s[:n], u[:n], r[:n]
+	bv := simd.BroadcastFloat32s(b)
+	lv, hv := simd.BroadcastFloat32s(lo), simd.BroadcastFloat32s(hi)
+	x := 0
+	for ; x+L <= n; x += L {
+		v := simd.LoadFloat32s(s[x:]).Add(bv).Add(simd.LoadFloat32s(u[x:])).Add(simd.LoadFloat32s(r[x:]))
+		v.Max(lv).Min(hv).Store(d[x:])
+	}
+	for ; x < n; x++ {
+		d[x] = min(max(s[x]+b+u[x]+r[x], lo), hi)
+	}
+}

@@ -19,51 +19,6 @@ func copyPanelRow(dst, src []float32) {
 	}
 }
 
-// rowEpilogue writes d[x] = clamp(s[x] + b + r[x], lo, hi); r may be nil.
-func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
-	L := lanes
-	n := len(d)
-	s = s[:n]
-	bv := archsimd.BroadcastFloat32x4(b)
-	lv, hv := archsimd.BroadcastFloat32x4(lo), archsimd.BroadcastFloat32x4(hi)
-	x := 0
-	if r != nil {
-		r = r[:n]
-		for ; x+L <= n; x += L {
-			v := archsimd.LoadFloat32x4(s[x:]).Add(bv).Add(archsimd.LoadFloat32x4(r[x:]))
-			v.Max(lv).Min(hv).Store(d[x:])
-		}
-		for ; x < n; x++ {
-			d[x] = min(max(s[x]+b+r[x], lo), hi)
-		}
-		return
-	}
-	for ; x+L <= n; x += L {
-		archsimd.LoadFloat32x4(s[x:]).Add(bv).Max(lv).Min(hv).Store(d[x:])
-	}
-	for ; x < n; x++ {
-		d[x] = min(max(s[x]+b, lo), hi)
-	}
-}
-
-// rowEpilogue2 writes d[x] = clamp(s[x] + b + u[x] + r[x], lo, hi), summed in
-// that order.
-func rowEpilogue2(d, s, u, r []float32, b, lo, hi float32) {
-	L := lanes
-	n := len(d)
-	s, u, r = s[:n], u[:n], r[:n]
-	bv := archsimd.BroadcastFloat32x4(b)
-	lv, hv := archsimd.BroadcastFloat32x4(lo), archsimd.BroadcastFloat32x4(hi)
-	x := 0
-	for ; x+L <= n; x += L {
-		v := archsimd.LoadFloat32x4(s[x:]).Add(bv).Add(archsimd.LoadFloat32x4(u[x:])).Add(archsimd.LoadFloat32x4(r[x:]))
-		v.Max(lv).Min(hv).Store(d[x:])
-	}
-	for ; x < n; x++ {
-		d[x] = min(max(s[x]+b+u[x]+r[x], lo), hi)
-	}
-}
-
 // dot returns the inner product of a and b (len(b) >= len(a)).
 func dot(a, b []float32) float32 {
 	L := lanes

@@ -112,3 +112,49 @@ func copyRows(dst []float32, ldd int, src []float32, lds, rows, n, sx int) {
 	_ = src[(rows-1)*lds+(n-1)*sx]
 	copyRowsWasm(unsafe.SliceData(dst), ldd, unsafe.SliceData(src), lds, rows, n, sx)
 }
+
+//go:noescape
+func epilogue0Wasm(d, s *float32, n int, b, lo, hi float32)
+
+//go:noescape
+func epilogue1Wasm(d, s, r *float32, n int, b, lo, hi float32)
+
+//go:noescape
+func epilogue2Wasm(d, s, u, r *float32, n int, b, lo, hi float32)
+
+// rowEpilogue writes d[x] = clamp(s[x] + b + r[x], lo, hi); r may be nil.
+func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
+	n := len(d)
+	s = s[:n]
+	v := n &^ 3
+	if r != nil {
+		r = r[:n]
+		if v > 0 {
+			epilogue1Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(r), v, b, lo, hi)
+		}
+		for x := v; x < n; x++ {
+			d[x] = min(max(s[x]+b+r[x], lo), hi)
+		}
+		return
+	}
+	if v > 0 {
+		epilogue0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), v, b, lo, hi)
+	}
+	for x := v; x < n; x++ {
+		d[x] = min(max(s[x]+b, lo), hi)
+	}
+}
+
+// rowEpilogue2 writes d[x] = clamp(s[x] + b + u[x] + r[x], lo, hi), summed in
+// that order.
+func rowEpilogue2(d, s, u, r []float32, b, lo, hi float32) {
+	n := len(d)
+	s, u, r = s[:n], u[:n], r[:n]
+	v := n &^ 3
+	if v > 0 {
+		epilogue2Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(u), unsafe.SliceData(r), v, b, lo, hi)
+	}
+	for x := v; x < n; x++ {
+		d[x] = min(max(s[x]+b+u[x]+r[x], lo), hi)
+	}
+}

@@ -312,3 +312,78 @@ TEXT ·copyRowsWasm(SB), NOSPLIT, $0-56
 	End
 	End
 	RET
+
+// func epilogue0Wasm(d, s *float32, n int, b, lo, hi float32)
+TEXT ·epilogue0Wasm(SB), NOSPLIT, $0-36
+	I64Load d+0(FP); Set R0
+	I64Load s+8(FP); Set R1
+	I64Load n+16(FP); Set R4
+	F32Load b+24(FP); F32x4Splat; Set V0
+	F32Load lo+28(FP); F32x4Splat; Set V1
+	F32Load hi+32(FP); F32x4Splat; Set V2
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R0; I32WrapI64
+	Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R0; I64Const $16; I64Add; Set R0
+	Get R1; I64Const $16; I64Add; Set R1
+	Get R4; I64Const $4; I64Sub; Set R4
+	Br $0
+	End
+	End
+	RET
+
+// func epilogue1Wasm(d, s, r *float32, n int, b, lo, hi float32)
+TEXT ·epilogue1Wasm(SB), NOSPLIT, $0-44
+	I64Load d+0(FP); Set R0
+	I64Load s+8(FP); Set R1
+	I64Load r+16(FP); Set R2
+	I64Load n+24(FP); Set R4
+	F32Load b+32(FP); F32x4Splat; Set V0
+	F32Load lo+36(FP); F32x4Splat; Set V1
+	F32Load hi+40(FP); F32x4Splat; Set V2
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R0; I32WrapI64
+	Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add
+	Get R2; I32WrapI64; V128Load $0; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R0; I64Const $16; I64Add; Set R0
+	Get R1; I64Const $16; I64Add; Set R1
+	Get R2; I64Const $16; I64Add; Set R2
+	Get R4; I64Const $4; I64Sub; Set R4
+	Br $0
+	End
+	End
+	RET
+
+// func epilogue2Wasm(d, s, u, r *float32, n int, b, lo, hi float32)
+TEXT ·epilogue2Wasm(SB), NOSPLIT, $0-52
+	I64Load d+0(FP); Set R0
+	I64Load s+8(FP); Set R1
+	I64Load u+16(FP); Set R2
+	I64Load r+24(FP); Set R3
+	I64Load n+32(FP); Set R4
+	F32Load b+40(FP); F32x4Splat; Set V0
+	F32Load lo+44(FP); F32x4Splat; Set V1
+	F32Load hi+48(FP); F32x4Splat; Set V2
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R0; I32WrapI64
+	Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add
+	Get R2; I32WrapI64; V128Load $0; F32x4Add
+	Get R3; I32WrapI64; V128Load $0; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R0; I64Const $16; I64Add; Set R0
+	Get R1; I64Const $16; I64Add; Set R1
+	Get R2; I64Const $16; I64Add; Set R2
+	Get R3; I64Const $16; I64Add; Set R3
+	Get R4; I64Const $4; I64Sub; Set R4
+	Br $0
+	End
+	End
+	RET

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
 )
 
 const (
@@ -357,6 +358,46 @@ func (g *gen) copyRows() {
 	g.f("RET")
 }
 
+// epilogue writes epilogue<adds>Wasm: for n values (a multiple of 4),
+// d = clamp(s + b (+ u) (+ r), lo, hi), summed in that order, with
+// adds = 0, 1 or 2 addend rows.
+func (g *gen) epilogue(adds int) {
+	ptrs := []string{"d", "s", "u", "r"}
+	switch adds {
+	case 0:
+		ptrs = []string{"d", "s"}
+	case 1:
+		ptrs = []string{"d", "s", "r"}
+	}
+	off := 8 * len(ptrs)
+	fmt.Fprintf(g, "// func epilogue%dWasm(%s *float32, n int, b, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
+	fmt.Fprintf(g, "TEXT ·epilogue%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+8+12)
+	for i, p := range ptrs {
+		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
+	}
+	g.f("I64Load n+%d(FP); Set R4", off)
+	for i, f := range []string{"b", "lo", "hi"} {
+		g.f("F32Load %s+%d(FP); F32x4Splat; Set V%d", f, off+8+4*i, i)
+	}
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R4; I64Eqz; BrIf $1")
+	g.f("Get R0; I32WrapI64")
+	g.f("Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add")
+	for i := 2; i < len(ptrs); i++ {
+		g.f("Get R%d; I32WrapI64; V128Load $0; F32x4Add", i)
+	}
+	g.f("Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0")
+	for i := range ptrs {
+		g.f("Get R%d; I64Const $16; I64Add; Set R%d", i, i)
+	}
+	g.f("Get R4; I64Const $4; I64Sub; Set R4")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.f("RET")
+}
+
 // Generate returns the text of kernel_wasm.s.
 func Generate() []byte {
 	var g gen
@@ -374,6 +415,10 @@ func Generate() []byte {
 	g.pack()
 	g.WriteString("\n")
 	g.copyRows()
+	for adds := 0; adds <= 2; adds++ {
+		g.WriteString("\n")
+		g.epilogue(adds)
+	}
 	return g.Bytes()
 }
 

@@ -17,7 +17,6 @@ func Generate(src []byte) ([]byte, error) {
 		{"import \"simd\"\n", "import \"simd/archsimd\"\n", false},
 		{"simd.Float32s", "archsimd.Float32x4", true},
 		{"simd.LoadFloat32s(", "archsimd.LoadFloat32x4(", true},
-		{"simd.BroadcastFloat32s(", "archsimd.BroadcastFloat32x4(", true},
 	}
 	for _, r := range repl {
 		if !bytes.Contains(src, []byte(r.old)) {
