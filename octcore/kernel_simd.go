@@ -53,17 +53,3 @@ func addRows(d, a, b []float32) {
 		d[x] = a[x] + b[x]
 	}
 }
-
-// maxRows writes d[x] = max(a[x], b[x]).
-func maxRows(d, a, b []float32) {
-	L := lanes
-	n := len(d)
-	a, b = a[:n], b[:n]
-	x := 0
-	for ; x+L <= n; x += L {
-		simd.LoadFloat32s(a[x:]).Max(simd.LoadFloat32s(b[x:])).Store(d[x:])
-	}
-	for ; x < n; x++ {
-		d[x] = max(a[x], b[x])
-	}
-}

@@ -101,3 +101,17 @@ func rowEpilogue2(d, s, u, r []float32, b, lo, hi float32) {
 		d[x] = min(max(s[x]+b+u[x]+r[x], lo), hi)
 	}
 }
+
+// maxRows writes d[x] = max(a[x], b[x]).
+func maxRows(d, a, b []float32) {
+	L := lanes
+	n := len(d)
+	a, b = a[:n], b[:n]
+	x := 0
+	for ; x+L <= n; x += L {
+		simd.LoadFloat32s(a[x:]).Max(simd.LoadFloat32s(b[x:])).Store(d[x:])
+	}
+	for ; x < n; x++ {
+		d[x] = max(a[x], b[x])
+	}
+}

@@ -55,17 +55,3 @@ func addRows(d, a, b []float32) {
 		d[x] = a[x] + b[x]
 	}
 }
-
-// maxRows writes d[x] = max(a[x], b[x]).
-func maxRows(d, a, b []float32) {
-	L := lanes
-	n := len(d)
-	a, b = a[:n], b[:n]
-	x := 0
-	for ; x+L <= n; x += L {
-		archsimd.LoadFloat32x4(a[x:]).Max(archsimd.LoadFloat32x4(b[x:])).Store(d[x:])
-	}
-	for ; x < n; x++ {
-		d[x] = max(a[x], b[x])
-	}
-}

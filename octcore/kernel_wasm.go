@@ -158,3 +158,19 @@ func rowEpilogue2(d, s, u, r []float32, b, lo, hi float32) {
 		d[x] = min(max(s[x]+b+u[x]+r[x], lo), hi)
 	}
 }
+
+//go:noescape
+func maxRowsWasm(d, a, b *float32, n int)
+
+// maxRows writes d[x] = max(a[x], b[x]).
+func maxRows(d, a, b []float32) {
+	n := len(d)
+	a, b = a[:n], b[:n]
+	v := n &^ 3
+	if v > 0 {
+		maxRowsWasm(unsafe.SliceData(d), unsafe.SliceData(a), unsafe.SliceData(b), v)
+	}
+	for x := v; x < n; x++ {
+		d[x] = max(a[x], b[x])
+	}
+}

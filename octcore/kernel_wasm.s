@@ -313,6 +313,25 @@ TEXT ·copyRowsWasm(SB), NOSPLIT, $0-56
 	End
 	RET
 
+// func maxRowsWasm(d, a, b *float32, n int)
+TEXT ·maxRowsWasm(SB), NOSPLIT, $0-32
+	I64Load d+0(FP); Set R0
+	I64Load a+8(FP); Set R1
+	I64Load b+16(FP); Set R2
+	I64Load n+24(FP); Set R3
+	Block
+	Loop
+	Get R3; I64Eqz; BrIf $1
+	Get R0; I32WrapI64; Get R1; I32WrapI64; V128Load $0; Get R2; I32WrapI64; V128Load $0; F32x4Max; V128Store $0
+	Get R0; I64Const $16; I64Add; Set R0
+	Get R1; I64Const $16; I64Add; Set R1
+	Get R2; I64Const $16; I64Add; Set R2
+	Get R3; I64Const $4; I64Sub; Set R3
+	Br $0
+	End
+	End
+	RET
+
 // func epilogue0Wasm(d, s *float32, n int, b, lo, hi float32)
 TEXT ·epilogue0Wasm(SB), NOSPLIT, $0-36
 	I64Load d+0(FP); Set R0

@@ -111,9 +111,7 @@ func poolGeneric(dst, src []float32, c, h, w, k, s, p, oh, ow int, isMax bool) {
 			}
 			o := out[oy*ow : (oy+1)*ow]
 			if isMax {
-				for ox := range o {
-					o[ox] = win[ox*s]
-				}
+				copyRows(o, ow, win, 0, 1, ow, s)
 				continue
 			}
 			for ox := range o {

@@ -398,6 +398,27 @@ func (g *gen) epilogue(adds int) {
 	g.f("RET")
 }
 
+// maxRows writes maxRowsWasm(d, a, b, n): d = max(a, b) for n values (a
+// multiple of 4).
+func (g *gen) maxRows() {
+	g.WriteString("// func maxRowsWasm(d, a, b *float32, n int)\nTEXT ·maxRowsWasm(SB), NOSPLIT, $0-32\n")
+	for i, p := range []string{"d", "a", "b", "n"} {
+		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
+	}
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R3; I64Eqz; BrIf $1")
+	g.f("Get R0; I32WrapI64; Get R1; I32WrapI64; V128Load $0; Get R2; I32WrapI64; V128Load $0; F32x4Max; V128Store $0")
+	for i := 0; i < 3; i++ {
+		g.f("Get R%d; I64Const $16; I64Add; Set R%d", i, i)
+	}
+	g.f("Get R3; I64Const $4; I64Sub; Set R3")
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+	g.f("RET")
+}
+
 // Generate returns the text of kernel_wasm.s.
 func Generate() []byte {
 	var g gen
@@ -415,6 +436,8 @@ func Generate() []byte {
 	g.pack()
 	g.WriteString("\n")
 	g.copyRows()
+	g.WriteString("\n")
+	g.maxRows()
 	for adds := 0; adds <= 2; adds++ {
 		g.WriteString("\n")
 		g.epilogue(adds)
