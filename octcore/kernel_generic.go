@@ -2,6 +2,9 @@
 
 package octcore
 
+// The routines that the WebAssembly SIMD build runs in assembly
+// (kernel_wasm.go, kernel_wasm.s), in Go for every other build.
+
 // microKernelN runs microKernel for nblk row blocks: block i reads weights
 // a[i*MR*K:] and writes rows c[i*MR*ldc:].
 func microKernelN(nblk, K int, a, b, c []float32, ldc, ldb int) {
