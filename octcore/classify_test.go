@@ -2,6 +2,7 @@ package octcore
 
 import (
 	"math"
+	"math/rand"
 	"testing"
 )
 
@@ -28,5 +29,38 @@ func TestProbabilitiesAndTopK(t *testing.T) {
 	// After a softmax layer the values are passed through.
 	if p := Probabilities(Graph{{Name: "s", Kind: "softmax"}}, out); p[1] != 3 {
 		t.Fatalf("softmax graph: %v", p)
+	}
+}
+
+// Run on the tensor from InputTensor (no copy) gives what Run on a separate
+// copy of the same values gives.
+func TestInputTensor(t *testing.T) {
+	g, _ := Arch("oct-resnet-mini", ArchOptions{Alpha: .5})
+	net, err := Build(g, RandomParams(g, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randTensor(rand.New(rand.NewSource(4)), net.InputChannels(), 13, 11)
+	want, err := net.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantH := append([]float32(nil), want.H.Data...)
+	in, err := net.InputTensor(13, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.C != x.C || in.H != 13 || in.W != 11 || len(in.Data) != len(x.Data) {
+		t.Fatalf("InputTensor is %dx%dx%d with %d values, want %dx13x11", in.C, in.H, in.W, len(in.Data), x.C)
+	}
+	copy(in.Data, x.Data)
+	got, err := net.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got.H.Data {
+		if v != wantH[i] {
+			t.Fatalf("output %d = %v from InputTensor, %v from a copy", i, v, wantH[i])
+		}
 	}
 }

@@ -236,6 +236,26 @@ func (n *Net) Run(x *Tensor) (Feature, error) {
 	return n.RunFeature(Feature{H: x})
 }
 
+// InputTensor returns the tensor that Run copies an h x w input into, with
+// the network planned for that size. A caller that fills its data and passes
+// it to Run saves that copy. The data stays valid until the network runs at
+// another size.
+func (n *Net) InputTensor(h, w int) (*Tensor, error) {
+	if cH, _ := Split(n.rs[0].Out, n.rs[0].AlphaOut); cH == 0 {
+		return nil, errorf("octcore: the network takes no high input part")
+	}
+	if err := n.plan(h, w); err != nil {
+		return nil, err
+	}
+	t := *n.outs[0].H
+	return &t, nil
+}
+
+// sameStart reports whether a and b start at the same element.
+func sameStart(a, b []float32) bool {
+	return len(a) > 0 && len(b) > 0 && &a[0] == &b[0]
+}
+
 // RunFeature runs the network on an octave feature: a network whose input
 // layer has alpha_out > 0 takes a high part of full resolution and a low part
 // of half resolution (ceil mode). Run(x) is RunFeature(Feature{H: x}).
@@ -276,7 +296,7 @@ func (n *Net) RunFeature(x Feature) (Feature, error) {
 	if err := n.plan(h, w); err != nil {
 		return Feature{}, err
 	}
-	if x.H != nil {
+	if x.H != nil && !sameStart(n.outs[0].H.Data, x.H.Data) {
 		copy(n.outs[0].H.Data, x.H.Data)
 	}
 	if x.L != nil {

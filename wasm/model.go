@@ -21,7 +21,6 @@ type model struct {
 	meta  weights.Metadata
 	graph octcore.Graph
 	info  modelInfo
-	in    []float32 // reused input buffer
 	probs []float32 // reused output of classify
 }
 
@@ -251,11 +250,8 @@ func (m *model) input(c, h, w int) (*octcore.Tensor, error) {
 	if h <= 0 || w <= 0 || h*w > octcore.MaxInputPixels {
 		return nil, errorf("input size %dx%d is outside 1..%d pixels", h, w, octcore.MaxInputPixels)
 	}
-	n := c * h * w
-	if cap(m.in) < n {
-		m.in = make([]float32, n)
-	}
-	return &octcore.Tensor{C: c, H: h, W: w, Data: m.in[:n]}, nil
+	// The network's own input buffer: the call copies the input once.
+	return m.net.InputTensor(h, w)
 }
 
 // classify runs the network on x and returns the class probabilities: the
