@@ -112,6 +112,10 @@ func (r *rhs) gather(dst []float32, p int) {
 // that they stay in the L2 cache while every panel streams past them.
 const chunkBytes = 192 << 10
 
+// gemvCols is the widest last panel that gemmPanels computes a column at a
+// time (see gemvBlocks).
+const gemvCols = 2
+
 // packAllFloats bounds the size of a right-hand side that gemmPanels packs
 // whole, once, when its weights need several chunks.
 const packAllFloats = 2 << 20
@@ -178,6 +182,22 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 				}
 				if full > lo {
 					microKernelN(full-lo, K, a.data[lo*MR*K:full*MR*K], panel, out[lo*MR*r.N+n0:], r.N, ldb)
+				}
+				// A last panel of one or two pixels is computed a column at a
+				// time, each a matrix-vector product: in a full tile it costs
+				// as much as a full panel.
+				if nn <= gemvCols {
+					cb := len(tile) / MR // row blocks per pass
+					for b0 := lo; b0 < hi; b0 += cb {
+						b1 := min(hi, b0+cb)
+						for j := 0; j < nn; j++ {
+							gemvBlocks(b1-b0, K, a.data[b0*MR*K:b1*MR*K], panel[j:], tile, ldb)
+							for m := b0 * MR; m < min(b1*MR, a.M); m++ {
+								out[m*r.N+n0+j] = tile[m-b0*MR]
+							}
+						}
+					}
+					continue
 				}
 				// Edge tiles go through the tile buffer.
 				for blk := max(full, lo); blk < hi; blk++ {

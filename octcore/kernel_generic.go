@@ -83,3 +83,19 @@ func copyRows(dst []float32, ldd int, src []float32, lds, rows, n, sx int) {
 		}
 	}
 }
+
+// gemvBlocks computes one column of nblk row blocks' tiles: c[4i+r] =
+// sum_k a[i*MR*K+k*MR+r] * b[k*ldb].
+func gemvBlocks(nblk, K int, a, b, c []float32, ldb int) {
+	for i := 0; i < nblk; i++ {
+		var s [MR]float32
+		ai := a[i*MR*K : (i+1)*MR*K]
+		for k := 0; k < K; k++ {
+			bk := b[k*ldb]
+			for r := range s {
+				s[r] += ai[k*MR+r] * bk
+			}
+		}
+		copy(c[i*MR:(i+1)*MR], s[:])
+	}
+}

@@ -187,3 +187,30 @@ func TestPackPanel(t *testing.T) {
 		}
 	}
 }
+
+// gemvBlocks against the plain sum, for group and single-block passes.
+func TestGemvBlocks(t *testing.T) {
+	rng := rand.New(rand.NewSource(17))
+	for _, K := range []int{0, 1, 5, 33} {
+		for _, nblk := range []int{1, 3, 4, 6, 9} {
+			a := randSlice(rng, nblk*K*MR)
+			ldb := 7
+			b := randSlice(rng, K*ldb+1)
+			c := randSlice(rng, nblk*MR+2)
+			tail := append([]float32(nil), c[nblk*MR:]...)
+			gemvBlocks(nblk, K, a, b, c, ldb)
+			for i := 0; i < nblk*MR; i++ {
+				var want float64
+				for k := 0; k < K; k++ {
+					want += float64(a[(i/MR)*MR*K+k*MR+i%MR]) * float64(b[k*ldb])
+				}
+				if got := float64(c[i]); math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
+					t.Fatalf("K=%d nblk=%d: row %d = %v, want %v", K, nblk, i, got, want)
+				}
+			}
+			if c[nblk*MR] != tail[0] || c[nblk*MR+1] != tail[1] {
+				t.Fatalf("K=%d nblk=%d: wrote past the column", K, nblk)
+			}
+		}
+	}
+}

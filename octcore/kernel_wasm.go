@@ -174,3 +174,22 @@ func maxRows(d, a, b []float32) {
 		d[x] = max(a[x], b[x])
 	}
 }
+
+//go:noescape
+func gemvWasm(nblk, K int, a, b, c *float32, ldb int)
+
+// gemvBlocks computes one column of nblk row blocks' tiles: c[4i+r] =
+// sum_k a[i*MR*K+k*MR+r] * b[k*ldb].
+func gemvBlocks(nblk, K int, a, b, c []float32, ldb int) {
+	if nblk <= 0 {
+		return
+	}
+	if K <= 0 {
+		clear(c[:nblk*MR])
+		return
+	}
+	_ = a[nblk*K*MR-1]
+	_ = b[(K-1)*ldb]
+	_ = c[nblk*MR-1]
+	gemvWasm(nblk, K, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldb)
+}

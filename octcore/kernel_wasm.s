@@ -332,6 +332,87 @@ TEXT ·maxRowsWasm(SB), NOSPLIT, $0-32
 	End
 	RET
 
+// func gemvWasm(nblk, K int, a, b, c *float32, ldb int)
+TEXT ·gemvWasm(SB), NOSPLIT, $0-48
+	I64Load nblk+0(FP); Set R8
+	I64Load K+8(FP); Set R10
+	I64Load a+16(FP); Set R9
+	I64Load b+24(FP); Set R11
+	I64Load c+32(FP); Set R3
+	I64Load ldb+40(FP); I64Const $2; I64Shl; Set R5 // ldb in bytes
+	Get R10; I64Const $4; I64Shl; Set R12 // a block's weights in bytes
+
+	// Groups of 4 blocks.
+	Block
+	Loop
+	Get R8; I64Const $4; I64LtU; BrIf $1
+	Get R9; Set R1
+	Get R1; Get R12; I64Add; Set R2
+	Get R2; Get R12; I64Add; Set R4
+	Get R4; Get R12; I64Add; Set R6
+	Get R11; Set R7; Get R10; Set R0
+	I32Const $0; I32x4Splat; Set V0
+	Get V0; Set V1
+	Get V0; Set V2
+	Get V0; Set V3
+	Block
+	Loop
+	Get R0; I64Eqz; BrIf $1
+	Get R7; I32WrapI64; V128Load32Splat; Nop; Unreachable; Set V4
+	Get V4; Get R1; I32WrapI64; V128Load $0; F32x4Mul; Get V0; F32x4Add; Set V0
+	Get R1; I64Const $16; I64Add; Set R1
+	Get V4; Get R2; I32WrapI64; V128Load $0; F32x4Mul; Get V1; F32x4Add; Set V1
+	Get R2; I64Const $16; I64Add; Set R2
+	Get V4; Get R4; I32WrapI64; V128Load $0; F32x4Mul; Get V2; F32x4Add; Set V2
+	Get R4; I64Const $16; I64Add; Set R4
+	Get V4; Get R6; I32WrapI64; V128Load $0; F32x4Mul; Get V3; F32x4Add; Set V3
+	Get R6; I64Const $16; I64Add; Set R6
+	Get R7; Get R5; I64Add; Set R7
+	Get R0; I64Const $1; I64Sub; Set R0
+	Br $0
+	End
+	End
+	Get R3; I32WrapI64; Get V0; V128Store $0
+	Get R3; I64Const $16; I64Add; I32WrapI64; Get V1; V128Store $0
+	Get R3; I64Const $32; I64Add; I32WrapI64; Get V2; V128Store $0
+	Get R3; I64Const $48; I64Add; I32WrapI64; Get V3; V128Store $0
+	Get R3; I64Const $64; I64Add; Set R3
+	Get R9; Get R12; I64Add; Set R9
+	Get R9; Get R12; I64Add; Set R9
+	Get R9; Get R12; I64Add; Set R9
+	Get R9; Get R12; I64Add; Set R9
+	Get R8; I64Const $4; I64Sub; Set R8
+	Br $0
+	End
+	End
+
+	// Groups of 1 blocks.
+	Block
+	Loop
+	Get R8; I64Const $1; I64LtU; BrIf $1
+	Get R9; Set R1
+	Get R11; Set R7; Get R10; Set R0
+	I32Const $0; I32x4Splat; Set V0
+	Block
+	Loop
+	Get R0; I64Eqz; BrIf $1
+	Get R7; I32WrapI64; V128Load32Splat; Nop; Unreachable; Set V4
+	Get V4; Get R1; I32WrapI64; V128Load $0; F32x4Mul; Get V0; F32x4Add; Set V0
+	Get R1; I64Const $16; I64Add; Set R1
+	Get R7; Get R5; I64Add; Set R7
+	Get R0; I64Const $1; I64Sub; Set R0
+	Br $0
+	End
+	End
+	Get R3; I32WrapI64; Get V0; V128Store $0
+	Get R3; I64Const $16; I64Add; Set R3
+	Get R9; Get R12; I64Add; Set R9
+	Get R8; I64Const $1; I64Sub; Set R8
+	Br $0
+	End
+	End
+	RET
+
 // func epilogue0Wasm(d, s *float32, n int, b, lo, hi float32)
 TEXT ·epilogue0Wasm(SB), NOSPLIT, $0-36
 	I64Load d+0(FP); Set R0

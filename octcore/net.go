@@ -303,7 +303,7 @@ func (n *Net) RunFeature(x Feature) (Feature, error) {
 		copy(n.outs[0].L.Data, x.L.Data)
 	}
 	if n.ws.tile == nil {
-		n.ws.tile = make([]float32, MR*nr)
+		n.ws.tile = make([]float32, max(MR*nr, 64*MR))
 	}
 	for i := 1; i < len(n.ops); i++ {
 		t0 := layerClock()

@@ -419,6 +419,65 @@ func (g *gen) maxRows() {
 	g.f("RET")
 }
 
+// gemv writes gemvWasm(nblk, K, a, b, c, ldb): one column of nblk row
+// blocks' tiles, c[4i+r] = sum_k a[i*4K+4k+r] * b[k*ldb], summed in k order.
+// It serves the last panel of a product when it holds one or two pixels
+// (49 pixels leave one): four blocks per pass share each splatted pixel value,
+// which keeps four independent sums in flight.
+func (g *gen) gemv() {
+	g.WriteString("// func gemvWasm(nblk, K int, a, b, c *float32, ldb int)\nTEXT ·gemvWasm(SB), NOSPLIT, $0-48\n")
+	for _, a := range [][2]string{{"nblk+0", "R8"}, {"K+8", "R10"}, {"a+16", "R9"}, {"b+24", "R11"}, {"c+32", "R3"}} {
+		g.f("I64Load %s(FP); Set %s", a[0], a[1])
+	}
+	g.f("I64Load ldb+40(FP); I64Const $2; I64Shl; Set R5 // ldb in bytes")
+	g.f("Get R10; I64Const $4; I64Shl; Set R12 // a block's weights in bytes")
+	ptrs := []string{"R1", "R2", "R4", "R6"}
+	for _, group := range []int{4, 1} {
+		fmt.Fprintf(g, "\n\t// Groups of %d blocks.\n", group)
+		g.f("Block")
+		g.f("Loop")
+		g.f("Get R8; I64Const $%d; I64LtU; BrIf $1", group)
+		g.f("Get R9; Set R1")
+		for j := 1; j < group; j++ {
+			g.f("Get %s; Get R12; I64Add; Set %s", ptrs[j-1], ptrs[j])
+		}
+		g.f("Get R11; Set R7; Get R10; Set R0")
+		g.f("I32Const $0; I32x4Splat; Set V0")
+		for j := 1; j < group; j++ {
+			g.f("Get V0; Set V%d", j)
+		}
+		g.f("Block")
+		g.f("Loop")
+		g.f("Get R0; I64Eqz; BrIf $1")
+		g.f("Get R7; I32WrapI64; V128Load32Splat; Nop; Unreachable; Set V4")
+		for j := 0; j < group; j++ {
+			g.f("Get V4; Get %s; I32WrapI64; V128Load $0; F32x4Mul; Get V%d; F32x4Add; Set V%d", ptrs[j], j, j)
+			g.f("Get %s; I64Const $16; I64Add; Set %s", ptrs[j], ptrs[j])
+		}
+		g.f("Get R7; Get R5; I64Add; Set R7")
+		g.f("Get R0; I64Const $1; I64Sub; Set R0")
+		g.f("Br $0")
+		g.f("End")
+		g.f("End")
+		for j := 0; j < group; j++ {
+			if j == 0 {
+				g.f("Get R3; I32WrapI64; Get V0; V128Store $0")
+			} else {
+				g.f("Get R3; I64Const $%d; I64Add; I32WrapI64; Get V%d; V128Store $0", 16*j, j)
+			}
+		}
+		g.f("Get R3; I64Const $%d; I64Add; Set R3", 16*group)
+		for j := 0; j < group; j++ {
+			g.f("Get R9; Get R12; I64Add; Set R9")
+		}
+		g.f("Get R8; I64Const $%d; I64Sub; Set R8", group)
+		g.f("Br $0")
+		g.f("End")
+		g.f("End")
+	}
+	g.f("RET")
+}
+
 // Generate returns the text of kernel_wasm.s.
 func Generate() []byte {
 	var g gen
@@ -438,6 +497,8 @@ func Generate() []byte {
 	g.copyRows()
 	g.WriteString("\n")
 	g.maxRows()
+	g.WriteString("\n")
+	g.gemv()
 	for adds := 0; adds <= 2; adds++ {
 		g.WriteString("\n")
 		g.epilogue(adds)
