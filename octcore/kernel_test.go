@@ -103,17 +103,24 @@ func TestGatherPanel(t *testing.T) {
 		}
 		dst := make([]float32, K*nr+3)
 		gatherPanel(dst[:K*nr], src, offs, idx)
-		for k := 0; k < K; k++ {
-			for j := 0; j < nr; j++ {
-				if got, want := dst[k*nr+j], src[offs[k]+idx[j]]; got != want {
-					t.Fatalf("K=%d: row %d pixel %d = %v, want %v", K, k, j, got, want)
-				}
+		checkPanel(t, K, dst, func(k, j int) float32 { return src[offs[k]+idx[j]] })
+	}
+}
+
+// checkPanel checks that dst starts with K rows of nr values want(k, j) and
+// is zero past them.
+func checkPanel(t *testing.T, K int, dst []float32, want func(k, j int) float32) {
+	t.Helper()
+	for k := 0; k < K; k++ {
+		for j := 0; j < nr; j++ {
+			if got, w := dst[k*nr+j], want(k, j); got != w {
+				t.Fatalf("K=%d: row %d pixel %d = %v, want %v", K, k, j, got, w)
 			}
 		}
-		for _, v := range dst[K*nr:] {
-			if v != 0 {
-				t.Fatalf("K=%d: wrote past the panel", K)
-			}
+	}
+	for _, v := range dst[K*nr:] {
+		if v != 0 {
+			t.Fatalf("K=%d: wrote past the panel", K)
 		}
 	}
 }
@@ -173,18 +180,7 @@ func TestPackPanel(t *testing.T) {
 		}
 		dst := make([]float32, K*nr+3)
 		packPanel(dst[:K*nr], src, offs, maxOff)
-		for k := 0; k < K; k++ {
-			for j := 0; j < nr; j++ {
-				if got, want := dst[k*nr+j], src[int(offs[k])+j]; got != want {
-					t.Fatalf("K=%d: row %d pixel %d = %v, want %v", K, k, j, got, want)
-				}
-			}
-		}
-		for _, v := range dst[K*nr:] {
-			if v != 0 {
-				t.Fatalf("K=%d: wrote past the panel", K)
-			}
-		}
+		checkPanel(t, K, dst, func(k, j int) float32 { return src[int(offs[k])+j] })
 	}
 }
 

@@ -36,6 +36,22 @@ type gen struct{ bytes.Buffer }
 
 func (g *gen) f(format string, args ...any) { fmt.Fprintf(g, "\t"+format+"\n", args...) }
 
+// add adds n to the local reg.
+func (g *gen) add(reg string, n int) {
+	if n < 0 {
+		g.f("Get %s; I64Const $%d; I64Sub; Set %s", reg, -n, reg)
+		return
+	}
+	g.f("Get %s; I64Const $%d; I64Add; Set %s", reg, n, reg)
+}
+
+// loopEnd closes a Block-Loop pair whose body ends by branching back.
+func (g *gen) loopEnd() {
+	g.f("Br $0")
+	g.f("End")
+	g.f("End")
+}
+
 // loadSplat pushes the weight at R1+off splatted to four lanes. The Go
 // assembler writes v128.load32_splat without its memory operand, so the
 // operand's two bytes follow as instructions whose encodings are those bytes:
@@ -89,11 +105,9 @@ func (g *gen) kernel(name string) {
 	g.f("Get R0; I64Eqz; BrIf $1")
 	g.step("R2")
 	g.f("Get R2; Get R5; I64Add; Set R2")
-	g.f("Get R1; I64Const $16; I64Add; Set R1")
-	g.f("Get R0; I64Const $1; I64Sub; Set R0")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R1", 16)
+	g.add("R0", -1)
+	g.loopEnd()
 	g.WriteString("\n\t// Store the tile. The assembler drops a store's offset immediate:\n\t// the addresses are computed in full.\n")
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
@@ -105,10 +119,8 @@ func (g *gen) kernel(name string) {
 		}
 		g.f("Get R3; Get R4; I64Add; Set R3")
 	}
-	g.f("Get R8; I64Const $1; I64Sub; Set R8")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R8", -1)
+	g.loopEnd()
 	g.f("RET")
 }
 
@@ -144,11 +156,9 @@ func (g *gen) widenMap() {
 		g.f("Get %s; I64Const $16; I64Add; I32WrapI64; Get V2; V128Store $0", r)
 		g.f("Get %s; I64Const $32; I64Add; Set %s", r, r)
 	}
-	g.f("Get R11; I64Const $16; I64Add; Set R11")
-	g.f("Get R3; I64Const $8; I64Sub; Set R3")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R11", 16)
+	g.add("R3", -8)
+	g.loopEnd()
 	g.WriteString("\t// The last w%8 outputs, two per low value.\n")
 	g.f("Block")
 	g.f("Loop")
@@ -159,19 +169,15 @@ func (g *gen) widenMap() {
 	g.f("Get R3; I64Const $1; I64Eq; BrIf $1")
 	g.f("Get R8; I64Const $4; I64Add; I32WrapI64; Get F0; F32Store $0")
 	g.f("Get R9; I64Const $4; I64Add; I32WrapI64; Get F0; F32Store $0")
-	g.f("Get R8; I64Const $8; I64Add; Set R8")
-	g.f("Get R9; I64Const $8; I64Add; Set R9")
-	g.f("Get R11; I64Const $4; I64Add; Set R11")
-	g.f("Get R3; I64Const $2; I64Sub; Set R3")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R8", 8)
+	g.add("R9", 8)
+	g.add("R11", 4)
+	g.add("R3", -2)
+	g.loopEnd()
 	g.f("Get R0; Get R10; I64Add; Get R10; I64Add; Set R0")
 	g.f("Get R1; Get R5; I64Add; Set R1")
 	g.f("Get R6; I64Const $2; I64LtU; If; I64Const $0; Set R6; Else; Get R6; I64Const $2; I64Sub; Set R6; End")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.loopEnd()
 	g.f("RET")
 }
 
@@ -209,12 +215,10 @@ func (g *gen) gather() {
 		}
 		g.f("V128Store $0")
 	}
-	g.f("Get R0; I64Const $32; I64Add; Set R0")
-	g.f("Get R2; I64Const $4; I64Add; Set R2")
-	g.f("Get R3; I64Const $1; I64Sub; Set R3")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R0", 32)
+	g.add("R2", 4)
+	g.add("R3", -1)
+	g.loopEnd()
 	g.f("RET")
 }
 
@@ -257,13 +261,11 @@ func (g *gen) pool2Map() {
 		}
 		g.f("Get V%d; F32x4ExtractLane $0, $%d; F32Store $0", o/2, 2*(o%2))
 	}
-	g.f("Get R8; I64Const $16; I64Add; Set R8")
-	g.f("Get R9; I64Const $32; I64Add; Set R9")
-	g.f("Get R10; I64Const $32; I64Add; Set R10")
-	g.f("Get R11; I64Const $8; I64Sub; Set R11")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R8", 16)
+	g.add("R9", 32)
+	g.add("R10", 32)
+	g.add("R11", -8)
+	g.loopEnd()
 	g.WriteString("\t// The rest of the row, one output at a time.\n")
 	g.f("Block")
 	g.f("Loop")
@@ -273,19 +275,15 @@ func (g *gen) pool2Map() {
 	g.f("Get R9; I32WrapI64; F32Load $4; Get R10; I32WrapI64; F32Load $4; F32Add; Set F1; End")
 	g.f("Get R8; I32WrapI64; Get F0; Get F1; F32Add; F32Const $0.25; F32Mul; F32Store $0")
 	g.f("Get R11; I64Const $1; I64Eq; BrIf $1")
-	g.f("Get R8; I64Const $4; I64Add; Set R8")
-	g.f("Get R9; I64Const $8; I64Add; Set R9")
-	g.f("Get R10; I64Const $8; I64Add; Set R10")
-	g.f("Get R11; I64Const $2; I64Sub; Set R11")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R8", 4)
+	g.add("R9", 8)
+	g.add("R10", 8)
+	g.add("R11", -2)
+	g.loopEnd()
 	g.f("Get R0; Get R1; I64Add; Set R0")
 	g.f("Get R2; Get R6; I64Add; Get R6; I64Add; Set R2")
 	g.f("Get R4; I64Const $2; I64LtU; If; I64Const $0; Set R4; Else; Get R4; I64Const $2; I64Sub; Set R4; End")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.loopEnd()
 	g.f("RET")
 }
 
@@ -303,12 +301,10 @@ func (g *gen) pack() {
 	g.f("Get R2; I32WrapI64; I64Load32U $0; I64Const $2; I64Shl; Get R1; I64Add; Set R4")
 	g.f("Get R0; I32WrapI64; Get R4; I32WrapI64; V128Load $0; V128Store $0")
 	g.f("Get R0; I64Const $16; I64Add; I32WrapI64; Get R4; I32WrapI64; V128Load $16; V128Store $0")
-	g.f("Get R0; I64Const $32; I64Add; Set R0")
-	g.f("Get R2; I64Const $4; I64Add; Set R2")
-	g.f("Get R3; I64Const $1; I64Sub; Set R3")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R0", 32)
+	g.add("R2", 4)
+	g.add("R3", -1)
+	g.loopEnd()
 	g.f("RET")
 }
 
@@ -332,29 +328,23 @@ func (g *gen) copyRows() {
 	g.f("Loop")
 	g.f("Get R10; I64Const $4; I64LtU; BrIf $1")
 	g.f("Get R8; I32WrapI64; Get R9; I32WrapI64; V128Load $0; V128Store $0")
-	g.f("Get R8; I64Const $16; I64Add; Set R8")
-	g.f("Get R9; I64Const $16; I64Add; Set R9")
-	g.f("Get R10; I64Const $4; I64Sub; Set R10")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R8", 16)
+	g.add("R9", 16)
+	g.add("R10", -4)
+	g.loopEnd()
 	g.f("End")
 	g.f("Block")
 	g.f("Loop")
 	g.f("Get R10; I64Eqz; BrIf $1")
 	g.f("Get R8; I32WrapI64; Get R9; I32WrapI64; F32Load $0; F32Store $0")
-	g.f("Get R8; I64Const $4; I64Add; Set R8")
+	g.add("R8", 4)
 	g.f("Get R9; Get R6; I64Add; Set R9")
-	g.f("Get R10; I64Const $1; I64Sub; Set R10")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R10", -1)
+	g.loopEnd()
 	g.f("Get R0; Get R1; I64Add; Set R0")
 	g.f("Get R2; Get R3; I64Add; Set R2")
-	g.f("Get R4; I64Const $1; I64Sub; Set R4")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R4", -1)
+	g.loopEnd()
 	g.f("RET")
 }
 
@@ -391,10 +381,8 @@ func (g *gen) epilogue(adds int) {
 	for i := range ptrs {
 		g.f("Get R%d; I64Const $16; I64Add; Set R%d", i, i)
 	}
-	g.f("Get R4; I64Const $4; I64Sub; Set R4")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R4", -4)
+	g.loopEnd()
 	g.f("RET")
 }
 
@@ -412,10 +400,8 @@ func (g *gen) maxRows() {
 	for i := 0; i < 3; i++ {
 		g.f("Get R%d; I64Const $16; I64Add; Set R%d", i, i)
 	}
-	g.f("Get R3; I64Const $4; I64Sub; Set R3")
-	g.f("Br $0")
-	g.f("End")
-	g.f("End")
+	g.add("R3", -4)
+	g.loopEnd()
 	g.f("RET")
 }
 
@@ -455,10 +441,8 @@ func (g *gen) gemv() {
 			g.f("Get %s; I64Const $16; I64Add; Set %s", ptrs[j], ptrs[j])
 		}
 		g.f("Get R7; Get R5; I64Add; Set R7")
-		g.f("Get R0; I64Const $1; I64Sub; Set R0")
-		g.f("Br $0")
-		g.f("End")
-		g.f("End")
+		g.add("R0", -1)
+		g.loopEnd()
 		for j := 0; j < group; j++ {
 			if j == 0 {
 				g.f("Get R3; I32WrapI64; Get V0; V128Store $0")
@@ -471,9 +455,7 @@ func (g *gen) gemv() {
 			g.f("Get R9; Get R12; I64Add; Set R9")
 		}
 		g.f("Get R8; I64Const $%d; I64Sub; Set R8", group)
-		g.f("Br $0")
-		g.f("End")
-		g.f("End")
+		g.loopEnd()
 	}
 	g.f("RET")
 }
