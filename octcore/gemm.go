@@ -243,6 +243,14 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32
 		if ep.bias != nil {
 			b = ep.bias[m]
 		}
+		if ep.low == nil && srcW != w {
+			var r []float32
+			if ep.add != nil {
+				r = ep.add[m*h*w : (m+1)*h*w]
+			}
+			epilogueRows(dst[m*h*w:(m+1)*h*w], src[m*h*srcW:], r, h, w, w, srcW, b, lo, hi)
+			continue
+		}
 		if ep.low != nil {
 			// The upsampled low map joins before the activation.
 			widenMap(up[:h*w], ep.low[m*ep.lowH*ep.lowW:(m+1)*ep.lowH*ep.lowW], h, w, ep.lowW)

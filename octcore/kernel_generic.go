@@ -99,3 +99,15 @@ func gemvBlocks(nblk, K int, a, b, c []float32, ldb int) {
 		copy(c[i*MR:(i+1)*MR], s[:])
 	}
 }
+
+// epilogueRows applies rowEpilogue to rows rows of n values: row y of d, s
+// and r (which may be nil) starts at d[y*ldd:], s[y*lds:] and r[y*ldd:].
+func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
+	for y := 0; y < rows; y++ {
+		var ry []float32
+		if r != nil {
+			ry = r[y*ldd : y*ldd+n]
+		}
+		rowEpilogue(d[y*ldd:y*ldd+n], s[y*lds:y*lds+n], ry, b, lo, hi)
+	}
+}

@@ -210,3 +210,34 @@ func TestGemvBlocks(t *testing.T) {
 		}
 	}
 }
+
+// epilogueRows against rowEpilogue row by row, with and without a residual,
+// for widths with and without a tail past the last vector.
+func TestEpilogueRows(t *testing.T) {
+	rng := rand.New(rand.NewSource(18))
+	for _, n := range []int{1, 4, 7, 16, 17} {
+		for _, withR := range []bool{false, true} {
+			rows, ldd, lds := 5, n, n+2
+			s := randSlice(rng, rows*lds)
+			var r []float32
+			if withR {
+				r = randSlice(rng, rows*ldd)
+			}
+			got := make([]float32, rows*ldd)
+			epilogueRows(got, s, r, rows, n, ldd, lds, 0.25, 0, 0.5)
+			want := make([]float32, rows*ldd)
+			for y := 0; y < rows; y++ {
+				var ry []float32
+				if r != nil {
+					ry = r[y*ldd : y*ldd+n]
+				}
+				rowEpilogue(want[y*ldd:y*ldd+n], s[y*lds:y*lds+n], ry, 0.25, 0, 0.5)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("n=%d residual=%v: value %d = %v, row by row %v", n, withR, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

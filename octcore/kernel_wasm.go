@@ -193,3 +193,45 @@ func gemvBlocks(nblk, K int, a, b, c []float32, ldb int) {
 	_ = c[nblk*MR-1]
 	gemvWasm(nblk, K, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldb)
 }
+
+//go:noescape
+func epilogueRows0Wasm(d, s *float32, rows, n, ldd, lds int, b, lo, hi float32)
+
+//go:noescape
+func epilogueRows1Wasm(d, s, r *float32, rows, n, ldd, lds int, b, lo, hi float32)
+
+// epilogueRows applies rowEpilogue to rows rows of n values: row y of d, s
+// and r (which may be nil) starts at d[y*ldd:], s[y*lds:] and r[y*ldd:].
+func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if v := n &^ 3; v > 0 {
+		_ = d[(rows-1)*ldd+n-1]
+		_ = s[(rows-1)*lds+n-1]
+		if r != nil {
+			_ = r[(rows-1)*ldd+n-1]
+			epilogueRows1Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(r), rows, v, ldd, lds, b, lo, hi)
+		} else {
+			epilogueRows0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), rows, v, ldd, lds, b, lo, hi)
+		}
+		if v == n {
+			return
+		}
+		for y := 0; y < rows; y++ {
+			var ry []float32
+			if r != nil {
+				ry = r[y*ldd+v : y*ldd+n]
+			}
+			rowEpilogue(d[y*ldd+v:y*ldd+n], s[y*lds+v:y*lds+n], ry, b, lo, hi)
+		}
+		return
+	}
+	for y := 0; y < rows; y++ {
+		var ry []float32
+		if r != nil {
+			ry = r[y*ldd : y*ldd+n]
+		}
+		rowEpilogue(d[y*ldd:y*ldd+n], s[y*lds:y*lds+n], ry, b, lo, hi)
+	}
+}

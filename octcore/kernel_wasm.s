@@ -487,3 +487,82 @@ TEXT ·epilogue2Wasm(SB), NOSPLIT, $0-52
 	End
 	End
 	RET
+
+// func epilogueRows0Wasm(d, s *float32, rows, n, ldd, lds int, b, lo, hi float32)
+TEXT ·epilogueRows0Wasm(SB), NOSPLIT, $0-60
+	I64Load d+0(FP); Set R0
+	I64Load s+8(FP); Set R1
+	I64Load rows+16(FP); Set R5
+	I64Load n+24(FP); Set R6
+	I64Load ldd+32(FP); I64Const $2; I64Shl; Set R7
+	I64Load lds+40(FP); I64Const $2; I64Shl; Set R9
+	F32Load b+48(FP); F32x4Splat; Set V0
+	F32Load lo+52(FP); F32x4Splat; Set V1
+	F32Load hi+56(FP); F32x4Splat; Set V2
+	Block
+	Loop
+	Get R5; I64Eqz; BrIf $1
+	Get R0; Set R10
+	Get R1; Set R11
+	Get R6; Set R4
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R10; I32WrapI64
+	Get R11; I32WrapI64; V128Load $0; Get V0; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R10; I64Const $16; I64Add; Set R10
+	Get R11; I64Const $16; I64Add; Set R11
+	Get R4; I64Const $4; I64Sub; Set R4
+	Br $0
+	End
+	End
+	Get R0; Get R7; I64Add; Set R0
+	Get R1; Get R9; I64Add; Set R1
+	Get R5; I64Const $1; I64Sub; Set R5
+	Br $0
+	End
+	End
+	RET
+
+// func epilogueRows1Wasm(d, s, r *float32, rows, n, ldd, lds int, b, lo, hi float32)
+TEXT ·epilogueRows1Wasm(SB), NOSPLIT, $0-68
+	I64Load d+0(FP); Set R0
+	I64Load s+8(FP); Set R1
+	I64Load r+16(FP); Set R2
+	I64Load rows+24(FP); Set R5
+	I64Load n+32(FP); Set R6
+	I64Load ldd+40(FP); I64Const $2; I64Shl; Set R7
+	I64Load lds+48(FP); I64Const $2; I64Shl; Set R9
+	F32Load b+56(FP); F32x4Splat; Set V0
+	F32Load lo+60(FP); F32x4Splat; Set V1
+	F32Load hi+64(FP); F32x4Splat; Set V2
+	Block
+	Loop
+	Get R5; I64Eqz; BrIf $1
+	Get R0; Set R10
+	Get R1; Set R11
+	Get R2; Set R12
+	Get R6; Set R4
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R10; I32WrapI64
+	Get R11; I32WrapI64; V128Load $0; Get V0; F32x4Add
+	Get R12; I32WrapI64; V128Load $0; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R10; I64Const $16; I64Add; Set R10
+	Get R11; I64Const $16; I64Add; Set R11
+	Get R12; I64Const $16; I64Add; Set R12
+	Get R4; I64Const $4; I64Sub; Set R4
+	Br $0
+	End
+	End
+	Get R0; Get R7; I64Add; Set R0
+	Get R1; Get R9; I64Add; Set R1
+	Get R2; Get R7; I64Add; Set R2
+	Get R5; I64Const $1; I64Sub; Set R5
+	Br $0
+	End
+	End
+	RET

@@ -460,6 +460,59 @@ func (g *gen) gemv() {
 	g.f("RET")
 }
 
+// epilogueRows writes epilogueRows<adds>Wasm: the epilogue of rows rows of n
+// values (a multiple of 4), d[y*ldd+x] = clamp(s[y*lds+x] + b (+ r[y*ldd+x]),
+// lo, hi): a product computed over a wide layout, compacted on the way.
+func (g *gen) epilogueRows(adds int) {
+	ptrs := []string{"d", "s"}
+	if adds == 1 {
+		ptrs = append(ptrs, "r")
+	}
+	off := 8 * len(ptrs)
+	fmt.Fprintf(g, "// func epilogueRows%dWasm(%s *float32, rows, n, ldd, lds int, b, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
+	fmt.Fprintf(g, "TEXT ·epilogueRows%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+32+12)
+	for i, p := range ptrs {
+		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
+	}
+	g.f("I64Load rows+%d(FP); Set R5", off)
+	g.f("I64Load n+%d(FP); Set R6", off+8)
+	g.f("I64Load ldd+%d(FP); I64Const $2; I64Shl; Set R7", off+16)
+	g.f("I64Load lds+%d(FP); I64Const $2; I64Shl; Set R9", off+24)
+	for i, f := range []string{"b", "lo", "hi"} {
+		g.f("F32Load %s+%d(FP); F32x4Splat; Set V%d", f, off+32+4*i, i)
+	}
+	cur := []string{"R10", "R11", "R12"}
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R5; I64Eqz; BrIf $1")
+	for i := range ptrs {
+		g.f("Get R%d; Set %s", i, cur[i])
+	}
+	g.f("Get R6; Set R4")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R4; I64Eqz; BrIf $1")
+	g.f("Get R10; I32WrapI64")
+	g.f("Get R11; I32WrapI64; V128Load $0; Get V0; F32x4Add")
+	if adds == 1 {
+		g.f("Get R12; I32WrapI64; V128Load $0; F32x4Add")
+	}
+	g.f("Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0")
+	for i := range ptrs {
+		g.add(cur[i], 16)
+	}
+	g.add("R4", -4)
+	g.loopEnd()
+	g.f("Get R0; Get R7; I64Add; Set R0")
+	g.f("Get R1; Get R9; I64Add; Set R1")
+	if adds == 1 {
+		g.f("Get R2; Get R7; I64Add; Set R2")
+	}
+	g.add("R5", -1)
+	g.loopEnd()
+	g.f("RET")
+}
+
 // Generate returns the text of kernel_wasm.s.
 func Generate() []byte {
 	var g gen
@@ -484,6 +537,10 @@ func Generate() []byte {
 	for adds := 0; adds <= 2; adds++ {
 		g.WriteString("\n")
 		g.epilogue(adds)
+	}
+	for adds := 0; adds <= 1; adds++ {
+		g.WriteString("\n")
+		g.epilogueRows(adds)
 	}
 	return g.Bytes()
 }
