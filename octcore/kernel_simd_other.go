@@ -9,8 +9,8 @@ import "simd"
 //	c[i*ldc+j] = sum_k a[k*MR+i] * b[k*ldb+j]
 //
 // in twelve vector accumulators: four output channels times three vectors of
-// pixels. This is the kernel of amd64 and arm64; WebAssembly runs the same
-// tile written in assembly (kernel_wasm.s).
+// pixels. This is the kernel of amd64 and arm64; WebAssembly runs a 4x2-vector
+// tile in assembly (kernel_wasm.s, see internal/genasm for why narrower).
 func microKernel(K int, a, b, c []float32, ldc, ldb int) {
 	L := lanes
 	w := 3 * L
