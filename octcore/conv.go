@@ -335,7 +335,7 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int
 	var outs [2][]float32
 	var wides [2][]float32
 	for j := 0; j < g; j++ {
-		r.offs = ws.offsets(r.K)
+		r.offs, r.maxOff = ws.offsets(r.K), 0
 		k, base := 0, 0
 		for _, c := range counts {
 			n := c / g
@@ -345,6 +345,7 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int
 						dy, dx := ky*geo.dh, kx*geo.dw
 						phase := (dy%st)*st + dx%st
 						r.offs[k] = int32((ch*st*st+phase)*hp*wp + dy/st*wp + dx/st)
+						r.maxOff = max(r.maxOff, int(r.offs[k]))
 						k++
 					}
 				}

@@ -77,7 +77,7 @@ type rhs struct {
 	compact  bool
 	wp, outW int
 	K, N     int // rows, and columns the product runs over
-	maxOff   int // the largest offset
+	maxOff   int // the largest of offs
 	srcW     int // columns per output row in the wide layout
 }
 
@@ -138,10 +138,6 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 		total += (a.M + MR - 1) / MR
 	}
 	chunk := max(1, chunkBytes/(4*MR*max(r.K, 1)))
-	r.maxOff = 0
-	for _, off := range r.offs {
-		r.maxOff = max(r.maxOff, int(off))
-	}
 	packedAll := !r.strided && total > chunk && len(buf) >= panels*stride
 	ldb := nr
 	if r.strided {

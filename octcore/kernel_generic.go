@@ -111,3 +111,40 @@ func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
 		rowEpilogue(d[y*ldd:y*ldd+n], s[y*lds:y*lds+n], ry, b, lo, hi)
 	}
 }
+
+// pool2Row writes one output row of Pool2 from input rows r0 and r1 (nil at
+// an odd bottom edge). The vertical sums are vector adds into tmp when the
+// row fits in it.
+func pool2Row(d, r0, r1, tmp []float32) {
+	w := len(r0)
+	ow := len(d)
+	if r1 == nil {
+		x := 0
+		for ; 2*x+1 < w; x++ {
+			d[x] = (r0[2*x] + r0[2*x+1]) * 0.5
+		}
+		if x < ow {
+			d[x] = r0[2*x]
+		}
+		return
+	}
+	if w <= len(tmp) {
+		s := tmp[:w]
+		addRows(s, r0, r1)
+		x := 0
+		for ; 2*x+1 < w; x++ {
+			d[x] = (s[2*x] + s[2*x+1]) * 0.25
+		}
+		if x < ow {
+			d[x] = s[2*x] * 0.5
+		}
+		return
+	}
+	x := 0
+	for ; 2*x+1 < w; x++ {
+		d[x] = (r0[2*x] + r0[2*x+1] + r1[2*x] + r1[2*x+1]) * 0.25
+	}
+	if x < ow {
+		d[x] = (r0[2*x] + r1[2*x]) * 0.5
+	}
+}

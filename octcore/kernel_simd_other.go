@@ -115,3 +115,13 @@ func maxRows(d, a, b []float32) {
 		d[x] = max(a[x], b[x])
 	}
 }
+
+// copyPanelRow copies the nr values of src into dst, a vector at a time.
+func copyPanelRow(dst, src []float32) {
+	L := lanes
+	src = src[:nr]
+	dst = dst[:nr]
+	for o := 0; o+L <= nr; o += L {
+		simd.LoadFloat32s(src[o:]).Store(dst[o:])
+	}
+}

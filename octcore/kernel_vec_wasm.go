@@ -9,16 +9,6 @@ import "simd/archsimd"
 // SIMD reports whether the kernels of this build use vector instructions.
 const SIMD = true
 
-// copyPanelRow copies the nr values of src into dst, a vector at a time.
-func copyPanelRow(dst, src []float32) {
-	L := lanes
-	src = src[:nr]
-	dst = dst[:nr]
-	for o := 0; o+L <= nr; o += L {
-		archsimd.LoadFloat32x4(src[o:]).Store(dst[o:])
-	}
-}
-
 // dot returns the inner product of a and b (len(b) >= len(a)).
 func dot(a, b []float32) float32 {
 	L := lanes

@@ -206,7 +206,8 @@ func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
-	if v := n &^ 3; v > 0 {
+	v := n &^ 3
+	if v > 0 {
 		_ = d[(rows-1)*ldd+n-1]
 		_ = s[(rows-1)*lds+n-1]
 		if r != nil {
@@ -215,23 +216,13 @@ func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
 		} else {
 			epilogueRows0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), rows, v, ldd, lds, b, lo, hi)
 		}
-		if v == n {
-			return
-		}
-		for y := 0; y < rows; y++ {
-			var ry []float32
-			if r != nil {
-				ry = r[y*ldd+v : y*ldd+n]
-			}
-			rowEpilogue(d[y*ldd+v:y*ldd+n], s[y*lds+v:y*lds+n], ry, b, lo, hi)
-		}
-		return
 	}
-	for y := 0; y < rows; y++ {
+	// The columns past the last whole vector, row by row.
+	for y := 0; y < rows && v < n; y++ {
 		var ry []float32
 		if r != nil {
-			ry = r[y*ldd : y*ldd+n]
+			ry = r[y*ldd+v : y*ldd+n]
 		}
-		rowEpilogue(d[y*ldd:y*ldd+n], s[y*lds:y*lds+n], ry, b, lo, hi)
+		rowEpilogue(d[y*ldd+v:y*ldd+n], s[y*lds+v:y*lds+n], ry, b, lo, hi)
 	}
 }

@@ -13,43 +13,6 @@ func Pool2(dst, src []float32, c, h, w int) {
 	}
 }
 
-// pool2Row writes one output row of Pool2 from input rows r0 and r1 (nil at
-// an odd bottom edge). The vertical sums are vector adds into tmp when the
-// row fits in it.
-func pool2Row(d, r0, r1, tmp []float32) {
-	w := len(r0)
-	ow := len(d)
-	if r1 == nil {
-		x := 0
-		for ; 2*x+1 < w; x++ {
-			d[x] = (r0[2*x] + r0[2*x+1]) * 0.5
-		}
-		if x < ow {
-			d[x] = r0[2*x]
-		}
-		return
-	}
-	if w <= len(tmp) {
-		s := tmp[:w]
-		addRows(s, r0, r1)
-		x := 0
-		for ; 2*x+1 < w; x++ {
-			d[x] = (s[2*x] + s[2*x+1]) * 0.25
-		}
-		if x < ow {
-			d[x] = s[2*x] * 0.5
-		}
-		return
-	}
-	x := 0
-	for ; 2*x+1 < w; x++ {
-		d[x] = (r0[2*x] + r0[2*x+1] + r1[2*x] + r1[2*x+1]) * 0.25
-	}
-	if x < ow {
-		d[x] = (r0[2*x] + r1[2*x]) * 0.5
-	}
-}
-
 // Upsample2Add adds the nearest-neighbour x2 upsampling of src (c x sh x sw),
 // cropped to h x w, into dst (c x h x w).
 func Upsample2Add(dst, src []float32, c, h, w, sh, sw int) {
