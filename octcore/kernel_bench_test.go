@@ -54,3 +54,18 @@ func BenchmarkConv3x3Parts(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPool2 is OctConv's 2x2 average pool of a 128-channel 56x56 map.
+func BenchmarkPool2(b *testing.B) {
+	src := randSlice(rand.New(rand.NewSource(1)), 128*56*56)
+	dst := make([]float32, 128*28*28)
+	runBench(b, 0, func() { Pool2(dst, src, 128, 56, 56) })
+}
+
+// BenchmarkMaxPool is the ResNet stem's 3x3/2 max pool of 64 channels at
+// 112x112.
+func BenchmarkMaxPool(b *testing.B) {
+	src := randSlice(rand.New(rand.NewSource(1)), 64*112*112)
+	dst := make([]float32, 64*56*56)
+	runBench(b, 0, func() { poolGeneric(dst, src, 64, 112, 112, 3, 2, 1, 56, 56, true) })
+}
