@@ -15,10 +15,8 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-56
 	I64Load a+16(FP); Set R1
 	I64Load b+24(FP); Set R9
 	I64Load c+32(FP); Set R3
-	I64Load ldc+40(FP); Set R4
-	I64Load ldb+48(FP); Set R5
-	Get R4; I64Const $2; I64Shl; Set R4 // ldc in bytes
-	Get R5; I64Const $2; I64Shl; Set R5 // ldb in bytes
+	I64Load ldc+40(FP); I64Const $2; I64Shl; Set R4
+	I64Load ldb+48(FP); I64Const $2; I64Shl; Set R5
 
 	// One row block per trip: the weights of block i+1 follow those of
 	// block i, its outputs four rows further down.
@@ -278,7 +276,7 @@ TEXT ·copyRowsWasm(SB), NOSPLIT, $0-56
 	I64Load lds+24(FP); I64Const $2; I64Shl; Set R3
 	I64Load rows+32(FP); Set R4
 	I64Load n+40(FP); Set R5
-	I64Load sx+48(FP); I64Const $2; I64Shl; Set R6 // source step in bytes
+	I64Load sx+48(FP); I64Const $2; I64Shl; Set R6
 	Block
 	Loop
 	Get R4; I64Eqz; BrIf $1
@@ -339,7 +337,7 @@ TEXT ·gemvWasm(SB), NOSPLIT, $0-48
 	I64Load a+16(FP); Set R9
 	I64Load b+24(FP); Set R11
 	I64Load c+32(FP); Set R3
-	I64Load ldb+40(FP); I64Const $2; I64Shl; Set R5 // ldb in bytes
+	I64Load ldb+40(FP); I64Const $2; I64Shl; Set R5
 	Get R10; I64Const $4; I64Shl; Set R12 // a block's weights in bytes
 
 	// Groups of 4 blocks.

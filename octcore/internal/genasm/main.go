@@ -36,6 +36,26 @@ type gen struct{ bytes.Buffer }
 
 func (g *gen) f(format string, args ...any) { fmt.Fprintf(g, "\t"+format+"\n", args...) }
 
+// header writes a function's Go declaration, as a comment, and its TEXT line;
+// args is the size of its arguments in bytes.
+func (g *gen) header(name, params string, args int) {
+	fmt.Fprintf(g, "// func %s(%s)\nTEXT ·%s(SB), NOSPLIT, $0-%d\n", name, params, name, args)
+}
+
+// loadArgs loads 8-byte arguments, from offset 0 on, into locals: each spec
+// is "name reg", or "name reg bytes" for a count of floats that the local
+// holds in bytes.
+func (g *gen) loadArgs(specs ...string) {
+	for i, spec := range specs {
+		f := strings.Fields(spec)
+		if len(f) == 3 {
+			g.f("I64Load %s+%d(FP); I64Const $2; I64Shl; Set %s", f[0], 8*i, f[1])
+			continue
+		}
+		g.f("I64Load %s+%d(FP); Set %s", f[0], 8*i, f[1])
+	}
+}
+
 // add adds n to the local reg.
 func (g *gen) add(reg string, n int) {
 	if n < 0 {
@@ -82,13 +102,8 @@ func (g *gen) step(reg string) {
 // kernel writes the kernel function: row k of the right-hand side is at
 // b + k*ldb floats.
 func (g *gen) kernel(name string) {
-	fmt.Fprintf(g, "// func %s(nblk, K int, a, b, c *float32, ldc, ldb int)\n", name)
-	fmt.Fprintf(g, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
-	for _, a := range [][2]string{{"nblk+0", "R8"}, {"K+8", "R10"}, {"a+16", "R1"}, {"b+24", "R9"}, {"c+32", "R3"}, {"ldc+40", "R4"}, {"ldb+48", "R5"}} {
-		g.f("I64Load %s(FP); Set %s", a[0], a[1])
-	}
-	g.f("Get R4; I64Const $2; I64Shl; Set R4 // ldc in bytes")
-	g.f("Get R5; I64Const $2; I64Shl; Set R5 // ldb in bytes")
+	g.header(name, "nblk, K int, a, b, c *float32, ldc, ldb int", 56)
+	g.loadArgs("nblk R8", "K R10", "a R1", "b R9", "c R3", "ldc R4 bytes", "ldb R5 bytes")
 	g.WriteString("\n\t// One row block per trip: the weights of block i+1 follow those of\n\t// block i, its outputs four rows further down.\n")
 	g.f("Block")
 	g.f("Loop")
@@ -131,12 +146,8 @@ func (g *gen) kernel(name string) {
 // not encode its lane immediates), a pair of lanes is zero-extended to 64
 // bits and ORed with itself shifted up.
 func (g *gen) widenMap() {
-	g.WriteString("// func widenMapWasm(dst, src *float32, h, w, lowW int)\nTEXT ·widenMapWasm(SB), NOSPLIT, $0-40\n")
-	g.f("I64Load dst+0(FP); Set R0")
-	g.f("I64Load src+8(FP); Set R1")
-	g.f("I64Load h+16(FP); Set R6")
-	g.f("I64Load w+24(FP); Set R4")
-	g.f("I64Load lowW+32(FP); I64Const $2; I64Shl; Set R5")
+	g.header("widenMapWasm", "dst, src *float32, h, w, lowW int", 40)
+	g.loadArgs("dst R0", "src R1", "h R6", "w R4", "lowW R5 bytes")
 	g.f("Get R4; I64Const $2; I64Shl; Set R10 // output row in bytes")
 	g.f("Block")
 	g.f("Loop")
@@ -186,12 +197,8 @@ func (g *gen) widenMap() {
 // offsets (in bytes) stay in locals; each half row is built with a splat and
 // three lane replacements and stored as one vector.
 func (g *gen) gather() {
-	g.WriteString("// func gatherWasm(dst, src *float32, offs, idx *int32, K int)\nTEXT ·gatherWasm(SB), NOSPLIT, $0-40\n")
-	g.f("I64Load dst+0(FP); Set R0")
-	g.f("I64Load src+8(FP); Set R1")
-	g.f("I64Load offs+16(FP); Set R2")
-	g.f("I64Load idx+24(FP); Set R12")
-	g.f("I64Load K+32(FP); Set R3")
+	g.header("gatherWasm", "dst, src *float32, offs, idx *int32, K int", 40)
+	g.loadArgs("dst R0", "src R1", "offs R2", "idx R12", "K R3")
 	for j := 0; j < 2*4; j++ {
 		g.f("Get R12; I32WrapI64; I64Load32U $%d; I64Const $2; I64Shl; Set R%d", 4*j, 4+j)
 	}
@@ -231,12 +238,8 @@ func (g *gen) gather() {
 // second value shifted down a lane (as 64-bit integers), and lanes 0 and 2 of
 // two vectors are four outputs.
 func (g *gen) pool2Map() {
-	g.WriteString("// func pool2MapWasm(dst *float32, ldd int, src *float32, h, w int)\nTEXT ·pool2MapWasm(SB), NOSPLIT, $0-40\n")
-	g.f("I64Load dst+0(FP); Set R0")
-	g.f("I64Load ldd+8(FP); I64Const $2; I64Shl; Set R1")
-	g.f("I64Load src+16(FP); Set R2")
-	g.f("I64Load h+24(FP); Set R4")
-	g.f("I64Load w+32(FP); Set R5")
+	g.header("pool2MapWasm", "dst *float32, ldd int, src *float32, h, w int", 40)
+	g.loadArgs("dst R0", "ldd R1 bytes", "src R2", "h R4", "w R5")
 	g.f("Get R5; I64Const $2; I64Shl; Set R6 // input row in bytes")
 	g.f("F32Const $0.25; F32x4Splat; Set V2")
 	g.f("Block")
@@ -290,11 +293,8 @@ func (g *gen) pool2Map() {
 // pack writes packWasm(dst, src, offs, K): a panel of K rows of 8 pixels,
 // row k copied from src + offs[k] floats.
 func (g *gen) pack() {
-	g.WriteString("// func packWasm(dst, src *float32, offs *int32, K int)\nTEXT ·packWasm(SB), NOSPLIT, $0-32\n")
-	g.f("I64Load dst+0(FP); Set R0")
-	g.f("I64Load src+8(FP); Set R1")
-	g.f("I64Load offs+16(FP); Set R2")
-	g.f("I64Load K+24(FP); Set R3")
+	g.header("packWasm", "dst, src *float32, offs *int32, K int", 32)
+	g.loadArgs("dst R0", "src R1", "offs R2", "K R3")
 	g.f("Block")
 	g.f("Loop")
 	g.f("Get R3; I64Eqz; BrIf $1")
@@ -311,14 +311,8 @@ func (g *gen) pack() {
 // copyRows writes copyRowsWasm(dst, ldd, src, lds, rows, n, sx): rows rows of
 // n values, dst[y*ldd+x] = src[y*lds+x*sx]; a vector at a time when sx is 1.
 func (g *gen) copyRows() {
-	g.WriteString("// func copyRowsWasm(dst *float32, ldd int, src *float32, lds, rows, n, sx int)\nTEXT ·copyRowsWasm(SB), NOSPLIT, $0-56\n")
-	g.f("I64Load dst+0(FP); Set R0")
-	g.f("I64Load ldd+8(FP); I64Const $2; I64Shl; Set R1")
-	g.f("I64Load src+16(FP); Set R2")
-	g.f("I64Load lds+24(FP); I64Const $2; I64Shl; Set R3")
-	g.f("I64Load rows+32(FP); Set R4")
-	g.f("I64Load n+40(FP); Set R5")
-	g.f("I64Load sx+48(FP); I64Const $2; I64Shl; Set R6 // source step in bytes")
+	g.header("copyRowsWasm", "dst *float32, ldd int, src *float32, lds, rows, n, sx int", 56)
+	g.loadArgs("dst R0", "ldd R1 bytes", "src R2", "lds R3 bytes", "rows R4", "n R5", "sx R6 bytes")
 	g.f("Block")
 	g.f("Loop")
 	g.f("Get R4; I64Eqz; BrIf $1")
@@ -389,10 +383,8 @@ func (g *gen) epilogue(adds int) {
 // maxRows writes maxRowsWasm(d, a, b, n): d = max(a, b) for n values (a
 // multiple of 4).
 func (g *gen) maxRows() {
-	g.WriteString("// func maxRowsWasm(d, a, b *float32, n int)\nTEXT ·maxRowsWasm(SB), NOSPLIT, $0-32\n")
-	for i, p := range []string{"d", "a", "b", "n"} {
-		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
-	}
+	g.header("maxRowsWasm", "d, a, b *float32, n int", 32)
+	g.loadArgs("d R0", "a R1", "b R2", "n R3")
 	g.f("Block")
 	g.f("Loop")
 	g.f("Get R3; I64Eqz; BrIf $1")
@@ -411,11 +403,8 @@ func (g *gen) maxRows() {
 // (49 pixels leave one): four blocks per pass share each splatted pixel value,
 // which keeps four independent sums in flight.
 func (g *gen) gemv() {
-	g.WriteString("// func gemvWasm(nblk, K int, a, b, c *float32, ldb int)\nTEXT ·gemvWasm(SB), NOSPLIT, $0-48\n")
-	for _, a := range [][2]string{{"nblk+0", "R8"}, {"K+8", "R10"}, {"a+16", "R9"}, {"b+24", "R11"}, {"c+32", "R3"}} {
-		g.f("I64Load %s(FP); Set %s", a[0], a[1])
-	}
-	g.f("I64Load ldb+40(FP); I64Const $2; I64Shl; Set R5 // ldb in bytes")
+	g.header("gemvWasm", "nblk, K int, a, b, c *float32, ldb int", 48)
+	g.loadArgs("nblk R8", "K R10", "a R9", "b R11", "c R3", "ldb R5 bytes")
 	g.f("Get R10; I64Const $4; I64Shl; Set R12 // a block's weights in bytes")
 	ptrs := []string{"R1", "R2", "R4", "R6"}
 	for _, group := range []int{4, 1} {
