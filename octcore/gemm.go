@@ -105,7 +105,7 @@ func (r *rhs) gather(dst []float32, p int) {
 			x, y = 0, y+1
 		}
 	}
-	gatherPanel(dst[:len(r.offs)*nr], r.padded, r.offs, idx[:nr])
+	gatherPanel(dst[:len(r.offs)*nr], r.padded, r.offs, idx[:nr], r.maxOff)
 }
 
 // chunkBytes bounds the weight rows that one pass over the panels reads, so

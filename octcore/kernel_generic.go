@@ -33,8 +33,9 @@ func widenMap(u, low []float32, h, w, lowW int) {
 	}
 }
 
-// gatherPanel writes dst[k*nr+j] = src[offs[k]+idx[j]] for the nr pixels j.
-func gatherPanel(dst, src []float32, offs, idx []int32) {
+// gatherPanel writes dst[k*nr+j] = src[offs[k]+idx[j]] for the nr pixels j;
+// maxOff is the largest offset.
+func gatherPanel(dst, src []float32, offs, idx []int32, maxOff int) {
 	idx = idx[:nr]
 	for _, off := range offs {
 		s := src[off:]

@@ -94,15 +94,17 @@ func TestGatherPanel(t *testing.T) {
 	for _, K := range []int{0, 1, 5, 40} {
 		src := randSlice(rng, 500)
 		offs := make([]int32, K)
+		maxOff := 0
 		for k := range offs {
 			offs[k] = int32(rng.Intn(400))
+			maxOff = max(maxOff, int(offs[k]))
 		}
 		idx := make([]int32, 64)
 		for j := range idx {
 			idx[j] = int32(rng.Intn(100))
 		}
 		dst := make([]float32, K*nr+3)
-		gatherPanel(dst[:K*nr], src, offs, idx)
+		gatherPanel(dst[:K*nr], src, offs, idx, maxOff)
 		checkPanel(t, K, dst, func(k, j int) float32 { return src[offs[k]+idx[j]] })
 	}
 }

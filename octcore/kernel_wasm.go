@@ -53,21 +53,19 @@ func widenMap(u, low []float32, h, w, lowW int) {
 //go:noescape
 func gatherWasm(dst, src *float32, offs, idx *int32, K int)
 
-// gatherPanel writes dst[k*nr+j] = src[offs[k]+idx[j]] for the nr pixels j.
-func gatherPanel(dst, src []float32, offs, idx []int32) {
+// gatherPanel writes dst[k*nr+j] = src[offs[k]+idx[j]] for the nr pixels j;
+// maxOff is the largest offset.
+func gatherPanel(dst, src []float32, offs, idx []int32, maxOff int) {
 	K := len(offs)
 	if K == 0 {
 		return
 	}
 	_ = dst[K*nr-1]
-	var maxOff, maxIdx int32
-	for _, o := range offs {
-		maxOff = max(maxOff, o)
-	}
+	var maxIdx int32
 	for _, i := range idx[:nr] {
 		maxIdx = max(maxIdx, i)
 	}
-	_ = src[maxOff+maxIdx]
+	_ = src[maxOff+int(maxIdx)]
 	gatherWasm(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), unsafe.SliceData(idx), K)
 }
 
