@@ -225,9 +225,10 @@ func colFloats(r *rhs) int {
 // floats, used when the epilogue has a low map). Output row m, image
 // row y is read from src[m*h*srcW + y*srcW:] (srcW >= w: a product computed
 // over a padded width leaves srcW-w unused columns) and written to
-// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w. When
-// srcW == w a channel's rows are contiguous and take one pass each: in wasm,
-// a call per short row costs as much as the row.
+// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w. A channel
+// takes one epilogueRows call (its rows are one run when srcW == w): in wasm,
+// a call per short row costs as much as the row. Only a residual together
+// with a low map goes row by row.
 func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32) {
 	lo, hi := ep.act.bounds()
 	runs, n := h, w // runs of contiguous values per channel, and their length
@@ -239,34 +240,24 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32
 		if ep.bias != nil {
 			b = ep.bias[m]
 		}
-		if ep.low == nil && srcW != w {
-			var r []float32
-			if ep.add != nil {
-				r = ep.add[m*h*w : (m+1)*h*w]
-			}
-			epilogueRows(dst[m*h*w:(m+1)*h*w], src[m*h*srcW:], r, h, w, w, srcW, b, lo, hi)
-			continue
+		d, s := dst[m*h*w:(m+1)*h*w], src[m*h*srcW:]
+		var r []float32
+		if ep.add != nil {
+			r = ep.add[m*h*w : (m+1)*h*w]
 		}
 		if ep.low != nil {
 			// The upsampled low map joins before the activation.
-			widenMap(up[:h*w], ep.low[m*ep.lowH*ep.lowW:(m+1)*ep.lowH*ep.lowW], h, w, ep.lowW)
-		}
-		for y := 0; y < runs; y++ {
-			d := dst[m*h*w+y*n : m*h*w+y*n+n]
-			s := src[m*h*srcW+y*srcW : m*h*srcW+y*srcW+n]
-			var r []float32
-			if ep.add != nil {
-				r = ep.add[m*h*w+y*n : m*h*w+y*n+n]
+			u := up[:h*w]
+			widenMap(u, ep.low[m*ep.lowH*ep.lowW:(m+1)*ep.lowH*ep.lowW], h, w, ep.lowW)
+			if r != nil {
+				for y := 0; y < runs; y++ {
+					rowEpilogue2(d[y*n:y*n+n], s[y*srcW:y*srcW+n], u[y*n:y*n+n], r[y*n:y*n+n], b, lo, hi)
+				}
+				continue
 			}
-			switch {
-			case ep.low == nil:
-				rowEpilogue(d, s, r, b, lo, hi)
-			case r == nil:
-				rowEpilogue(d, s, up[y*n:y*n+n], b, lo, hi)
-			default:
-				rowEpilogue2(d, s, up[y*n:y*n+n], r, b, lo, hi)
-			}
+			r = u
 		}
+		epilogueRows(d, s, r, runs, n, n, srcW, b, lo, hi)
 	}
 }
 
