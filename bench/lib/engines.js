@@ -118,20 +118,30 @@ async function ortEngine(c, env) {
 
 /**
  * Runs one case on one engine: a checked first run, a warm-up, then timed
- * runs. The warm-up lasts at least 2 runs and goes on until warmMs have
- * passed (at most 1000 runs): V8 compiles wasm with its baseline compiler
- * first and tiers hot functions up in the background, which takes several
- * runs (more on a loaded machine).
+ * runs (measure).
  */
 export async function runCase(engineName, c, env, runs, now, warmMs = 2000) {
   const input = new Float32Array(copyBuffer(await env.bytes(c.input)));
   const ref = new Float32Array(copyBuffer(await env.bytes(c.ref)));
   const e = await prepare(engineName, c, env);
+  const r = await measure(e, `${engineName} ${c.case}`, input, ref, runs, now, warmMs);
+  return { case: c.case, engine: engineName, ...r };
+}
+
+/**
+ * Times a prepared engine e ({run, read, release?, close, inner?, info}) on
+ * input: a first run whose output is checked against ref, a warm-up, then
+ * `runs` timed runs, each on a fresh copy of input. The warm-up lasts at
+ * least 2 runs and goes on until warmMs have passed (at most 1000 runs): V8
+ * compiles wasm with its baseline compiler first and tiers hot functions up
+ * in the background, which takes tens of runs (more on a loaded machine).
+ */
+export async function measure(e, what, input, ref, runs, now, warmMs = 2000) {
   const tf0 = now();
   const y0 = await e.run(input.slice());
   const firstMs = now() - tf0;
   const out = await e.read(y0);
-  if (out.length !== ref.length) throw new Error(`${engineName} ${c.case}: ${out.length} outputs, reference has ${ref.length}`);
+  if (out.length !== ref.length) throw new Error(`${what}: ${out.length} outputs, reference has ${ref.length}`);
   let diff = 0, scale = 0;
   for (let i = 0; i < ref.length; i++) {
     const d = Math.abs(out[i] - ref[i]);
@@ -141,7 +151,10 @@ export async function runCase(engineName, c, env, runs, now, warmMs = 2000) {
   const w0 = now();
   let warm = 0;
   while (warm < 2 || (now() - w0 < warmMs && warm < 1000)) {
-    e.release?.(await e.run(input.slice()));
+    // Not e.release?.(await e.run(..)): optional chaining skips the whole
+    // call, argument included, for an engine without release.
+    const y = await e.run(input.slice());
+    e.release?.(y);
     warm++;
   }
   const times = [];
@@ -156,7 +169,7 @@ export async function runCase(engineName, c, env, runs, now, warmMs = 2000) {
   await e.close();
   const median = med(times);
   const innerMs = e.inner ? med(e.inner.slice(inner0)) : undefined;
-  return { case: c.case, engine: engineName, median_ms: median, inner_median_ms: innerMs, max_abs_diff: diff, ref_max_abs: scale, first_ms: firstMs, warmup_runs: warm, times_ms: times, info: e.info };
+  return { median_ms: median, inner_median_ms: innerMs, max_abs_diff: diff, ref_max_abs: scale, first_ms: firstMs, warmup_runs: warm, times_ms: times, info: e.info };
 }
 
 function med(v) {
