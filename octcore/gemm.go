@@ -226,9 +226,8 @@ func colFloats(r *rhs) int {
 // row y is read from src[m*h*srcW + y*srcW:] (srcW >= w: a product computed
 // over a padded width leaves srcW-w unused columns) and written to
 // dst[m*h*w + y*w:]; src and dst may be the same when srcW == w. A channel
-// takes one epilogueRows call (its rows are one run when srcW == w): in wasm,
-// a call per short row costs as much as the row. Only a residual together
-// with a low map goes row by row.
+// takes one call (epilogueRows, or epilogueLow with a low map): in wasm, a
+// call per short row costs as much as the row.
 func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32) {
 	lo, hi := ep.act.bounds()
 	runs, n := h, w // runs of contiguous values per channel, and their length
@@ -247,15 +246,9 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32
 		}
 		if ep.low != nil {
 			// The upsampled low map joins before the activation.
-			u := up[:h*w]
-			widenMap(u, ep.low[m*ep.lowH*ep.lowW:(m+1)*ep.lowH*ep.lowW], h, w, ep.lowW)
-			if r != nil {
-				for y := 0; y < runs; y++ {
-					rowEpilogue2(d[y*n:y*n+n], s[y*srcW:y*srcW+n], u[y*n:y*n+n], r[y*n:y*n+n], b, lo, hi)
-				}
-				continue
-			}
-			r = u
+			lowN := ep.lowH * ep.lowW
+			epilogueLow(d, s, ep.low[m*lowN:(m+1)*lowN], r, up, h, w, srcW, ep.lowW, b, lo, hi)
+			continue
 		}
 		epilogueRows(d, s, r, runs, n, n, srcW, b, lo, hi)
 	}

@@ -113,6 +113,26 @@ func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
 	}
 }
 
+// epilogueLow writes d[y*w+x] = clamp(s[y*lds+x] + b + low[(y/2)*lowW+x/2]
+// (+ r[y*w+x]), lo, hi) for an h x w channel, summed in that order: the high
+// output's epilogue with the L->H map upsampled (into the scratch u, h*w
+// floats) on the way. r may be nil.
+func epilogueLow(d, s, low, r, u []float32, h, w, lds, lowW int, b, lo, hi float32) {
+	u = u[:h*w]
+	widenMap(u, low, h, w, lowW)
+	rows, n := h, w // runs of contiguous values, and their length
+	if lds == w {
+		rows, n = 1, h*w
+	}
+	if r == nil {
+		epilogueRows(d, s, u, rows, n, n, lds, b, lo, hi)
+		return
+	}
+	for y := 0; y < rows; y++ {
+		rowEpilogue2(d[y*n:y*n+n], s[y*lds:y*lds+n], u[y*n:y*n+n], r[y*n:y*n+n], b, lo, hi)
+	}
+}
+
 // pool2Row writes one output row of Pool2 from input rows r0 and r1 (nil at
 // an odd bottom edge). The vertical sums are vector adds into tmp when the
 // row fits in it.

@@ -57,36 +57,6 @@ func TestMicroKernelBlocks(t *testing.T) {
 	}
 }
 
-// widenMap against nearest-neighbour indexing, for every size up to 19x19
-// (vector steps, odd tails and odd bottom rows), leaving the values past the
-// map untouched.
-func TestWidenMap(t *testing.T) {
-	rng := rand.New(rand.NewSource(12))
-	for h := 1; h <= 19; h++ {
-		for w := 1; w <= 19; w++ {
-			lowW := (w+1)/2 + h%3 // rows of the low map may be wider
-			low := randSlice(rng, ((h+1)/2)*lowW)
-			u := make([]float32, h*w+4)
-			for i := range u {
-				u[i] = -1
-			}
-			widenMap(u[:h*w], low, h, w, lowW)
-			for y := 0; y < h; y++ {
-				for x := 0; x < w; x++ {
-					if got, want := u[y*w+x], low[(y/2)*lowW+x/2]; got != want {
-						t.Fatalf("%dx%d: u[%d][%d] = %v, want %v", h, w, y, x, got, want)
-					}
-				}
-			}
-			for i := h * w; i < len(u); i++ {
-				if u[i] != -1 {
-					t.Fatalf("%dx%d: wrote past the map at %d", h, w, i)
-				}
-			}
-		}
-	}
-}
-
 // gatherPanel against direct indexing, with offsets and pixel indices in any
 // order.
 func TestGatherPanel(t *testing.T) {
@@ -238,6 +208,64 @@ func TestEpilogueRows(t *testing.T) {
 			for i := range got {
 				if got[i] != want[i] {
 					t.Fatalf("n=%d residual=%v: value %d = %v, row by row %v", n, withR, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// epilogueLow against its definition, element by element in the same order
+// of additions, for every size up to 19x19 (odd sizes leave a half-used low
+// column and row), wide source rows, low rows wider than needed, with and
+// without a residual; in place as well (d and s the same, as finish does
+// when alpha_in is 1).
+func TestEpilogueLow(t *testing.T) {
+	rng := rand.New(rand.NewSource(19))
+	const b, lo, hi = 0.25, -0.5, 0.75
+	for h := 1; h <= 19; h++ {
+		for w := 1; w <= 19; w++ {
+			for _, withR := range []bool{false, true} {
+				lds := w + (h+w)%3
+				lowW := (w+1)/2 + w%2
+				s := randSlice(rng, h*lds)
+				low := randSlice(rng, ((h+1)/2)*lowW)
+				var r []float32
+				if withR {
+					r = randSlice(rng, h*w)
+				}
+				want := make([]float32, h*w)
+				for y := 0; y < h; y++ {
+					for x := 0; x < w; x++ {
+						v := s[y*lds+x] + b + low[(y/2)*lowW+x/2]
+						if withR {
+							v += r[y*w+x]
+						}
+						want[y*w+x] = min(max(v, lo), hi)
+					}
+				}
+				got := make([]float32, h*w+4)
+				for i := range got {
+					got[i] = -7
+				}
+				epilogueLow(got[:h*w], s, low, r, make([]float32, h*w), h, w, lds, lowW, b, lo, hi)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%dx%d lds %d residual=%v: value %d = %v, want %v", h, w, lds, withR, i, got[i], want[i])
+					}
+				}
+				for i := h * w; i < len(got); i++ {
+					if got[i] != -7 {
+						t.Fatalf("%dx%d: wrote past the channel at %d", h, w, i)
+					}
+				}
+				if lds == w {
+					inPlace := append([]float32(nil), s...)
+					epilogueLow(inPlace, inPlace, low, r, make([]float32, h*w), h, w, w, lowW, b, lo, hi)
+					for i := range want {
+						if inPlace[i] != want[i] {
+							t.Fatalf("%dx%d in place residual=%v: value %d = %v, want %v", h, w, withR, i, inPlace[i], want[i])
+						}
+					}
 				}
 			}
 		}

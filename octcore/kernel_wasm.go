@@ -37,20 +37,6 @@ func microKernelN(nblk, K int, a, b, c []float32, ldc, ldb int) {
 }
 
 //go:noescape
-func widenMapWasm(dst, src *float32, h, w, lowW int)
-
-// widenMap writes the nearest-neighbour x2 upsampling of the low map low
-// (rows of lowW) into u, h x w.
-func widenMap(u, low []float32, h, w, lowW int) {
-	if h == 0 || w == 0 {
-		return
-	}
-	_ = u[h*w-1]
-	_ = low[(h-1)/2*lowW+(w-1)/2]
-	widenMapWasm(unsafe.SliceData(u), unsafe.SliceData(low), h, w, lowW)
-}
-
-//go:noescape
 func gatherWasm(dst, src *float32, offs, idx *int32, K int)
 
 // gatherPanel writes dst[k*nr+j] = src[offs[k]+idx[j]] for the nr pixels j;
@@ -117,9 +103,6 @@ func epilogue0Wasm(d, s *float32, n int, b, lo, hi float32)
 //go:noescape
 func epilogue1Wasm(d, s, r *float32, n int, b, lo, hi float32)
 
-//go:noescape
-func epilogue2Wasm(d, s, u, r *float32, n int, b, lo, hi float32)
-
 // rowEpilogue writes d[x] = clamp(s[x] + b + r[x], lo, hi); r may be nil.
 func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
 	n := len(d)
@@ -140,20 +123,6 @@ func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
 	}
 	for x := v; x < n; x++ {
 		d[x] = min(max(s[x]+b, lo), hi)
-	}
-}
-
-// rowEpilogue2 writes d[x] = clamp(s[x] + b + u[x] + r[x], lo, hi), summed in
-// that order.
-func rowEpilogue2(d, s, u, r []float32, b, lo, hi float32) {
-	n := len(d)
-	s, u, r = s[:n], u[:n], r[:n]
-	v := n &^ 3
-	if v > 0 {
-		epilogue2Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(u), unsafe.SliceData(r), v, b, lo, hi)
-	}
-	for x := v; x < n; x++ {
-		d[x] = min(max(s[x]+b+u[x]+r[x], lo), hi)
 	}
 }
 
@@ -223,4 +192,32 @@ func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
 		}
 		rowEpilogue(d[y*ldd+v:y*ldd+n], s[y*lds+v:y*lds+n], ry, b, lo, hi)
 	}
+}
+
+//go:noescape
+func epilogueLow0Wasm(d, s, low *float32, h, w, lds, lowW int, b, lo, hi float32)
+
+//go:noescape
+func epilogueLow1Wasm(d, s, low, r *float32, h, w, lds, lowW int, b, lo, hi float32)
+
+// epilogueLow writes d[y*w+x] = clamp(s[y*lds+x] + b + low[(y/2)*lowW+x/2]
+// (+ r[y*w+x]), lo, hi) for an h x w channel, summed in that order: the high
+// output's epilogue with the L->H map upsampled on the way. r may be nil; u
+// (scratch for the other builds) is not used.
+func epilogueLow(d, s, low, r, u []float32, h, w, lds, lowW int, b, lo, hi float32) {
+	if h <= 0 || w <= 0 {
+		return
+	}
+	if lowW < (w+1)/2 {
+		panic("octcore: epilogueLow: low rows narrower than half the output")
+	}
+	_ = d[h*w-1]
+	_ = s[(h-1)*lds+w-1]
+	_ = low[(h-1)/2*lowW+(w-1)/2]
+	if r != nil {
+		_ = r[h*w-1]
+		epilogueLow1Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(low), unsafe.SliceData(r), h, w, lds, lowW, b, lo, hi)
+		return
+	}
+	epilogueLow0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(low), h, w, lds, lowW, b, lo, hi)
 }

@@ -80,64 +80,6 @@ TEXT ·microKernelWasm(SB), NOSPLIT, $0-56
 	End
 	RET
 
-// func widenMapWasm(dst, src *float32, h, w, lowW int)
-TEXT ·widenMapWasm(SB), NOSPLIT, $0-40
-	I64Load dst+0(FP); Set R0
-	I64Load src+8(FP); Set R1
-	I64Load h+16(FP); Set R6
-	I64Load w+24(FP); Set R4
-	I64Load lowW+32(FP); I64Const $2; I64Shl; Set R5
-	Get R4; I64Const $2; I64Shl; Set R10 // output row in bytes
-	Block
-	Loop
-	Get R6; I64Eqz; BrIf $1
-	// R8 and R9 walk the two output rows (the same row at an odd bottom
-	// edge), R11 the low row, R3 counts the outputs left.
-	Get R0; Get R10; I64Add; Set R9
-	Get R6; I64Const $1; I64Eq; If; Get R0; Set R9; End
-	Get R0; Set R8; Get R1; Set R11; Get R4; Set R3
-	Block
-	Loop
-	Get R3; I64Const $8; I64LtU; BrIf $1
-	Get R11; I32WrapI64; V128Load $0; Set V0
-	Get V0; I64x2ExtendLowI32x4U; Set V1; Get V1; Get V1; I32Const $32; I64x2Shl; V128Or; Set V1
-	Get V0; I64x2ExtendHighI32x4U; Set V2; Get V2; Get V2; I32Const $32; I64x2Shl; V128Or; Set V2
-	Get R8; I32WrapI64; Get V1; V128Store $0
-	Get R8; I64Const $16; I64Add; I32WrapI64; Get V2; V128Store $0
-	Get R8; I64Const $32; I64Add; Set R8
-	Get R9; I32WrapI64; Get V1; V128Store $0
-	Get R9; I64Const $16; I64Add; I32WrapI64; Get V2; V128Store $0
-	Get R9; I64Const $32; I64Add; Set R9
-	Get R11; I64Const $16; I64Add; Set R11
-	Get R3; I64Const $8; I64Sub; Set R3
-	Br $0
-	End
-	End
-	// The last w%8 outputs, two per low value.
-	Block
-	Loop
-	Get R3; I64Eqz; BrIf $1
-	Get R11; I32WrapI64; F32Load $0; Set F0
-	Get R8; I32WrapI64; Get F0; F32Store $0
-	Get R9; I32WrapI64; Get F0; F32Store $0
-	Get R3; I64Const $1; I64Eq; BrIf $1
-	Get R8; I64Const $4; I64Add; I32WrapI64; Get F0; F32Store $0
-	Get R9; I64Const $4; I64Add; I32WrapI64; Get F0; F32Store $0
-	Get R8; I64Const $8; I64Add; Set R8
-	Get R9; I64Const $8; I64Add; Set R9
-	Get R11; I64Const $4; I64Add; Set R11
-	Get R3; I64Const $2; I64Sub; Set R3
-	Br $0
-	End
-	End
-	Get R0; Get R10; I64Add; Get R10; I64Add; Set R0
-	Get R1; Get R5; I64Add; Set R1
-	Get R6; I64Const $2; I64LtU; If; I64Const $0; Set R6; Else; Get R6; I64Const $2; I64Sub; Set R6; End
-	Br $0
-	End
-	End
-	RET
-
 // func gatherWasm(dst, src *float32, offs, idx *int32, K int)
 TEXT ·gatherWasm(SB), NOSPLIT, $0-40
 	I64Load dst+0(FP); Set R0
@@ -458,34 +400,6 @@ TEXT ·epilogue1Wasm(SB), NOSPLIT, $0-44
 	End
 	RET
 
-// func epilogue2Wasm(d, s, u, r *float32, n int, b, lo, hi float32)
-TEXT ·epilogue2Wasm(SB), NOSPLIT, $0-52
-	I64Load d+0(FP); Set R0
-	I64Load s+8(FP); Set R1
-	I64Load u+16(FP); Set R2
-	I64Load r+24(FP); Set R3
-	I64Load n+32(FP); Set R4
-	F32Load b+40(FP); F32x4Splat; Set V0
-	F32Load lo+44(FP); F32x4Splat; Set V1
-	F32Load hi+48(FP); F32x4Splat; Set V2
-	Block
-	Loop
-	Get R4; I64Eqz; BrIf $1
-	Get R0; I32WrapI64
-	Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add
-	Get R2; I32WrapI64; V128Load $0; F32x4Add
-	Get R3; I32WrapI64; V128Load $0; F32x4Add
-	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
-	Get R0; I64Const $16; I64Add; Set R0
-	Get R1; I64Const $16; I64Add; Set R1
-	Get R2; I64Const $16; I64Add; Set R2
-	Get R3; I64Const $16; I64Add; Set R3
-	Get R4; I64Const $4; I64Sub; Set R4
-	Br $0
-	End
-	End
-	RET
-
 // func epilogueRows0Wasm(d, s *float32, rows, n, ldd, lds int, b, lo, hi float32)
 TEXT ·epilogueRows0Wasm(SB), NOSPLIT, $0-60
 	I64Load d+0(FP); Set R0
@@ -559,6 +473,159 @@ TEXT ·epilogueRows1Wasm(SB), NOSPLIT, $0-68
 	Get R0; Get R7; I64Add; Set R0
 	Get R1; Get R9; I64Add; Set R1
 	Get R2; Get R7; I64Add; Set R2
+	Get R5; I64Const $1; I64Sub; Set R5
+	Br $0
+	End
+	End
+	RET
+
+// func epilogueLow0Wasm(d, s, low *float32, h, w, lds, lowW int, b, lo, hi float32)
+TEXT ·epilogueLow0Wasm(SB), NOSPLIT, $0-68
+	I64Load d+0(FP); Set R0
+	I64Load s+8(FP); Set R1
+	I64Load low+16(FP); Set R2
+	I64Load h+24(FP); Set R5
+	I64Load w+32(FP); Set R6
+	I64Load lds+40(FP); I64Const $2; I64Shl; Set R7
+	I64Load lowW+48(FP); I64Const $2; I64Shl; Set R8
+	Get R6; I64Const $2; I64Shl; Set R9 // an output row in bytes
+	F32Load b+56(FP); Set F1
+	Get F1; F32x4Splat; Set V0
+	F32Load lo+60(FP); Set F2
+	Get F2; F32x4Splat; Set V1
+	F32Load hi+64(FP); Set F3
+	Get F3; F32x4Splat; Set V2
+	I64Const $0; Set R13 // 1 on the second output row of a low row
+	Block
+	Loop
+	Get R5; I64Eqz; BrIf $1
+	Get R0; Set R10
+	Get R1; Set R11
+	Get R2; Set R12
+	Get R6; Set R4
+	Block
+	Loop
+	Get R4; I64Const $8; I64LtU; BrIf $1
+	Get R12; I32WrapI64; V128Load $0; Set V3
+	Get V3; I64x2ExtendLowI32x4U; Set V4; Get V4; Get V4; I32Const $32; I64x2Shl; V128Or; Set V4
+	Get V3; I64x2ExtendHighI32x4U; Set V5; Get V5; Get V5; I32Const $32; I64x2Shl; V128Or; Set V5
+	Get R10; I32WrapI64
+	Get R11; I32WrapI64; V128Load $0; Get V0; F32x4Add; Get V4; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R10; I32WrapI64; I32Const $16; I32Add
+	Get R11; I32WrapI64; V128Load $16; Get V0; F32x4Add; Get V5; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R10; I64Const $32; I64Add; Set R10
+	Get R11; I64Const $32; I64Add; Set R11
+	Get R12; I64Const $16; I64Add; Set R12
+	Get R4; I64Const $8; I64Sub; Set R4
+	Br $0
+	End
+	End
+	// The last w%8 outputs, two per low value.
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R12; I32WrapI64; F32Load $0; Set F0
+	Get R10; I32WrapI64
+	Get R11; I32WrapI64; F32Load $0; Get F1; F32Add; Get F0; F32Add
+	Get F2; F32Max; Get F3; F32Min; F32Store $0
+	Get R4; I64Const $1; I64Eq; BrIf $1
+	Get R10; I32WrapI64
+	Get R11; I32WrapI64; F32Load $4; Get F1; F32Add; Get F0; F32Add
+	Get F2; F32Max; Get F3; F32Min; F32Store $4
+	Get R10; I64Const $8; I64Add; Set R10
+	Get R11; I64Const $8; I64Add; Set R11
+	Get R12; I64Const $4; I64Add; Set R12
+	Get R4; I64Const $2; I64Sub; Set R4
+	Br $0
+	End
+	End
+	Get R0; Get R9; I64Add; Set R0
+	Get R1; Get R7; I64Add; Set R1
+	Get R13; I32WrapI64; If; Get R2; Get R8; I64Add; Set R2; End
+	Get R13; I64Const $1; I64Xor; Set R13
+	Get R5; I64Const $1; I64Sub; Set R5
+	Br $0
+	End
+	End
+	RET
+
+// func epilogueLow1Wasm(d, s, low, r *float32, h, w, lds, lowW int, b, lo, hi float32)
+TEXT ·epilogueLow1Wasm(SB), NOSPLIT, $0-76
+	I64Load d+0(FP); Set R0
+	I64Load s+8(FP); Set R1
+	I64Load low+16(FP); Set R2
+	I64Load r+24(FP); Set R3
+	I64Load h+32(FP); Set R5
+	I64Load w+40(FP); Set R6
+	I64Load lds+48(FP); I64Const $2; I64Shl; Set R7
+	I64Load lowW+56(FP); I64Const $2; I64Shl; Set R8
+	Get R6; I64Const $2; I64Shl; Set R9 // an output row in bytes
+	F32Load b+64(FP); Set F1
+	Get F1; F32x4Splat; Set V0
+	F32Load lo+68(FP); Set F2
+	Get F2; F32x4Splat; Set V1
+	F32Load hi+72(FP); Set F3
+	Get F3; F32x4Splat; Set V2
+	I64Const $0; Set R13 // 1 on the second output row of a low row
+	Block
+	Loop
+	Get R5; I64Eqz; BrIf $1
+	Get R0; Set R10
+	Get R1; Set R11
+	Get R2; Set R12
+	Get R3; Set R14
+	Get R6; Set R4
+	Block
+	Loop
+	Get R4; I64Const $8; I64LtU; BrIf $1
+	Get R12; I32WrapI64; V128Load $0; Set V3
+	Get V3; I64x2ExtendLowI32x4U; Set V4; Get V4; Get V4; I32Const $32; I64x2Shl; V128Or; Set V4
+	Get V3; I64x2ExtendHighI32x4U; Set V5; Get V5; Get V5; I32Const $32; I64x2Shl; V128Or; Set V5
+	Get R10; I32WrapI64
+	Get R11; I32WrapI64; V128Load $0; Get V0; F32x4Add; Get V4; F32x4Add
+	Get R14; I32WrapI64; V128Load $0; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R10; I32WrapI64; I32Const $16; I32Add
+	Get R11; I32WrapI64; V128Load $16; Get V0; F32x4Add; Get V5; F32x4Add
+	Get R14; I32WrapI64; V128Load $16; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R10; I64Const $32; I64Add; Set R10
+	Get R11; I64Const $32; I64Add; Set R11
+	Get R12; I64Const $16; I64Add; Set R12
+	Get R14; I64Const $32; I64Add; Set R14
+	Get R4; I64Const $8; I64Sub; Set R4
+	Br $0
+	End
+	End
+	// The last w%8 outputs, two per low value.
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R12; I32WrapI64; F32Load $0; Set F0
+	Get R10; I32WrapI64
+	Get R11; I32WrapI64; F32Load $0; Get F1; F32Add; Get F0; F32Add
+	Get R14; I32WrapI64; F32Load $0; F32Add
+	Get F2; F32Max; Get F3; F32Min; F32Store $0
+	Get R4; I64Const $1; I64Eq; BrIf $1
+	Get R10; I32WrapI64
+	Get R11; I32WrapI64; F32Load $4; Get F1; F32Add; Get F0; F32Add
+	Get R14; I32WrapI64; F32Load $4; F32Add
+	Get F2; F32Max; Get F3; F32Min; F32Store $4
+	Get R10; I64Const $8; I64Add; Set R10
+	Get R11; I64Const $8; I64Add; Set R11
+	Get R12; I64Const $4; I64Add; Set R12
+	Get R14; I64Const $8; I64Add; Set R14
+	Get R4; I64Const $2; I64Sub; Set R4
+	Br $0
+	End
+	End
+	Get R0; Get R9; I64Add; Set R0
+	Get R1; Get R7; I64Add; Set R1
+	Get R3; Get R9; I64Add; Set R3
+	Get R13; I32WrapI64; If; Get R2; Get R8; I64Add; Set R2; End
+	Get R13; I64Const $1; I64Xor; Set R13
 	Get R5; I64Const $1; I64Sub; Set R5
 	Br $0
 	End

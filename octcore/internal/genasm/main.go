@@ -139,59 +139,6 @@ func (g *gen) kernel(name string) {
 	g.f("RET")
 }
 
-// widenMap writes widenMapWasm(dst, src, h, w, lowW): the nearest-neighbour
-// x2 upsampling of the low map src (rows of lowW) into dst, h x w. Each low
-// row is read once and stored into both of its output rows. Four low values
-// a b c d become a a b b, c c d d: without i8x16.shuffle (the assembler does
-// not encode its lane immediates), a pair of lanes is zero-extended to 64
-// bits and ORed with itself shifted up.
-func (g *gen) widenMap() {
-	g.header("widenMapWasm", "dst, src *float32, h, w, lowW int", 40)
-	g.loadArgs("dst R0", "src R1", "h R6", "w R4", "lowW R5 bytes")
-	g.f("Get R4; I64Const $2; I64Shl; Set R10 // output row in bytes")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R6; I64Eqz; BrIf $1")
-	g.WriteString("\t// R8 and R9 walk the two output rows (the same row at an odd bottom\n\t// edge), R11 the low row, R3 counts the outputs left.\n")
-	g.f("Get R0; Get R10; I64Add; Set R9")
-	g.f("Get R6; I64Const $1; I64Eq; If; Get R0; Set R9; End")
-	g.f("Get R0; Set R8; Get R1; Set R11; Get R4; Set R3")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R3; I64Const $8; I64LtU; BrIf $1")
-	g.f("Get R11; I32WrapI64; V128Load $0; Set V0")
-	g.f("Get V0; I64x2ExtendLowI32x4U; Set V1; Get V1; Get V1; I32Const $32; I64x2Shl; V128Or; Set V1")
-	g.f("Get V0; I64x2ExtendHighI32x4U; Set V2; Get V2; Get V2; I32Const $32; I64x2Shl; V128Or; Set V2")
-	for _, r := range []string{"R8", "R9"} {
-		g.f("Get %s; I32WrapI64; Get V1; V128Store $0", r)
-		g.f("Get %s; I64Const $16; I64Add; I32WrapI64; Get V2; V128Store $0", r)
-		g.f("Get %s; I64Const $32; I64Add; Set %s", r, r)
-	}
-	g.add("R11", 16)
-	g.add("R3", -8)
-	g.loopEnd()
-	g.WriteString("\t// The last w%8 outputs, two per low value.\n")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R3; I64Eqz; BrIf $1")
-	g.f("Get R11; I32WrapI64; F32Load $0; Set F0")
-	g.f("Get R8; I32WrapI64; Get F0; F32Store $0")
-	g.f("Get R9; I32WrapI64; Get F0; F32Store $0")
-	g.f("Get R3; I64Const $1; I64Eq; BrIf $1")
-	g.f("Get R8; I64Const $4; I64Add; I32WrapI64; Get F0; F32Store $0")
-	g.f("Get R9; I64Const $4; I64Add; I32WrapI64; Get F0; F32Store $0")
-	g.add("R8", 8)
-	g.add("R9", 8)
-	g.add("R11", 4)
-	g.add("R3", -2)
-	g.loopEnd()
-	g.f("Get R0; Get R10; I64Add; Get R10; I64Add; Set R0")
-	g.f("Get R1; Get R5; I64Add; Set R1")
-	g.f("Get R6; I64Const $2; I64LtU; If; I64Const $0; Set R6; Else; Get R6; I64Const $2; I64Sub; Set R6; End")
-	g.loopEnd()
-	g.f("RET")
-}
-
 // gather writes gatherWasm(dst, src, offs, idx, K): row k of a compact
 // panel, dst[k*8+j] = src[offs[k]+idx[j]] for the 8 pixels j. The pixel
 // offsets (in bytes) stay in locals; each half row is built with a splat and
@@ -343,15 +290,12 @@ func (g *gen) copyRows() {
 }
 
 // epilogue writes epilogue<adds>Wasm: for n values (a multiple of 4),
-// d = clamp(s + b (+ u) (+ r), lo, hi), summed in that order, with
-// adds = 0, 1 or 2 addend rows.
+// d = clamp(s + b (+ r), lo, hi), summed in that order, with adds = 0 or 1
+// addend rows.
 func (g *gen) epilogue(adds int) {
-	ptrs := []string{"d", "s", "u", "r"}
-	switch adds {
-	case 0:
-		ptrs = []string{"d", "s"}
-	case 1:
-		ptrs = []string{"d", "s", "r"}
+	ptrs := []string{"d", "s"}
+	if adds == 1 {
+		ptrs = append(ptrs, "r")
 	}
 	off := 8 * len(ptrs)
 	fmt.Fprintf(g, "// func epilogue%dWasm(%s *float32, n int, b, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
@@ -502,6 +446,113 @@ func (g *gen) epilogueRows(adds int) {
 	g.f("RET")
 }
 
+// epilogueLow writes epilogueLow<adds>Wasm: the epilogue of one channel of
+// an octave convolution's high output, with the L->H path's low map (rows
+// of lowW) upsampled by two on the way, d[y*w+x] = clamp(s[y*lds+x] + b +
+// low[(y/2)*lowW+x/2] (+ r[y*w+x]), lo, hi), summed in that order. Each
+// low row serves two output rows, each vector of four low values eight
+// outputs: a b c d become a a b b, c c d d (without i8x16.shuffle, whose lane
+// immediates the assembler does not encode, a pair of lanes is zero-extended
+// to 64 bits and ORed with itself shifted up). The last w%8 columns go one
+// low value, two outputs, at a time.
+func (g *gen) epilogueLow(adds int) {
+	ptrs := []string{"d", "s", "low"}
+	if adds == 1 {
+		ptrs = append(ptrs, "r")
+	}
+	off := 8 * len(ptrs)
+	fmt.Fprintf(g, "// func epilogueLow%dWasm(%s *float32, h, w, lds, lowW int, b, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
+	fmt.Fprintf(g, "TEXT ·epilogueLow%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+32+12)
+	for i, p := range ptrs {
+		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
+	}
+	g.f("I64Load h+%d(FP); Set R5", off)
+	g.f("I64Load w+%d(FP); Set R6", off+8)
+	g.f("I64Load lds+%d(FP); I64Const $2; I64Shl; Set R7", off+16)
+	g.f("I64Load lowW+%d(FP); I64Const $2; I64Shl; Set R8", off+24)
+	g.f("Get R6; I64Const $2; I64Shl; Set R9 // an output row in bytes")
+	for i, f := range []string{"b", "lo", "hi"} {
+		g.f("F32Load %s+%d(FP); Set F%d", f, off+32+4*i, i+1)
+		g.f("Get F%d; F32x4Splat; Set V%d", i+1, i)
+	}
+	g.f("I64Const $0; Set R13 // 1 on the second output row of a low row")
+	// The current d, s, low and r.
+	cur := []string{"R10", "R11", "R12", "R14"}
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R5; I64Eqz; BrIf $1")
+	for i := range ptrs {
+		g.f("Get R%d; Set %s", i, cur[i])
+	}
+	g.f("Get R6; Set R4")
+	// The store's offset goes into the address: the assembler does not
+	// encode V128Store's.
+	vec := func(o int, u string) {
+		if o == 0 {
+			g.f("Get R10; I32WrapI64")
+		} else {
+			g.f("Get R10; I32WrapI64; I32Const $%d; I32Add", o)
+		}
+		g.f("Get R11; I32WrapI64; V128Load $%d; Get V0; F32x4Add; Get %s; F32x4Add", o, u)
+		if adds == 1 {
+			g.f("Get R14; I32WrapI64; V128Load $%d; F32x4Add", o)
+		}
+		g.f("Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0")
+	}
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R4; I64Const $8; I64LtU; BrIf $1")
+	g.f("Get R12; I32WrapI64; V128Load $0; Set V3")
+	g.f("Get V3; I64x2ExtendLowI32x4U; Set V4; Get V4; Get V4; I32Const $32; I64x2Shl; V128Or; Set V4")
+	g.f("Get V3; I64x2ExtendHighI32x4U; Set V5; Get V5; Get V5; I32Const $32; I64x2Shl; V128Or; Set V5")
+	vec(0, "V4")
+	vec(16, "V5")
+	for i := range ptrs {
+		n := 32
+		if i == 2 {
+			n = 16
+		}
+		g.add(cur[i], n)
+	}
+	g.add("R4", -8)
+	g.loopEnd()
+	scalar := func(o int) {
+		g.f("Get R10; I32WrapI64")
+		g.f("Get R11; I32WrapI64; F32Load $%d; Get F1; F32Add; Get F0; F32Add", o)
+		if adds == 1 {
+			g.f("Get R14; I32WrapI64; F32Load $%d; F32Add", o)
+		}
+		g.f("Get F2; F32Max; Get F3; F32Min; F32Store $%d", o)
+	}
+	g.WriteString("\t// The last w%8 outputs, two per low value.\n")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R4; I64Eqz; BrIf $1")
+	g.f("Get R12; I32WrapI64; F32Load $0; Set F0")
+	scalar(0)
+	g.f("Get R4; I64Const $1; I64Eq; BrIf $1")
+	scalar(4)
+	for i := range ptrs {
+		n := 8
+		if i == 2 {
+			n = 4
+		}
+		g.add(cur[i], n)
+	}
+	g.add("R4", -2)
+	g.loopEnd()
+	g.f("Get R0; Get R9; I64Add; Set R0")
+	g.f("Get R1; Get R7; I64Add; Set R1")
+	if adds == 1 {
+		g.f("Get R3; Get R9; I64Add; Set R3")
+	}
+	g.f("Get R13; I32WrapI64; If; Get R2; Get R8; I64Add; Set R2; End")
+	g.f("Get R13; I64Const $1; I64Xor; Set R13")
+	g.add("R5", -1)
+	g.loopEnd()
+	g.f("RET")
+}
+
 // Generate returns the text of kernel_wasm.s.
 func Generate() []byte {
 	var g gen
@@ -509,8 +560,6 @@ func Generate() []byte {
 	fmt.Fprintf(&g, "// The %dx%d-vector register tile of microKernel in WebAssembly SIMD, for nblk\n", mr, nv)
 	g.WriteString("// consecutive row blocks of one panel. The Go wrappers in kernel_wasm.go check\n// the slices once.\n\n")
 	g.kernel("microKernelWasm")
-	g.WriteString("\n")
-	g.widenMap()
 	g.WriteString("\n")
 	g.gather()
 	g.WriteString("\n")
@@ -523,13 +572,17 @@ func Generate() []byte {
 	g.maxRows()
 	g.WriteString("\n")
 	g.gemv()
-	for adds := 0; adds <= 2; adds++ {
+	for adds := 0; adds <= 1; adds++ {
 		g.WriteString("\n")
 		g.epilogue(adds)
 	}
 	for adds := 0; adds <= 1; adds++ {
 		g.WriteString("\n")
 		g.epilogueRows(adds)
+	}
+	for adds := 0; adds <= 1; adds++ {
+		g.WriteString("\n")
+		g.epilogueLow(adds)
 	}
 	return g.Bytes()
 }
