@@ -33,6 +33,9 @@ type convOp struct {
 	cHo, cLo   int
 	k, pad, dl int
 	stride     int
+	// Row offsets of each conv call's right-hand side (slot 0 or 1), per
+	// group, for the last input size (see offsTable).
+	offs [2][]offsTable
 }
 
 // part is one weight tensor's rows, as a row-major matrix of width cols.
@@ -202,7 +205,7 @@ func (o *convOp) forward(n *Net, i int) error {
 	if !o.oct {
 		x := in.H
 		geo := newGeom(o.k, o.stride, o.pad, o.dl, x.H, x.W)
-		o.conv(ws, []*Tensor{x}, []int{o.cHi}, -1, &geo,
+		o.conv(ws, 0, []*Tensor{x}, []int{o.cHi}, -1, &geo,
 			product{o.aH, out.H, epilogue{bias: o.biasH, add: data(res.H), act: act}})
 		return nil
 	}
@@ -221,12 +224,12 @@ func (o *convOp) forward(n *Net, i int) error {
 		if o.cHo > 0 {
 			srcs, counts := sources(ws, pH, o.cHi, xL, o.cLi)
 			geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
-			o.conv(ws, srcs, counts, -1, &geo, product{o.aH, out.H, epilogue{bias: o.biasH, add: data(res.H), act: act}})
+			o.conv(ws, 0, srcs, counts, -1, &geo, product{o.aH, out.H, epilogue{bias: o.biasH, add: data(res.H), act: act}})
 		}
 		if o.cLo > 0 {
 			srcs, counts := sources(ws, pL, o.cLi, pHH, o.cHi)
 			geo := newGeom(o.k, 1, o.pad, o.dl, srcs[0].H, srcs[0].W)
-			o.conv(ws, srcs, counts, -1, &geo, product{o.aL, out.L, epilogue{bias: o.biasL, add: data(res.L), act: act}})
+			o.conv(ws, 1, srcs, counts, -1, &geo, product{o.aL, out.L, epilogue{bias: o.biasL, add: data(res.L), act: act}})
 		}
 		return nil
 	}
@@ -262,7 +265,7 @@ func (o *convOp) forward(n *Net, i int) error {
 		}
 		// One right-hand side of [X_L; P] feeds both L->H (a prefix of its rows)
 		// and the low output.
-		o.conv(ws, srcs, counts, pooledSrc, &geo, lhp, llp)
+		o.conv(ws, 0, srcs, counts, pooledSrc, &geo, lhp, llp)
 	}
 	if o.cHo > 0 {
 		ep := epilogue{bias: o.biasH, add: data(res.H), act: act}
@@ -271,7 +274,7 @@ func (o *convOp) forward(n *Net, i int) error {
 		}
 		if o.cHi > 0 {
 			geo := newGeom(o.k, 1, o.pad, o.dl, xH.H, xH.W)
-			o.conv(ws, []*Tensor{xH}, []int{o.cHi}, -1, &geo, product{o.aH, out.H, ep})
+			o.conv(ws, 1, []*Tensor{xH}, []int{o.cHi}, -1, &geo, product{o.aH, out.H, ep})
 		} else {
 			// alpha_in = 1: the high output is the upsampled L->H alone.
 			y := out.H
@@ -301,8 +304,9 @@ type product struct {
 
 // conv computes the products over the channel concatenation of srcs (all of
 // size geo.inH x geo.inW), group by group (see rhs for how the right-hand
-// side is read), then applies each product's epilogue.
-func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int, geo *geom, prods ...product) {
+// side is read), then applies each product's epilogue. slot (0 or 1) tells
+// the layer's conv calls apart: each keeps its own row offsets.
+func (o *convOp) conv(ws *workspace, slot int, srcs []*Tensor, counts []int, pooledSrc int, geo *geom, prods ...product) {
 	g := o.groups
 	OH, OW := geo.outH, geo.outW
 	st := geo.sh
@@ -335,35 +339,9 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int
 	var outs [2][]float32
 	var wides [2][]float32
 	for j := 0; j < g; j++ {
-		r.offs, r.maxOff = ws.offsets(r.K), 0
-		k, base := 0, 0
-		for _, c := range counts {
-			n := c / g
-			for ch := base + j*n; ch < base+(j+1)*n; ch++ {
-				for ky := 0; ky < geo.kh; ky++ {
-					for kx := 0; kx < geo.kw; kx++ {
-						dy, dx := ky*geo.dh, kx*geo.dw
-						phase := (dy%st)*st + dx%st
-						r.offs[k] = int32((ch*st*st+phase)*hp*wp + dy/st*wp + dx/st)
-						r.maxOff = max(r.maxOff, int(r.offs[k]))
-						k++
-					}
-				}
-			}
-			base += c
-		}
-		// A 1x1 stride-1 convolution whose rows are evenly spaced (one group,
-		// or channels of one source) reads them in place.
-		r.strided = geo.kh == 1 && geo.kw == 1 && st == 1 && r.K > 0 && !r.compact
-		if r.strided {
-			r.base, r.ld = int(r.offs[0]), hp*wp
-			for k, off := range r.offs {
-				if int(off) != r.base+k*r.ld {
-					r.strided = false
-					break
-				}
-			}
-		}
+		t := o.rowOffsets(slot, j, counts, geo, hp, wp, r.compact)
+		r.offs, r.maxOff = t.offs, t.maxOff
+		r.strided, r.base, r.ld = t.strided, t.base, hp*wp
 		nq := 0
 		for q, p := range prods {
 			if p.out == nil {
@@ -401,6 +379,67 @@ func (o *convOp) conv(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int
 			nq++
 		}
 	}
+}
+
+// offsTable holds the row offsets of one product's right-hand side (rhs.offs
+// and what follows from them) for group j of one conv call. They depend only
+// on the layer and its input size, so the layer keeps them between runs
+// instead of computing K of them per call.
+type offsTable struct {
+	hp, wp, outH, outW int // the geometry they were computed for
+	offs               []int32
+	maxOff             int
+	strided            bool // rhs.strided
+	base               int
+}
+
+// rowOffsets returns the row offsets of group j of conv call slot for an
+// input of hp x wp padded pixels per phase plane, computing them when the
+// geometry changed. Row k = (channel, ky, kx) of the right-hand side reads
+// the plane of its channel and phase, shifted by its tap.
+func (o *convOp) rowOffsets(slot, j int, counts []int, geo *geom, hp, wp int, compact bool) *offsTable {
+	if o.offs[slot] == nil {
+		o.offs[slot] = make([]offsTable, o.groups)
+	}
+	t := &o.offs[slot][j]
+	if t.offs != nil && t.hp == hp && t.wp == wp && t.outH == geo.outH && t.outW == geo.outW {
+		return t
+	}
+	g, st := o.groups, geo.sh
+	K := 0
+	for _, c := range counts {
+		K += c / g * geo.kh * geo.kw
+	}
+	*t = offsTable{hp: hp, wp: wp, outH: geo.outH, outW: geo.outW, offs: make([]int32, K)}
+	k, base := 0, 0
+	for _, c := range counts {
+		n := c / g
+		for ch := base + j*n; ch < base+(j+1)*n; ch++ {
+			for ky := 0; ky < geo.kh; ky++ {
+				for kx := 0; kx < geo.kw; kx++ {
+					dy, dx := ky*geo.dh, kx*geo.dw
+					phase := (dy%st)*st + dx%st
+					t.offs[k] = int32((ch*st*st+phase)*hp*wp + dy/st*wp + dx/st)
+					t.maxOff = max(t.maxOff, int(t.offs[k]))
+					k++
+				}
+			}
+		}
+		base += c
+	}
+	// A 1x1 stride-1 convolution whose rows are evenly spaced (one group,
+	// or channels of one source) reads them in place.
+	t.strided = geo.kh == 1 && geo.kw == 1 && st == 1 && K > 0 && !compact
+	if t.strided {
+		t.base = int(t.offs[0])
+		for k, off := range t.offs {
+			if int(off) != t.base+k*hp*wp {
+				t.strided = false
+				break
+			}
+		}
+	}
+	return t
 }
 
 // padInto copies the channel concatenation of srcs into a workspace buffer,

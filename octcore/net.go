@@ -87,7 +87,6 @@ type op interface {
 // reused.
 type workspace struct {
 	bufs   [numBufs][]float32
-	offs   []int32
 	tile   []float32
 	tens   [numBufs]Tensor // headers of pooled and low-resolution maps
 	srcs   [2]*Tensor
@@ -106,14 +105,6 @@ const (
 	bufUp
 	numBufs
 )
-
-// offsets returns a reusable slice of n row offsets.
-func (ws *workspace) offsets(n int) []int32 {
-	if cap(ws.offs) < n {
-		ws.offs = make([]int32, n)
-	}
-	return ws.offs[:n]
-}
 
 func (ws *workspace) buf(slot, n int) []float32 {
 	if cap(ws.bufs[slot]) < n {

@@ -113,6 +113,14 @@ func drawOct(rng *rand.Rand) octCase {
 // a random octave feature and returns the engine's and the reference's outputs.
 func runOct(t *testing.T, rng *rand.Rand, c octCase) (Feature, *refMap, *refMap) {
 	t.Helper()
+	net, ws, bias := buildOct(t, rng, c)
+	return runOctOn(t, rng, net, c, ws, bias)
+}
+
+// buildOct builds case c's layer with random weights; it returns them by
+// path ("hh", "hl", "lh", "ll") and the bias (nil without one).
+func buildOct(t *testing.T, rng *rand.Rand, c octCase) (*Net, map[string][]float32, []float32) {
+	t.Helper()
 	cHi, cLi := Split(c.cin, c.ai)
 	cHo, cLo := Split(c.cout, c.ao)
 	g := Graph{
@@ -148,6 +156,15 @@ func runOct(t *testing.T, rng *rand.Rand, c octCase) (Feature, *refMap, *refMap)
 	if err != nil {
 		t.Fatalf("%v: %v", c, err)
 	}
+	return net, ws, bias
+}
+
+// runOctOn runs net, built by buildOct for c, on a random input of c's size
+// and returns its output with the reference's.
+func runOctOn(t *testing.T, rng *rand.Rand, net *Net, c octCase, ws map[string][]float32, bias []float32) (Feature, *refMap, *refMap) {
+	t.Helper()
+	cHi, cLi := Split(c.cin, c.ai)
+	cHo, cLo := Split(c.cout, c.ao)
 	var x Feature
 	var xh, xl *refMap
 	if cHi > 0 {
@@ -186,6 +203,26 @@ func TestOctConvMatchesReference(t *testing.T) {
 		y, yh, yl := runOct(t, rng, c)
 		compare(t, c.String()+" high", y.H, yh, tol)
 		compare(t, c.String()+" low", y.L, yl, tol)
+	}
+}
+
+// One network run at one size, another and the first again: a layer keeps
+// per-size state between runs (its row offsets), which must follow the input.
+func TestOctConvRunsAtChangingSizes(t *testing.T) {
+	rng := rand.New(rand.NewSource(21))
+	for trial := 0; trial < 60; trial++ {
+		c := drawOct(rng)
+		net, ws, bias := buildOct(t, rng, c)
+		h0, w0 := c.h, c.w
+		for _, size := range [][2]int{{h0, w0}, {h0 + 3, w0 + 2}, {h0, w0}} {
+			c.h, c.w = size[0], size[1]
+			if c.ai == 1 && (c.h%2 == 1 || c.w%2 == 1) {
+				continue
+			}
+			y, yh, yl := runOctOn(t, rng, net, c, ws, bias)
+			compare(t, c.String()+" high", y.H, yh, tol)
+			compare(t, c.String()+" low", y.L, yl, tol)
+		}
 	}
 }
 
