@@ -225,11 +225,21 @@ func colFloats(r *rhs) int {
 // floats, used when the epilogue has a low map). Output row m, image
 // row y is read from src[m*h*srcW + y*srcW:] (srcW >= w: a product computed
 // over a padded width leaves srcW-w unused columns) and written to
-// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w. A channel
-// takes one call (epilogueRows, or epilogueLow with a low map): in wasm, a
-// call per short row costs as much as the row.
+// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w. Compact
+// channels with a bias take one call for all of them (epilogueChannels),
+// others one call each (epilogueRows, or epilogueLow with a low map): in
+// wasm, a call per short row or small channel costs as much as its values.
 func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32) {
 	lo, hi := ep.act.bounds()
+	if srcW == w && ep.low == nil && ep.bias != nil {
+		// Channels lie one after another: the whole output in one call.
+		var r []float32
+		if ep.add != nil {
+			r = ep.add[:rows*h*w]
+		}
+		epilogueChannels(dst[:rows*h*w], src[:rows*h*w], r, ep.bias[:rows], rows, h*w, lo, hi)
+		return
+	}
 	runs, n := h, w // runs of contiguous values per channel, and their length
 	if srcW == w {
 		runs, n = 1, h*w

@@ -113,6 +113,18 @@ func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
 	}
 }
 
+// epilogueChannels writes d[c*n+x] = clamp(s[c*n+x] + bias[c] (+ r[c*n+x]),
+// lo, hi) for ch channels of n values, summed in that order; r may be nil.
+func epilogueChannels(d, s, r, bias []float32, ch, n int, lo, hi float32) {
+	for c := 0; c < ch; c++ {
+		var rc []float32
+		if r != nil {
+			rc = r[c*n : (c+1)*n]
+		}
+		rowEpilogue(d[c*n:(c+1)*n], s[c*n:(c+1)*n], rc, bias[c], lo, hi)
+	}
+}
+
 // epilogueLow writes d[y*w+x] = clamp(s[y*lds+x] + b + low[(y/2)*lowW+x/2]
 // (+ r[y*w+x]), lo, hi) for an h x w channel, summed in that order: the high
 // output's epilogue with the L->H map upsampled (into the scratch u, h*w

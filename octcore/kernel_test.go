@@ -271,3 +271,52 @@ func TestEpilogueLow(t *testing.T) {
 		}
 	}
 }
+
+// epilogueChannels against rowEpilogue channel by channel, for channel sizes
+// with and without a partial last vector, with and without a residual, and
+// in place.
+func TestEpilogueChannels(t *testing.T) {
+	rng := rand.New(rand.NewSource(20))
+	for _, n := range []int{1, 3, 4, 7, 49, 196} {
+		for _, withR := range []bool{false, true} {
+			const ch = 5
+			s := randSlice(rng, ch*n)
+			bias := randSlice(rng, ch)
+			var r []float32
+			if withR {
+				r = randSlice(rng, ch*n)
+			}
+			want := make([]float32, ch*n)
+			for c := 0; c < ch; c++ {
+				var rc []float32
+				if r != nil {
+					rc = r[c*n : (c+1)*n]
+				}
+				for x := 0; x < n; x++ {
+					v := s[c*n+x] + bias[c]
+					if rc != nil {
+						v += rc[x]
+					}
+					want[c*n+x] = min(max(v, -0.25), 0.5)
+				}
+			}
+			got := make([]float32, ch*n+3)
+			for i := range got {
+				got[i] = -7
+			}
+			epilogueChannels(got[:ch*n], s, r, bias, ch, n, -0.25, 0.5)
+			inPlace := append([]float32(nil), s...)
+			epilogueChannels(inPlace, inPlace, r, bias, ch, n, -0.25, 0.5)
+			for i := range want {
+				if got[i] != want[i] || inPlace[i] != want[i] {
+					t.Fatalf("n=%d residual=%v: value %d = %v (in place %v), want %v", n, withR, i, got[i], inPlace[i], want[i])
+				}
+			}
+			for i := ch * n; i < len(got); i++ {
+				if got[i] != -7 {
+					t.Fatalf("n=%d: wrote past the channels at %d", n, i)
+				}
+			}
+		}
+	}
+}

@@ -221,3 +221,26 @@ func epilogueLow(d, s, low, r, u []float32, h, w, lds, lowW int, b, lo, hi float
 	}
 	epilogueLow0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(low), h, w, lds, lowW, b, lo, hi)
 }
+
+//go:noescape
+func epilogueChannels0Wasm(d, s, bias *float32, ch, n int, lo, hi float32)
+
+//go:noescape
+func epilogueChannels1Wasm(d, s, r, bias *float32, ch, n int, lo, hi float32)
+
+// epilogueChannels writes d[c*n+x] = clamp(s[c*n+x] + bias[c] (+ r[c*n+x]),
+// lo, hi) for ch channels of n values, summed in that order; r may be nil.
+func epilogueChannels(d, s, r, bias []float32, ch, n int, lo, hi float32) {
+	if ch <= 0 || n <= 0 {
+		return
+	}
+	_ = d[ch*n-1]
+	_ = s[ch*n-1]
+	_ = bias[ch-1]
+	if r != nil {
+		_ = r[ch*n-1]
+		epilogueChannels1Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(r), unsafe.SliceData(bias), ch, n, lo, hi)
+		return
+	}
+	epilogueChannels0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(bias), ch, n, lo, hi)
+}

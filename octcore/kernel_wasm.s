@@ -631,3 +631,104 @@ TEXT ·epilogueLow1Wasm(SB), NOSPLIT, $0-76
 	End
 	End
 	RET
+
+// func epilogueChannels0Wasm(d, s, bias *float32, ch, n int, lo, hi float32)
+TEXT ·epilogueChannels0Wasm(SB), NOSPLIT, $0-48
+	I64Load d+0(FP); Set R0
+	I64Load s+8(FP); Set R1
+	I64Load bias+16(FP); Set R2
+	I64Load ch+24(FP); Set R5
+	I64Load n+32(FP); Set R6
+	F32Load lo+40(FP); Set F2
+	Get F2; F32x4Splat; Set V1
+	F32Load hi+44(FP); Set F3
+	Get F3; F32x4Splat; Set V2
+	Block
+	Loop
+	Get R5; I64Eqz; BrIf $1
+	Get R2; I32WrapI64; F32Load $0; Set F1
+	Get F1; F32x4Splat; Set V0
+	Get R6; Set R4
+	Block
+	Loop
+	Get R4; I64Const $4; I64LtU; BrIf $1
+	Get R0; I32WrapI64
+	Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R0; I64Const $16; I64Add; Set R0
+	Get R1; I64Const $16; I64Add; Set R1
+	Get R4; I64Const $4; I64Sub; Set R4
+	Br $0
+	End
+	End
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R0; I32WrapI64
+	Get R1; I32WrapI64; F32Load $0; Get F1; F32Add
+	Get F2; F32Max; Get F3; F32Min; F32Store $0
+	Get R0; I64Const $4; I64Add; Set R0
+	Get R1; I64Const $4; I64Add; Set R1
+	Get R4; I64Const $1; I64Sub; Set R4
+	Br $0
+	End
+	End
+	Get R2; I64Const $4; I64Add; Set R2
+	Get R5; I64Const $1; I64Sub; Set R5
+	Br $0
+	End
+	End
+	RET
+
+// func epilogueChannels1Wasm(d, s, r, bias *float32, ch, n int, lo, hi float32)
+TEXT ·epilogueChannels1Wasm(SB), NOSPLIT, $0-56
+	I64Load d+0(FP); Set R0
+	I64Load s+8(FP); Set R1
+	I64Load r+16(FP); Set R2
+	I64Load bias+24(FP); Set R3
+	I64Load ch+32(FP); Set R5
+	I64Load n+40(FP); Set R6
+	F32Load lo+48(FP); Set F2
+	Get F2; F32x4Splat; Set V1
+	F32Load hi+52(FP); Set F3
+	Get F3; F32x4Splat; Set V2
+	Block
+	Loop
+	Get R5; I64Eqz; BrIf $1
+	Get R3; I32WrapI64; F32Load $0; Set F1
+	Get F1; F32x4Splat; Set V0
+	Get R6; Set R4
+	Block
+	Loop
+	Get R4; I64Const $4; I64LtU; BrIf $1
+	Get R0; I32WrapI64
+	Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add
+	Get R2; I32WrapI64; V128Load $0; F32x4Add
+	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
+	Get R0; I64Const $16; I64Add; Set R0
+	Get R1; I64Const $16; I64Add; Set R1
+	Get R2; I64Const $16; I64Add; Set R2
+	Get R4; I64Const $4; I64Sub; Set R4
+	Br $0
+	End
+	End
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R0; I32WrapI64
+	Get R1; I32WrapI64; F32Load $0; Get F1; F32Add
+	Get R2; I32WrapI64; F32Load $0; F32Add
+	Get F2; F32Max; Get F3; F32Min; F32Store $0
+	Get R0; I64Const $4; I64Add; Set R0
+	Get R1; I64Const $4; I64Add; Set R1
+	Get R2; I64Const $4; I64Add; Set R2
+	Get R4; I64Const $1; I64Sub; Set R4
+	Br $0
+	End
+	End
+	Get R3; I64Const $4; I64Add; Set R3
+	Get R5; I64Const $1; I64Sub; Set R5
+	Br $0
+	End
+	End
+	RET

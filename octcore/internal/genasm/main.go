@@ -446,6 +446,70 @@ func (g *gen) epilogueRows(adds int) {
 	g.f("RET")
 }
 
+// epilogueChannels writes epilogueChannels<adds>Wasm: the epilogue of ch
+// whole channels of n values each, stored one after another, d[c*n+x] =
+// clamp(s[c*n+x] + bias[c] (+ r[c*n+x]), lo, hi): one call for a layer's
+// output instead of one per channel, which on small maps cost as much as
+// the channel's values. The last n%4 values of a channel go one at a time.
+func (g *gen) epilogueChannels(adds int) {
+	ptrs := []string{"d", "s", "bias"}
+	if adds == 1 {
+		ptrs = []string{"d", "s", "r", "bias"}
+	}
+	off := 8 * len(ptrs)
+	fmt.Fprintf(g, "// func epilogueChannels%dWasm(%s *float32, ch, n int, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
+	fmt.Fprintf(g, "TEXT ·epilogueChannels%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+16+8)
+	data := len(ptrs) - 1 // d, s (and r): R0.. advance together
+	for i, p := range ptrs {
+		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
+	}
+	bias := fmt.Sprintf("R%d", data)
+	g.f("I64Load ch+%d(FP); Set R5", off)
+	g.f("I64Load n+%d(FP); Set R6", off+8)
+	for i, f := range []string{"lo", "hi"} {
+		g.f("F32Load %s+%d(FP); Set F%d", f, off+16+4*i, i+2)
+		g.f("Get F%d; F32x4Splat; Set V%d", i+2, i+1)
+	}
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R5; I64Eqz; BrIf $1")
+	g.f("Get %s; I32WrapI64; F32Load $0; Set F1", bias)
+	g.f("Get F1; F32x4Splat; Set V0")
+	g.f("Get R6; Set R4")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R4; I64Const $4; I64LtU; BrIf $1")
+	g.f("Get R0; I32WrapI64")
+	g.f("Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add")
+	if adds == 1 {
+		g.f("Get R2; I32WrapI64; V128Load $0; F32x4Add")
+	}
+	g.f("Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0")
+	for i := 0; i < data; i++ {
+		g.add(fmt.Sprintf("R%d", i), 16)
+	}
+	g.add("R4", -4)
+	g.loopEnd()
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R4; I64Eqz; BrIf $1")
+	g.f("Get R0; I32WrapI64")
+	g.f("Get R1; I32WrapI64; F32Load $0; Get F1; F32Add")
+	if adds == 1 {
+		g.f("Get R2; I32WrapI64; F32Load $0; F32Add")
+	}
+	g.f("Get F2; F32Max; Get F3; F32Min; F32Store $0")
+	for i := 0; i < data; i++ {
+		g.add(fmt.Sprintf("R%d", i), 4)
+	}
+	g.add("R4", -1)
+	g.loopEnd()
+	g.add(bias, 4)
+	g.add("R5", -1)
+	g.loopEnd()
+	g.f("RET")
+}
+
 // epilogueLow writes epilogueLow<adds>Wasm: the epilogue of one channel of
 // an octave convolution's high output, with the L->H path's low map (rows
 // of lowW) upsampled by two on the way, d[y*w+x] = clamp(s[y*lds+x] + b +
@@ -583,6 +647,10 @@ func Generate() []byte {
 	for adds := 0; adds <= 1; adds++ {
 		g.WriteString("\n")
 		g.epilogueLow(adds)
+	}
+	for adds := 0; adds <= 1; adds++ {
+		g.WriteString("\n")
+		g.epilogueChannels(adds)
 	}
 	return g.Bytes()
 }
