@@ -225,13 +225,18 @@ func colFloats(r *rhs) int {
 // floats, used when the epilogue has a low map). Output row m, image
 // row y is read from src[m*h*srcW + y*srcW:] (srcW >= w: a product computed
 // over a padded width leaves srcW-w unused columns) and written to
-// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w. Compact
-// channels with a bias take one call for all of them (epilogueChannels),
-// others one call each (epilogueRows, or epilogueLow with a low map): in
+// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w. With a low
+// map (epilogueLow), or compact with a bias (epilogueChannels), one call
+// covers every channel, otherwise one call per channel (epilogueRows): in
 // wasm, a call per short row or small channel costs as much as its values.
 func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32) {
 	lo, hi := ep.act.bounds()
-	if srcW == w && ep.low == nil && ep.bias != nil {
+	if ep.low != nil {
+		// The upsampled low map joins before the activation.
+		epilogueLow(dst, src, ep.low, ep.add, ep.bias, up, rows, h, w, srcW, ep.lowW, ep.lowH*ep.lowW, lo, hi)
+		return
+	}
+	if srcW == w && ep.bias != nil {
 		// Channels lie one after another: the whole output in one call.
 		var r []float32
 		if ep.add != nil {
@@ -253,12 +258,6 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32
 		var r []float32
 		if ep.add != nil {
 			r = ep.add[m*h*w : (m+1)*h*w]
-		}
-		if ep.low != nil {
-			// The upsampled low map joins before the activation.
-			lowN := ep.lowH * ep.lowW
-			epilogueLow(d, s, ep.low[m*lowN:(m+1)*lowN], r, up, h, w, srcW, ep.lowW, b, lo, hi)
-			continue
 		}
 		epilogueRows(d, s, r, runs, n, n, srcW, b, lo, hi)
 	}

@@ -125,23 +125,32 @@ func epilogueChannels(d, s, r, bias []float32, ch, n int, lo, hi float32) {
 	}
 }
 
-// epilogueLow writes d[y*w+x] = clamp(s[y*lds+x] + b + low[(y/2)*lowW+x/2]
-// (+ r[y*w+x]), lo, hi) for an h x w channel, summed in that order: the high
-// output's epilogue with the L->H map upsampled (into the scratch u, h*w
-// floats) on the way. r may be nil.
-func epilogueLow(d, s, low, r, u []float32, h, w, lds, lowW int, b, lo, hi float32) {
+// epilogueLow writes, for ch channels of h x w, d[c*h*w+y*w+x] =
+// clamp(s[c*h*lds+y*lds+x] + bias[c] + low[c*lowN+(y/2)*lowW+x/2] (+
+// r[c*h*w+y*w+x]), lo, hi), summed in that order: the high output's epilogue
+// with the L->H map upsampled (into the scratch u, h*w floats) on the way.
+// bias and r may be nil.
+func epilogueLow(d, s, low, r, bias, u []float32, ch, h, w, lds, lowW, lowN int, lo, hi float32) {
 	u = u[:h*w]
-	widenMap(u, low, h, w, lowW)
 	rows, n := h, w // runs of contiguous values, and their length
 	if lds == w {
 		rows, n = 1, h*w
 	}
-	if r == nil {
-		epilogueRows(d, s, u, rows, n, n, lds, b, lo, hi)
-		return
-	}
-	for y := 0; y < rows; y++ {
-		rowEpilogue2(d[y*n:y*n+n], s[y*lds:y*lds+n], u[y*n:y*n+n], r[y*n:y*n+n], b, lo, hi)
+	for c := 0; c < ch; c++ {
+		var b float32
+		if bias != nil {
+			b = bias[c]
+		}
+		dc, sc := d[c*h*w:(c+1)*h*w], s[c*h*lds:]
+		widenMap(u, low[c*lowN:], h, w, lowW)
+		if r == nil {
+			epilogueRows(dc, sc, u, rows, n, n, lds, b, lo, hi)
+			continue
+		}
+		rc := r[c*h*w : (c+1)*h*w]
+		for y := 0; y < rows; y++ {
+			rowEpilogue2(dc[y*n:y*n+n], sc[y*lds:y*lds+n], u[y*n:y*n+n], rc[y*n:y*n+n], b, lo, hi)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package octcore
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -216,54 +217,67 @@ func TestEpilogueRows(t *testing.T) {
 
 // epilogueLow against its definition, element by element in the same order
 // of additions, for every size up to 19x19 (odd sizes leave a half-used low
-// column and row), wide source rows, low rows wider than needed, with and
-// without a residual; in place as well (d and s the same, as finish does
-// when alpha_in is 1).
+// column and row) over three channels, with wide source rows, low rows and
+// maps larger than needed, with and without a bias and a residual; in place
+// as well (d and s the same, as finish does when alpha_in is 1).
 func TestEpilogueLow(t *testing.T) {
 	rng := rand.New(rand.NewSource(19))
-	const b, lo, hi = 0.25, -0.5, 0.75
+	const lo, hi = -0.5, 0.75
+	const ch = 3
 	for h := 1; h <= 19; h++ {
 		for w := 1; w <= 19; w++ {
 			for _, withR := range []bool{false, true} {
+				withB := (h+w)%2 == 0
 				lds := w + (h+w)%3
 				lowW := (w+1)/2 + w%2
-				s := randSlice(rng, h*lds)
-				low := randSlice(rng, ((h+1)/2)*lowW)
-				var r []float32
+				lowN := ((h+1)/2 + h%3) * lowW
+				s := randSlice(rng, ch*h*lds)
+				low := randSlice(rng, ch*lowN)
+				var r, bias []float32
 				if withR {
-					r = randSlice(rng, h*w)
+					r = randSlice(rng, ch*h*w)
 				}
-				want := make([]float32, h*w)
-				for y := 0; y < h; y++ {
-					for x := 0; x < w; x++ {
-						v := s[y*lds+x] + b + low[(y/2)*lowW+x/2]
-						if withR {
-							v += r[y*w+x]
+				if withB {
+					bias = randSlice(rng, ch)
+				}
+				want := make([]float32, ch*h*w)
+				for c := 0; c < ch; c++ {
+					for y := 0; y < h; y++ {
+						for x := 0; x < w; x++ {
+							v := s[c*h*lds+y*lds+x]
+							if withB {
+								v += bias[c]
+							}
+							v += low[c*lowN+(y/2)*lowW+x/2]
+							if withR {
+								v += r[c*h*w+y*w+x]
+							}
+							want[c*h*w+y*w+x] = min(max(v, lo), hi)
 						}
-						want[y*w+x] = min(max(v, lo), hi)
 					}
 				}
-				got := make([]float32, h*w+4)
+				what := fmt.Sprintf("%dx%d lds %d bias=%v residual=%v", h, w, lds, withB, withR)
+				got := make([]float32, ch*h*w+4)
 				for i := range got {
 					got[i] = -7
 				}
-				epilogueLow(got[:h*w], s, low, r, make([]float32, h*w), h, w, lds, lowW, b, lo, hi)
+				epilogueLow(got[:ch*h*w], s, low, r, bias, make([]float32, h*w), ch, h, w, lds, lowW, lowN, lo, hi)
 				for i := range want {
 					if got[i] != want[i] {
-						t.Fatalf("%dx%d lds %d residual=%v: value %d = %v, want %v", h, w, lds, withR, i, got[i], want[i])
+						t.Fatalf("%s: value %d = %v, want %v", what, i, got[i], want[i])
 					}
 				}
-				for i := h * w; i < len(got); i++ {
+				for i := ch * h * w; i < len(got); i++ {
 					if got[i] != -7 {
-						t.Fatalf("%dx%d: wrote past the channel at %d", h, w, i)
+						t.Fatalf("%s: wrote past the channels at %d", what, i)
 					}
 				}
 				if lds == w {
 					inPlace := append([]float32(nil), s...)
-					epilogueLow(inPlace, inPlace, low, r, make([]float32, h*w), h, w, w, lowW, b, lo, hi)
+					epilogueLow(inPlace, inPlace, low, r, bias, make([]float32, h*w), ch, h, w, w, lowW, lowN, lo, hi)
 					for i := range want {
 						if inPlace[i] != want[i] {
-							t.Fatalf("%dx%d in place residual=%v: value %d = %v, want %v", h, w, withR, i, inPlace[i], want[i])
+							t.Fatalf("%s in place: value %d = %v, want %v", what, i, inPlace[i], want[i])
 						}
 					}
 				}

@@ -195,31 +195,44 @@ func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
 }
 
 //go:noescape
-func epilogueLow0Wasm(d, s, low *float32, h, w, lds, lowW int, b, lo, hi float32)
+func epilogueLow0Wasm(d, s, low, bias *float32, ch, h, w, lds, lowW, lowN int, lo, hi float32)
 
 //go:noescape
-func epilogueLow1Wasm(d, s, low, r *float32, h, w, lds, lowW int, b, lo, hi float32)
+func epilogueLow1Wasm(d, s, low, r, bias *float32, ch, h, w, lds, lowW, lowN int, lo, hi float32)
 
-// epilogueLow writes d[y*w+x] = clamp(s[y*lds+x] + b + low[(y/2)*lowW+x/2]
-// (+ r[y*w+x]), lo, hi) for an h x w channel, summed in that order: the high
-// output's epilogue with the L->H map upsampled on the way. r may be nil; u
-// (scratch for the other builds) is not used.
-func epilogueLow(d, s, low, r, u []float32, h, w, lds, lowW int, b, lo, hi float32) {
-	if h <= 0 || w <= 0 {
+// epilogueLow writes, for ch channels of h x w, d[c*h*w+y*w+x] =
+// clamp(s[c*h*lds+y*lds+x] + bias[c] + low[c*lowN+(y/2)*lowW+x/2] (+
+// r[c*h*w+y*w+x]), lo, hi), summed in that order: the high output's epilogue
+// with the L->H map upsampled on the way. bias and r may be nil; u (scratch
+// for the other builds) is not used.
+func epilogueLow(d, s, low, r, bias, u []float32, ch, h, w, lds, lowW, lowN int, lo, hi float32) {
+	if ch <= 0 || h <= 0 || w <= 0 {
 		return
 	}
-	if lowW < (w+1)/2 {
-		panic("octcore: epilogueLow: low rows narrower than half the output")
+	if lowW < (w+1)/2 || lowN < (h+1)/2*lowW {
+		panic("octcore: epilogueLow: low map smaller than half the output")
 	}
-	_ = d[h*w-1]
-	_ = s[(h-1)*lds+w-1]
-	_ = low[(h-1)/2*lowW+(w-1)/2]
+	if bias == nil {
+		var zero [1]float32
+		for c := 0; c < ch; c++ {
+			var rc []float32
+			if r != nil {
+				rc = r[c*h*w:]
+			}
+			epilogueLow(d[c*h*w:], s[c*h*lds:], low[c*lowN:], rc, zero[:], u, 1, h, w, lds, lowW, lowN, lo, hi)
+		}
+		return
+	}
+	_ = d[ch*h*w-1]
+	_ = s[((ch-1)*h+h-1)*lds+w-1]
+	_ = low[(ch-1)*lowN+(h-1)/2*lowW+(w-1)/2]
+	_ = bias[ch-1]
 	if r != nil {
-		_ = r[h*w-1]
-		epilogueLow1Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(low), unsafe.SliceData(r), h, w, lds, lowW, b, lo, hi)
+		_ = r[ch*h*w-1]
+		epilogueLow1Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(low), unsafe.SliceData(r), unsafe.SliceData(bias), ch, h, w, lds, lowW, lowN, lo, hi)
 		return
 	}
-	epilogueLow0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(low), h, w, lds, lowW, b, lo, hi)
+	epilogueLow0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(low), unsafe.SliceData(bias), ch, h, w, lds, lowW, lowN, lo, hi)
 }
 
 //go:noescape

@@ -479,23 +479,27 @@ TEXT ·epilogueRows1Wasm(SB), NOSPLIT, $0-68
 	End
 	RET
 
-// func epilogueLow0Wasm(d, s, low *float32, h, w, lds, lowW int, b, lo, hi float32)
-TEXT ·epilogueLow0Wasm(SB), NOSPLIT, $0-68
+// func epilogueLow0Wasm(d, s, low, bias *float32, ch, h, w, lds, lowW, lowN int, lo, hi float32)
+TEXT ·epilogueLow0Wasm(SB), NOSPLIT, $0-88
 	I64Load d+0(FP); Set R0
 	I64Load s+8(FP); Set R1
 	I64Load low+16(FP); Set R2
-	I64Load h+24(FP); Set R5
-	I64Load w+32(FP); Set R6
-	I64Load lds+40(FP); I64Const $2; I64Shl; Set R7
-	I64Load lowW+48(FP); I64Const $2; I64Shl; Set R8
-	Get R6; I64Const $2; I64Shl; Set R9 // an output row in bytes
-	F32Load b+56(FP); Set F1
-	Get F1; F32x4Splat; Set V0
-	F32Load lo+60(FP); Set F2
+	I64Load bias+24(FP); Set R15
+	I64Load ch+32(FP); Set R9 // channels left
+	I64Load w+48(FP); Set R6
+	I64Load lds+56(FP); I64Const $2; I64Shl; Set R7
+	I64Load lowW+64(FP); I64Const $2; I64Shl; Set R8
+	F32Load lo+80(FP); Set F2
 	Get F2; F32x4Splat; Set V1
-	F32Load hi+64(FP); Set F3
+	F32Load hi+84(FP); Set F3
 	Get F3; F32x4Splat; Set V2
-	I64Const $0; Set R13 // 1 on the second output row of a low row
+	Get R2; Set R13 // the channel's low map
+	Block
+	Loop
+	Get R9; I64Eqz; BrIf $1
+	Get R15; I32WrapI64; F32Load $0; Set F1; Get F1; F32x4Splat; Set V0
+	I64Load h+40(FP); Set R5 // rows left
+	Get R13; Set R2
 	Block
 	Loop
 	Get R5; I64Eqz; BrIf $1
@@ -541,34 +545,44 @@ TEXT ·epilogueLow0Wasm(SB), NOSPLIT, $0-68
 	Br $0
 	End
 	End
-	Get R0; Get R9; I64Add; Set R0
+	Get R0; Get R6; I64Const $2; I64Shl; I64Add; Set R0
 	Get R1; Get R7; I64Add; Set R1
-	Get R13; I32WrapI64; If; Get R2; Get R8; I64Add; Set R2; End
-	Get R13; I64Const $1; I64Xor; Set R13
+	// After an odd row (h - rows left), the next low row.
+	I64Load h+40(FP); Get R5; I64Sub; I64Const $1; I64And; I32WrapI64; If; Get R2; Get R8; I64Add; Set R2; End
 	Get R5; I64Const $1; I64Sub; Set R5
+	Br $0
+	End
+	End
+	Get R13; I64Load lowN+72(FP); I64Const $2; I64Shl; I64Add; Set R13
+	Get R15; I64Const $4; I64Add; Set R15
+	Get R9; I64Const $1; I64Sub; Set R9
 	Br $0
 	End
 	End
 	RET
 
-// func epilogueLow1Wasm(d, s, low, r *float32, h, w, lds, lowW int, b, lo, hi float32)
-TEXT ·epilogueLow1Wasm(SB), NOSPLIT, $0-76
+// func epilogueLow1Wasm(d, s, low, r, bias *float32, ch, h, w, lds, lowW, lowN int, lo, hi float32)
+TEXT ·epilogueLow1Wasm(SB), NOSPLIT, $0-96
 	I64Load d+0(FP); Set R0
 	I64Load s+8(FP); Set R1
 	I64Load low+16(FP); Set R2
 	I64Load r+24(FP); Set R3
-	I64Load h+32(FP); Set R5
-	I64Load w+40(FP); Set R6
-	I64Load lds+48(FP); I64Const $2; I64Shl; Set R7
-	I64Load lowW+56(FP); I64Const $2; I64Shl; Set R8
-	Get R6; I64Const $2; I64Shl; Set R9 // an output row in bytes
-	F32Load b+64(FP); Set F1
-	Get F1; F32x4Splat; Set V0
-	F32Load lo+68(FP); Set F2
+	I64Load bias+32(FP); Set R15
+	I64Load ch+40(FP); Set R9 // channels left
+	I64Load w+56(FP); Set R6
+	I64Load lds+64(FP); I64Const $2; I64Shl; Set R7
+	I64Load lowW+72(FP); I64Const $2; I64Shl; Set R8
+	F32Load lo+88(FP); Set F2
 	Get F2; F32x4Splat; Set V1
-	F32Load hi+72(FP); Set F3
+	F32Load hi+92(FP); Set F3
 	Get F3; F32x4Splat; Set V2
-	I64Const $0; Set R13 // 1 on the second output row of a low row
+	Get R2; Set R13 // the channel's low map
+	Block
+	Loop
+	Get R9; I64Eqz; BrIf $1
+	Get R15; I32WrapI64; F32Load $0; Set F1; Get F1; F32x4Splat; Set V0
+	I64Load h+48(FP); Set R5 // rows left
+	Get R13; Set R2
 	Block
 	Loop
 	Get R5; I64Eqz; BrIf $1
@@ -621,12 +635,18 @@ TEXT ·epilogueLow1Wasm(SB), NOSPLIT, $0-76
 	Br $0
 	End
 	End
-	Get R0; Get R9; I64Add; Set R0
+	Get R0; Get R6; I64Const $2; I64Shl; I64Add; Set R0
 	Get R1; Get R7; I64Add; Set R1
-	Get R3; Get R9; I64Add; Set R3
-	Get R13; I32WrapI64; If; Get R2; Get R8; I64Add; Set R2; End
-	Get R13; I64Const $1; I64Xor; Set R13
+	Get R3; Get R6; I64Const $2; I64Shl; I64Add; Set R3
+	// After an odd row (h - rows left), the next low row.
+	I64Load h+48(FP); Get R5; I64Sub; I64Const $1; I64And; I32WrapI64; If; Get R2; Get R8; I64Add; Set R2; End
 	Get R5; I64Const $1; I64Sub; Set R5
+	Br $0
+	End
+	End
+	Get R13; I64Load lowN+80(FP); I64Const $2; I64Shl; I64Add; Set R13
+	Get R15; I64Const $4; I64Add; Set R15
+	Get R9; I64Const $1; I64Sub; Set R9
 	Br $0
 	End
 	End

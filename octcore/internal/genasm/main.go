@@ -510,42 +510,53 @@ func (g *gen) epilogueChannels(adds int) {
 	g.f("RET")
 }
 
-// epilogueLow writes epilogueLow<adds>Wasm: the epilogue of one channel of
-// an octave convolution's high output, with the L->H path's low map (rows
-// of lowW) upsampled by two on the way, d[y*w+x] = clamp(s[y*lds+x] + b +
-// low[(y/2)*lowW+x/2] (+ r[y*w+x]), lo, hi), summed in that order. Each
-// low row serves two output rows, each vector of four low values eight
-// outputs: a b c d become a a b b, c c d d (without i8x16.shuffle, whose lane
-// immediates the assembler does not encode, a pair of lanes is zero-extended
-// to 64 bits and ORed with itself shifted up). The last w%8 columns go one
-// low value, two outputs, at a time.
+// epilogueLow writes epilogueLow<adds>Wasm: the epilogue of ch channels of
+// an octave convolution's high output, with the L->H path's low map
+// upsampled by two on the way. Channel c, h x w, reads its values from s
+// (rows of lds, channels of h*lds), its low map from low (rows of lowW,
+// channels of lowN) and writes d[c*h*w+y*w+x] = clamp(s + bias[c] +
+// low[c*lowN+(y/2)*lowW+x/2] (+ r[c*h*w+y*w+x]), lo, hi), summed in that
+// order. Each low row serves two output rows, each vector of four low
+// values eight outputs: a b c d become a a b b, c c d d (without
+// i8x16.shuffle, whose lane immediates the assembler does not encode, a pair
+// of lanes is zero-extended to 64 bits and ORed with itself shifted up). The
+// last w%8 columns go one low value, two outputs, at a time. All sixteen
+// integer locals are in use: h and lowN are read from the arguments again.
 func (g *gen) epilogueLow(adds int) {
 	ptrs := []string{"d", "s", "low"}
 	if adds == 1 {
 		ptrs = append(ptrs, "r")
 	}
+	ptrs = append(ptrs, "bias")
 	off := 8 * len(ptrs)
-	fmt.Fprintf(g, "// func epilogueLow%dWasm(%s *float32, h, w, lds, lowW int, b, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
-	fmt.Fprintf(g, "TEXT ·epilogueLow%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+32+12)
-	for i, p := range ptrs {
+	fmt.Fprintf(g, "// func epilogueLow%dWasm(%s *float32, ch, h, w, lds, lowW, lowN int, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
+	fmt.Fprintf(g, "TEXT ·epilogueLow%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+48+8)
+	for i, p := range ptrs[:len(ptrs)-1] {
 		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
 	}
-	g.f("I64Load h+%d(FP); Set R5", off)
-	g.f("I64Load w+%d(FP); Set R6", off+8)
-	g.f("I64Load lds+%d(FP); I64Const $2; I64Shl; Set R7", off+16)
-	g.f("I64Load lowW+%d(FP); I64Const $2; I64Shl; Set R8", off+24)
-	g.f("Get R6; I64Const $2; I64Shl; Set R9 // an output row in bytes")
-	for i, f := range []string{"b", "lo", "hi"} {
-		g.f("F32Load %s+%d(FP); Set F%d", f, off+32+4*i, i+1)
-		g.f("Get F%d; F32x4Splat; Set V%d", i+1, i)
+	g.f("I64Load bias+%d(FP); Set R15", off-8)
+	h := fmt.Sprintf("I64Load h+%d(FP)", off+8)
+	g.f("I64Load ch+%d(FP); Set R9 // channels left", off)
+	g.f("I64Load w+%d(FP); Set R6", off+16)
+	g.f("I64Load lds+%d(FP); I64Const $2; I64Shl; Set R7", off+24)
+	g.f("I64Load lowW+%d(FP); I64Const $2; I64Shl; Set R8", off+32)
+	for i, f := range []string{"lo", "hi"} {
+		g.f("F32Load %s+%d(FP); Set F%d", f, off+48+4*i, i+2)
+		g.f("Get F%d; F32x4Splat; Set V%d", i+2, i+1)
 	}
-	g.f("I64Const $0; Set R13 // 1 on the second output row of a low row")
+	g.f("Get R2; Set R13 // the channel's low map")
 	// The current d, s, low and r.
 	cur := []string{"R10", "R11", "R12", "R14"}
 	g.f("Block")
 	g.f("Loop")
+	g.f("Get R9; I64Eqz; BrIf $1")
+	g.f("Get R15; I32WrapI64; F32Load $0; Set F1; Get F1; F32x4Splat; Set V0")
+	g.f("%s; Set R5 // rows left", h)
+	g.f("Get R13; Set R2")
+	g.f("Block")
+	g.f("Loop")
 	g.f("Get R5; I64Eqz; BrIf $1")
-	for i := range ptrs {
+	for i := range ptrs[:len(ptrs)-1] {
 		g.f("Get R%d; Set %s", i, cur[i])
 	}
 	g.f("Get R6; Set R4")
@@ -571,7 +582,7 @@ func (g *gen) epilogueLow(adds int) {
 	g.f("Get V3; I64x2ExtendHighI32x4U; Set V5; Get V5; Get V5; I32Const $32; I64x2Shl; V128Or; Set V5")
 	vec(0, "V4")
 	vec(16, "V5")
-	for i := range ptrs {
+	for i := range ptrs[:len(ptrs)-1] {
 		n := 32
 		if i == 2 {
 			n = 16
@@ -596,7 +607,7 @@ func (g *gen) epilogueLow(adds int) {
 	scalar(0)
 	g.f("Get R4; I64Const $1; I64Eq; BrIf $1")
 	scalar(4)
-	for i := range ptrs {
+	for i := range ptrs[:len(ptrs)-1] {
 		n := 8
 		if i == 2 {
 			n = 4
@@ -605,14 +616,18 @@ func (g *gen) epilogueLow(adds int) {
 	}
 	g.add("R4", -2)
 	g.loopEnd()
-	g.f("Get R0; Get R9; I64Add; Set R0")
+	g.f("Get R0; Get R6; I64Const $2; I64Shl; I64Add; Set R0")
 	g.f("Get R1; Get R7; I64Add; Set R1")
 	if adds == 1 {
-		g.f("Get R3; Get R9; I64Add; Set R3")
+		g.f("Get R3; Get R6; I64Const $2; I64Shl; I64Add; Set R3")
 	}
-	g.f("Get R13; I32WrapI64; If; Get R2; Get R8; I64Add; Set R2; End")
-	g.f("Get R13; I64Const $1; I64Xor; Set R13")
+	g.WriteString("\t// After an odd row (h - rows left), the next low row.\n")
+	g.f("%s; Get R5; I64Sub; I64Const $1; I64And; I32WrapI64; If; Get R2; Get R8; I64Add; Set R2; End", h)
 	g.add("R5", -1)
+	g.loopEnd()
+	g.f("Get R13; I64Load lowN+%d(FP); I64Const $2; I64Shl; I64Add; Set R13", off+40)
+	g.add("R15", 4)
+	g.add("R9", -1)
 	g.loopEnd()
 	g.f("RET")
 }
