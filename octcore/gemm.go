@@ -225,9 +225,8 @@ func colFloats(r *rhs) int {
 // floats, used when the epilogue has a low map). Output row m, image
 // row y is read from src[m*h*srcW + y*srcW:] (srcW >= w: a product computed
 // over a padded width leaves srcW-w unused columns) and written to
-// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w. With a low
-// map (epilogueLow), or compact with a bias (epilogueChannels), one call
-// covers every channel, otherwise one call per channel (epilogueRows): in
+// dst[m*h*w + y*w:]; src and dst may be the same when srcW == w. One call
+// covers every channel (epilogueRows, or epilogueLow with a low map): in
 // wasm, a call per short row or small channel costs as much as its values.
 func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32) {
 	lo, hi := ep.act.bounds()
@@ -236,31 +235,15 @@ func finish(dst, src []float32, rows, h, w, srcW int, ep *epilogue, up []float32
 		epilogueLow(dst, src, ep.low, ep.add, ep.bias, up, rows, h, w, srcW, ep.lowW, ep.lowH*ep.lowW, lo, hi)
 		return
 	}
-	if srcW == w && ep.bias != nil {
-		// Channels lie one after another: the whole output in one call.
-		var r []float32
-		if ep.add != nil {
-			r = ep.add[:rows*h*w]
-		}
-		epilogueChannels(dst[:rows*h*w], src[:rows*h*w], r, ep.bias[:rows], rows, h*w, lo, hi)
-		return
+	var r []float32
+	if ep.add != nil {
+		r = ep.add[:rows*h*w]
 	}
-	runs, n := h, w // runs of contiguous values per channel, and their length
 	if srcW == w {
-		runs, n = 1, h*w
+		// Each channel is one run of values.
+		h, w, srcW = 1, h*w, h*w
 	}
-	for m := 0; m < rows; m++ {
-		var b float32
-		if ep.bias != nil {
-			b = ep.bias[m]
-		}
-		d, s := dst[m*h*w:(m+1)*h*w], src[m*h*srcW:]
-		var r []float32
-		if ep.add != nil {
-			r = ep.add[m*h*w : (m+1)*h*w]
-		}
-		epilogueRows(d, s, r, runs, n, n, srcW, b, lo, hi)
-	}
+	epilogueRows(dst, src, r, ep.bias, rows, h, w, w, srcW, lo, hi)
 }
 
 // bounds returns the clamp that the activation amounts to.

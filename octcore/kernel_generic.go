@@ -101,27 +101,20 @@ func gemvBlocks(nblk, K int, a, b, c []float32, ldb int) {
 	}
 }
 
-// epilogueRows applies rowEpilogue to rows rows of n values: row y of d, s
-// and r (which may be nil) starts at d[y*ldd:], s[y*lds:] and r[y*ldd:].
-func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
-	for y := 0; y < rows; y++ {
-		var ry []float32
-		if r != nil {
-			ry = r[y*ldd : y*ldd+n]
+// epilogueRows writes, for ch channels of h rows of n values, d[i*ldd+x] =
+// clamp(s[i*lds+x] + bias[i/h] (+ r[i*ldd+x]), lo, hi) for every row i =
+// c*h+y, summed in that order. bias and r may be nil.
+func epilogueRows(d, s, r, bias []float32, ch, h, n, ldd, lds int, lo, hi float32) {
+	for i := 0; i < ch*h; i++ {
+		var b float32
+		if bias != nil {
+			b = bias[i/h]
 		}
-		rowEpilogue(d[y*ldd:y*ldd+n], s[y*lds:y*lds+n], ry, b, lo, hi)
-	}
-}
-
-// epilogueChannels writes d[c*n+x] = clamp(s[c*n+x] + bias[c] (+ r[c*n+x]),
-// lo, hi) for ch channels of n values, summed in that order; r may be nil.
-func epilogueChannels(d, s, r, bias []float32, ch, n int, lo, hi float32) {
-	for c := 0; c < ch; c++ {
-		var rc []float32
+		var ri []float32
 		if r != nil {
-			rc = r[c*n : (c+1)*n]
+			ri = r[i*ldd : i*ldd+n]
 		}
-		rowEpilogue(d[c*n:(c+1)*n], s[c*n:(c+1)*n], rc, bias[c], lo, hi)
+		rowEpilogue(d[i*ldd:i*ldd+n], s[i*lds:i*lds+n], ri, b, lo, hi)
 	}
 }
 
@@ -143,12 +136,12 @@ func epilogueLow(d, s, low, r, bias, u []float32, ch, h, w, lds, lowW, lowN int,
 		}
 		dc, sc := d[c*h*w:(c+1)*h*w], s[c*h*lds:]
 		widenMap(u, low[c*lowN:], h, w, lowW)
-		if r == nil {
-			epilogueRows(dc, sc, u, rows, n, n, lds, b, lo, hi)
-			continue
-		}
-		rc := r[c*h*w : (c+1)*h*w]
 		for y := 0; y < rows; y++ {
+			if r == nil {
+				rowEpilogue(dc[y*n:y*n+n], sc[y*lds:y*lds+n], u[y*n:y*n+n], b, lo, hi)
+				continue
+			}
+			rc := r[c*h*w : (c+1)*h*w]
 			rowEpilogue2(dc[y*n:y*n+n], sc[y*lds:y*lds+n], u[y*n:y*n+n], rc[y*n:y*n+n], b, lo, hi)
 		}
 	}

@@ -184,31 +184,80 @@ func TestGemvBlocks(t *testing.T) {
 	}
 }
 
-// epilogueRows against rowEpilogue row by row, with and without a residual,
-// for widths with and without a tail past the last vector.
+// epilogueRows against its definition, element by element in the same order
+// of additions: row widths with and without a partial last vector, one and
+// several rows per channel, wide source rows, with and without a bias and a
+// residual, and in place.
 func TestEpilogueRows(t *testing.T) {
 	rng := rand.New(rand.NewSource(18))
-	for _, n := range []int{1, 4, 7, 16, 17} {
-		for _, withR := range []bool{false, true} {
-			rows, ldd, lds := 5, n, n+2
-			s := randSlice(rng, rows*lds)
-			var r []float32
-			if withR {
-				r = randSlice(rng, rows*ldd)
-			}
-			got := make([]float32, rows*ldd)
-			epilogueRows(got, s, r, rows, n, ldd, lds, 0.25, 0, 0.5)
-			want := make([]float32, rows*ldd)
-			for y := 0; y < rows; y++ {
-				var ry []float32
-				if r != nil {
-					ry = r[y*ldd : y*ldd+n]
-				}
-				rowEpilogue(want[y*ldd:y*ldd+n], s[y*lds:y*lds+n], ry, 0.25, 0, 0.5)
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("n=%d residual=%v: value %d = %v, row by row %v", n, withR, i, got[i], want[i])
+	const lo, hi = -0.25, 0.5
+	for _, n := range []int{1, 3, 4, 7, 16, 17, 49} {
+		for _, h := range []int{1, 3} {
+			for _, withR := range []bool{false, true} {
+				for _, withB := range []bool{false, true} {
+					const ch = 4
+					rows, ldd, lds := ch*h, n+1, n+3
+					s := randSlice(rng, rows*lds)
+					var r, bias []float32
+					if withR {
+						r = randSlice(rng, rows*ldd)
+					}
+					if withB {
+						bias = randSlice(rng, ch)
+					}
+					want := make([]float32, rows*ldd)
+					got := make([]float32, rows*ldd+3)
+					for i := range got {
+						got[i] = -7
+					}
+					for i := range want {
+						want[i] = -7
+					}
+					for i := 0; i < rows; i++ {
+						for x := 0; x < n; x++ {
+							v := s[i*lds+x]
+							if withB {
+								v += bias[i/h]
+							}
+							if withR {
+								v += r[i*ldd+x]
+							}
+							want[i*ldd+x] = min(max(v, lo), hi)
+						}
+					}
+					what := fmt.Sprintf("n=%d h=%d residual=%v bias=%v", n, h, withR, withB)
+					epilogueRows(got, s, r, bias, ch, h, n, ldd, lds, lo, hi)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%s: value %d = %v, want %v", what, i, got[i], want[i])
+						}
+					}
+					for i := len(want); i < len(got); i++ {
+						if got[i] != -7 {
+							t.Fatalf("%s: wrote past the rows at %d", what, i)
+						}
+					}
+					// In place: d and s the same, rows of n.
+					inPlace := append([]float32(nil), s[:rows*n]...)
+					var rn []float32
+					if withR {
+						rn = r[:rows*n]
+					}
+					epilogueRows(inPlace, inPlace, rn, bias, ch, h, n, n, n, lo, hi)
+					for i := 0; i < rows; i++ {
+						for x := 0; x < n; x++ {
+							v := s[i*n+x]
+							if withB {
+								v += bias[i/h]
+							}
+							if withR {
+								v += r[i*n+x]
+							}
+							if w := min(max(v, lo), hi); inPlace[i*n+x] != w {
+								t.Fatalf("%s in place: value %d = %v, want %v", what, i*n+x, inPlace[i*n+x], w)
+							}
+						}
+					}
 				}
 			}
 		}
@@ -280,55 +329,6 @@ func TestEpilogueLow(t *testing.T) {
 							t.Fatalf("%s in place: value %d = %v, want %v", what, i, inPlace[i], want[i])
 						}
 					}
-				}
-			}
-		}
-	}
-}
-
-// epilogueChannels against rowEpilogue channel by channel, for channel sizes
-// with and without a partial last vector, with and without a residual, and
-// in place.
-func TestEpilogueChannels(t *testing.T) {
-	rng := rand.New(rand.NewSource(20))
-	for _, n := range []int{1, 3, 4, 7, 49, 196} {
-		for _, withR := range []bool{false, true} {
-			const ch = 5
-			s := randSlice(rng, ch*n)
-			bias := randSlice(rng, ch)
-			var r []float32
-			if withR {
-				r = randSlice(rng, ch*n)
-			}
-			want := make([]float32, ch*n)
-			for c := 0; c < ch; c++ {
-				var rc []float32
-				if r != nil {
-					rc = r[c*n : (c+1)*n]
-				}
-				for x := 0; x < n; x++ {
-					v := s[c*n+x] + bias[c]
-					if rc != nil {
-						v += rc[x]
-					}
-					want[c*n+x] = min(max(v, -0.25), 0.5)
-				}
-			}
-			got := make([]float32, ch*n+3)
-			for i := range got {
-				got[i] = -7
-			}
-			epilogueChannels(got[:ch*n], s, r, bias, ch, n, -0.25, 0.5)
-			inPlace := append([]float32(nil), s...)
-			epilogueChannels(inPlace, inPlace, r, bias, ch, n, -0.25, 0.5)
-			for i := range want {
-				if got[i] != want[i] || inPlace[i] != want[i] {
-					t.Fatalf("n=%d residual=%v: value %d = %v (in place %v), want %v", n, withR, i, got[i], inPlace[i], want[i])
-				}
-			}
-			for i := ch * n; i < len(got); i++ {
-				if got[i] != -7 {
-					t.Fatalf("n=%d: wrote past the channels at %d", n, i)
 				}
 			}
 		}

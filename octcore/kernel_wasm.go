@@ -98,35 +98,6 @@ func copyRows(dst []float32, ldd int, src []float32, lds, rows, n, sx int) {
 }
 
 //go:noescape
-func epilogue0Wasm(d, s *float32, n int, b, lo, hi float32)
-
-//go:noescape
-func epilogue1Wasm(d, s, r *float32, n int, b, lo, hi float32)
-
-// rowEpilogue writes d[x] = clamp(s[x] + b + r[x], lo, hi); r may be nil.
-func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
-	n := len(d)
-	s = s[:n]
-	v := n &^ 3
-	if r != nil {
-		r = r[:n]
-		if v > 0 {
-			epilogue1Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(r), v, b, lo, hi)
-		}
-		for x := v; x < n; x++ {
-			d[x] = min(max(s[x]+b+r[x], lo), hi)
-		}
-		return
-	}
-	if v > 0 {
-		epilogue0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), v, b, lo, hi)
-	}
-	for x := v; x < n; x++ {
-		d[x] = min(max(s[x]+b, lo), hi)
-	}
-}
-
-//go:noescape
 func maxRowsWasm(d, a, b *float32, n int)
 
 // maxRows writes d[x] = max(a[x], b[x]).
@@ -159,39 +130,6 @@ func gemvBlocks(nblk, K int, a, b, c []float32, ldb int) {
 	_ = b[(K-1)*ldb]
 	_ = c[nblk*MR-1]
 	gemvWasm(nblk, K, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldb)
-}
-
-//go:noescape
-func epilogueRows0Wasm(d, s *float32, rows, n, ldd, lds int, b, lo, hi float32)
-
-//go:noescape
-func epilogueRows1Wasm(d, s, r *float32, rows, n, ldd, lds int, b, lo, hi float32)
-
-// epilogueRows applies rowEpilogue to rows rows of n values: row y of d, s
-// and r (which may be nil) starts at d[y*ldd:], s[y*lds:] and r[y*ldd:].
-func epilogueRows(d, s, r []float32, rows, n, ldd, lds int, b, lo, hi float32) {
-	if rows <= 0 || n <= 0 {
-		return
-	}
-	v := n &^ 3
-	if v > 0 {
-		_ = d[(rows-1)*ldd+n-1]
-		_ = s[(rows-1)*lds+n-1]
-		if r != nil {
-			_ = r[(rows-1)*ldd+n-1]
-			epilogueRows1Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(r), rows, v, ldd, lds, b, lo, hi)
-		} else {
-			epilogueRows0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), rows, v, ldd, lds, b, lo, hi)
-		}
-	}
-	// The columns past the last whole vector, row by row.
-	for y := 0; y < rows && v < n; y++ {
-		var ry []float32
-		if r != nil {
-			ry = r[y*ldd+v : y*ldd+n]
-		}
-		rowEpilogue(d[y*ldd+v:y*ldd+n], s[y*lds+v:y*lds+n], ry, b, lo, hi)
-	}
 }
 
 //go:noescape
@@ -236,24 +174,31 @@ func epilogueLow(d, s, low, r, bias, u []float32, ch, h, w, lds, lowW, lowN int,
 }
 
 //go:noescape
-func epilogueChannels0Wasm(d, s, bias *float32, ch, n int, lo, hi float32)
+func epilogueRows0Wasm(d, s, bias *float32, ch, h, n, ldd, lds int, lo, hi float32)
 
 //go:noescape
-func epilogueChannels1Wasm(d, s, r, bias *float32, ch, n int, lo, hi float32)
+func epilogueRows1Wasm(d, s, r, bias *float32, ch, h, n, ldd, lds int, lo, hi float32)
 
-// epilogueChannels writes d[c*n+x] = clamp(s[c*n+x] + bias[c] (+ r[c*n+x]),
-// lo, hi) for ch channels of n values, summed in that order; r may be nil.
-func epilogueChannels(d, s, r, bias []float32, ch, n int, lo, hi float32) {
-	if ch <= 0 || n <= 0 {
+// epilogueRows writes, for ch channels of h rows of n values, d[i*ldd+x] =
+// clamp(s[i*lds+x] + bias[i/h] (+ r[i*ldd+x]), lo, hi) for every row i =
+// c*h+y, summed in that order. bias and r may be nil.
+func epilogueRows(d, s, r, bias []float32, ch, h, n, ldd, lds int, lo, hi float32) {
+	if ch <= 0 || h <= 0 || n <= 0 {
 		return
 	}
-	_ = d[ch*n-1]
-	_ = s[ch*n-1]
+	var zero [1]float32
+	if bias == nil {
+		// One bias for all rows.
+		bias, h, ch = zero[:], ch*h, 1
+	}
+	rows := ch * h
+	_ = d[(rows-1)*ldd+n-1]
+	_ = s[(rows-1)*lds+n-1]
 	_ = bias[ch-1]
 	if r != nil {
-		_ = r[ch*n-1]
-		epilogueChannels1Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(r), unsafe.SliceData(bias), ch, n, lo, hi)
+		_ = r[(rows-1)*ldd+n-1]
+		epilogueRows1Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(r), unsafe.SliceData(bias), ch, h, n, ldd, lds, lo, hi)
 		return
 	}
-	epilogueChannels0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(bias), ch, n, lo, hi)
+	epilogueRows0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(bias), ch, h, n, ldd, lds, lo, hi)
 }

@@ -353,64 +353,25 @@ TEXT ·gemvWasm(SB), NOSPLIT, $0-48
 	End
 	RET
 
-// func epilogue0Wasm(d, s *float32, n int, b, lo, hi float32)
-TEXT ·epilogue0Wasm(SB), NOSPLIT, $0-36
+// func epilogueRows0Wasm(d, s, bias *float32, ch, h, n, ldd, lds int, lo, hi float32)
+TEXT ·epilogueRows0Wasm(SB), NOSPLIT, $0-72
 	I64Load d+0(FP); Set R0
 	I64Load s+8(FP); Set R1
-	I64Load n+16(FP); Set R4
-	F32Load b+24(FP); F32x4Splat; Set V0
-	F32Load lo+28(FP); F32x4Splat; Set V1
-	F32Load hi+32(FP); F32x4Splat; Set V2
+	I64Load bias+16(FP); Set R2
+	I64Load ch+24(FP); Set R8
+	I64Load h+32(FP); Set R13
+	I64Load n+40(FP); Set R6
+	I64Load ldd+48(FP); I64Const $2; I64Shl; Set R7
+	I64Load lds+56(FP); I64Const $2; I64Shl; Set R9
+	F32Load lo+64(FP); Set F2
+	Get F2; F32x4Splat; Set V1
+	F32Load hi+68(FP); Set F3
+	Get F3; F32x4Splat; Set V2
 	Block
 	Loop
-	Get R4; I64Eqz; BrIf $1
-	Get R0; I32WrapI64
-	Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add
-	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
-	Get R0; I64Const $16; I64Add; Set R0
-	Get R1; I64Const $16; I64Add; Set R1
-	Get R4; I64Const $4; I64Sub; Set R4
-	Br $0
-	End
-	End
-	RET
-
-// func epilogue1Wasm(d, s, r *float32, n int, b, lo, hi float32)
-TEXT ·epilogue1Wasm(SB), NOSPLIT, $0-44
-	I64Load d+0(FP); Set R0
-	I64Load s+8(FP); Set R1
-	I64Load r+16(FP); Set R2
-	I64Load n+24(FP); Set R4
-	F32Load b+32(FP); F32x4Splat; Set V0
-	F32Load lo+36(FP); F32x4Splat; Set V1
-	F32Load hi+40(FP); F32x4Splat; Set V2
-	Block
-	Loop
-	Get R4; I64Eqz; BrIf $1
-	Get R0; I32WrapI64
-	Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add
-	Get R2; I32WrapI64; V128Load $0; F32x4Add
-	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
-	Get R0; I64Const $16; I64Add; Set R0
-	Get R1; I64Const $16; I64Add; Set R1
-	Get R2; I64Const $16; I64Add; Set R2
-	Get R4; I64Const $4; I64Sub; Set R4
-	Br $0
-	End
-	End
-	RET
-
-// func epilogueRows0Wasm(d, s *float32, rows, n, ldd, lds int, b, lo, hi float32)
-TEXT ·epilogueRows0Wasm(SB), NOSPLIT, $0-60
-	I64Load d+0(FP); Set R0
-	I64Load s+8(FP); Set R1
-	I64Load rows+16(FP); Set R5
-	I64Load n+24(FP); Set R6
-	I64Load ldd+32(FP); I64Const $2; I64Shl; Set R7
-	I64Load lds+40(FP); I64Const $2; I64Shl; Set R9
-	F32Load b+48(FP); F32x4Splat; Set V0
-	F32Load lo+52(FP); F32x4Splat; Set V1
-	F32Load hi+56(FP); F32x4Splat; Set V2
+	Get R8; I64Eqz; BrIf $1
+	Get R2; I32WrapI64; F32Load $0; Set F1; Get F1; F32x4Splat; Set V0
+	Get R13; Set R5 // rows left in the channel
 	Block
 	Loop
 	Get R5; I64Eqz; BrIf $1
@@ -419,7 +380,7 @@ TEXT ·epilogueRows0Wasm(SB), NOSPLIT, $0-60
 	Get R6; Set R4
 	Block
 	Loop
-	Get R4; I64Eqz; BrIf $1
+	Get R4; I64Const $4; I64LtU; BrIf $1
 	Get R10; I32WrapI64
 	Get R11; I32WrapI64; V128Load $0; Get V0; F32x4Add
 	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
@@ -429,26 +390,51 @@ TEXT ·epilogueRows0Wasm(SB), NOSPLIT, $0-60
 	Br $0
 	End
 	End
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R10; I32WrapI64
+	Get R11; I32WrapI64; F32Load $0; Get F1; F32Add
+	Get F2; F32Max; Get F3; F32Min; F32Store $0
+	Get R10; I64Const $4; I64Add; Set R10
+	Get R11; I64Const $4; I64Add; Set R11
+	Get R4; I64Const $1; I64Sub; Set R4
+	Br $0
+	End
+	End
 	Get R0; Get R7; I64Add; Set R0
 	Get R1; Get R9; I64Add; Set R1
 	Get R5; I64Const $1; I64Sub; Set R5
 	Br $0
 	End
 	End
+	Get R2; I64Const $4; I64Add; Set R2
+	Get R8; I64Const $1; I64Sub; Set R8
+	Br $0
+	End
+	End
 	RET
 
-// func epilogueRows1Wasm(d, s, r *float32, rows, n, ldd, lds int, b, lo, hi float32)
-TEXT ·epilogueRows1Wasm(SB), NOSPLIT, $0-68
+// func epilogueRows1Wasm(d, s, r, bias *float32, ch, h, n, ldd, lds int, lo, hi float32)
+TEXT ·epilogueRows1Wasm(SB), NOSPLIT, $0-80
 	I64Load d+0(FP); Set R0
 	I64Load s+8(FP); Set R1
 	I64Load r+16(FP); Set R2
-	I64Load rows+24(FP); Set R5
-	I64Load n+32(FP); Set R6
-	I64Load ldd+40(FP); I64Const $2; I64Shl; Set R7
-	I64Load lds+48(FP); I64Const $2; I64Shl; Set R9
-	F32Load b+56(FP); F32x4Splat; Set V0
-	F32Load lo+60(FP); F32x4Splat; Set V1
-	F32Load hi+64(FP); F32x4Splat; Set V2
+	I64Load bias+24(FP); Set R3
+	I64Load ch+32(FP); Set R8
+	I64Load h+40(FP); Set R13
+	I64Load n+48(FP); Set R6
+	I64Load ldd+56(FP); I64Const $2; I64Shl; Set R7
+	I64Load lds+64(FP); I64Const $2; I64Shl; Set R9
+	F32Load lo+72(FP); Set F2
+	Get F2; F32x4Splat; Set V1
+	F32Load hi+76(FP); Set F3
+	Get F3; F32x4Splat; Set V2
+	Block
+	Loop
+	Get R8; I64Eqz; BrIf $1
+	Get R3; I32WrapI64; F32Load $0; Set F1; Get F1; F32x4Splat; Set V0
+	Get R13; Set R5 // rows left in the channel
 	Block
 	Loop
 	Get R5; I64Eqz; BrIf $1
@@ -458,7 +444,7 @@ TEXT ·epilogueRows1Wasm(SB), NOSPLIT, $0-68
 	Get R6; Set R4
 	Block
 	Loop
-	Get R4; I64Eqz; BrIf $1
+	Get R4; I64Const $4; I64LtU; BrIf $1
 	Get R10; I32WrapI64
 	Get R11; I32WrapI64; V128Load $0; Get V0; F32x4Add
 	Get R12; I32WrapI64; V128Load $0; F32x4Add
@@ -470,10 +456,29 @@ TEXT ·epilogueRows1Wasm(SB), NOSPLIT, $0-68
 	Br $0
 	End
 	End
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R10; I32WrapI64
+	Get R11; I32WrapI64; F32Load $0; Get F1; F32Add
+	Get R12; I32WrapI64; F32Load $0; F32Add
+	Get F2; F32Max; Get F3; F32Min; F32Store $0
+	Get R10; I64Const $4; I64Add; Set R10
+	Get R11; I64Const $4; I64Add; Set R11
+	Get R12; I64Const $4; I64Add; Set R12
+	Get R4; I64Const $1; I64Sub; Set R4
+	Br $0
+	End
+	End
 	Get R0; Get R7; I64Add; Set R0
 	Get R1; Get R9; I64Add; Set R1
 	Get R2; Get R7; I64Add; Set R2
 	Get R5; I64Const $1; I64Sub; Set R5
+	Br $0
+	End
+	End
+	Get R3; I64Const $4; I64Add; Set R3
+	Get R8; I64Const $1; I64Sub; Set R8
 	Br $0
 	End
 	End
@@ -647,107 +652,6 @@ TEXT ·epilogueLow1Wasm(SB), NOSPLIT, $0-96
 	Get R13; I64Load lowN+80(FP); I64Const $2; I64Shl; I64Add; Set R13
 	Get R15; I64Const $4; I64Add; Set R15
 	Get R9; I64Const $1; I64Sub; Set R9
-	Br $0
-	End
-	End
-	RET
-
-// func epilogueChannels0Wasm(d, s, bias *float32, ch, n int, lo, hi float32)
-TEXT ·epilogueChannels0Wasm(SB), NOSPLIT, $0-48
-	I64Load d+0(FP); Set R0
-	I64Load s+8(FP); Set R1
-	I64Load bias+16(FP); Set R2
-	I64Load ch+24(FP); Set R5
-	I64Load n+32(FP); Set R6
-	F32Load lo+40(FP); Set F2
-	Get F2; F32x4Splat; Set V1
-	F32Load hi+44(FP); Set F3
-	Get F3; F32x4Splat; Set V2
-	Block
-	Loop
-	Get R5; I64Eqz; BrIf $1
-	Get R2; I32WrapI64; F32Load $0; Set F1
-	Get F1; F32x4Splat; Set V0
-	Get R6; Set R4
-	Block
-	Loop
-	Get R4; I64Const $4; I64LtU; BrIf $1
-	Get R0; I32WrapI64
-	Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add
-	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
-	Get R0; I64Const $16; I64Add; Set R0
-	Get R1; I64Const $16; I64Add; Set R1
-	Get R4; I64Const $4; I64Sub; Set R4
-	Br $0
-	End
-	End
-	Block
-	Loop
-	Get R4; I64Eqz; BrIf $1
-	Get R0; I32WrapI64
-	Get R1; I32WrapI64; F32Load $0; Get F1; F32Add
-	Get F2; F32Max; Get F3; F32Min; F32Store $0
-	Get R0; I64Const $4; I64Add; Set R0
-	Get R1; I64Const $4; I64Add; Set R1
-	Get R4; I64Const $1; I64Sub; Set R4
-	Br $0
-	End
-	End
-	Get R2; I64Const $4; I64Add; Set R2
-	Get R5; I64Const $1; I64Sub; Set R5
-	Br $0
-	End
-	End
-	RET
-
-// func epilogueChannels1Wasm(d, s, r, bias *float32, ch, n int, lo, hi float32)
-TEXT ·epilogueChannels1Wasm(SB), NOSPLIT, $0-56
-	I64Load d+0(FP); Set R0
-	I64Load s+8(FP); Set R1
-	I64Load r+16(FP); Set R2
-	I64Load bias+24(FP); Set R3
-	I64Load ch+32(FP); Set R5
-	I64Load n+40(FP); Set R6
-	F32Load lo+48(FP); Set F2
-	Get F2; F32x4Splat; Set V1
-	F32Load hi+52(FP); Set F3
-	Get F3; F32x4Splat; Set V2
-	Block
-	Loop
-	Get R5; I64Eqz; BrIf $1
-	Get R3; I32WrapI64; F32Load $0; Set F1
-	Get F1; F32x4Splat; Set V0
-	Get R6; Set R4
-	Block
-	Loop
-	Get R4; I64Const $4; I64LtU; BrIf $1
-	Get R0; I32WrapI64
-	Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add
-	Get R2; I32WrapI64; V128Load $0; F32x4Add
-	Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0
-	Get R0; I64Const $16; I64Add; Set R0
-	Get R1; I64Const $16; I64Add; Set R1
-	Get R2; I64Const $16; I64Add; Set R2
-	Get R4; I64Const $4; I64Sub; Set R4
-	Br $0
-	End
-	End
-	Block
-	Loop
-	Get R4; I64Eqz; BrIf $1
-	Get R0; I32WrapI64
-	Get R1; I32WrapI64; F32Load $0; Get F1; F32Add
-	Get R2; I32WrapI64; F32Load $0; F32Add
-	Get F2; F32Max; Get F3; F32Min; F32Store $0
-	Get R0; I64Const $4; I64Add; Set R0
-	Get R1; I64Const $4; I64Add; Set R1
-	Get R2; I64Const $4; I64Add; Set R2
-	Get R4; I64Const $1; I64Sub; Set R4
-	Br $0
-	End
-	End
-	Get R3; I64Const $4; I64Add; Set R3
-	Get R5; I64Const $1; I64Sub; Set R5
 	Br $0
 	End
 	End

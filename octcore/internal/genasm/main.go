@@ -289,41 +289,6 @@ func (g *gen) copyRows() {
 	g.f("RET")
 }
 
-// epilogue writes epilogue<adds>Wasm: for n values (a multiple of 4),
-// d = clamp(s + b (+ r), lo, hi), summed in that order, with adds = 0 or 1
-// addend rows.
-func (g *gen) epilogue(adds int) {
-	ptrs := []string{"d", "s"}
-	if adds == 1 {
-		ptrs = append(ptrs, "r")
-	}
-	off := 8 * len(ptrs)
-	fmt.Fprintf(g, "// func epilogue%dWasm(%s *float32, n int, b, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
-	fmt.Fprintf(g, "TEXT ·epilogue%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+8+12)
-	for i, p := range ptrs {
-		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
-	}
-	g.f("I64Load n+%d(FP); Set R4", off)
-	for i, f := range []string{"b", "lo", "hi"} {
-		g.f("F32Load %s+%d(FP); F32x4Splat; Set V%d", f, off+8+4*i, i)
-	}
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R4; I64Eqz; BrIf $1")
-	g.f("Get R0; I32WrapI64")
-	g.f("Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add")
-	for i := 2; i < len(ptrs); i++ {
-		g.f("Get R%d; I32WrapI64; V128Load $0; F32x4Add", i)
-	}
-	g.f("Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0")
-	for i := range ptrs {
-		g.f("Get R%d; I64Const $16; I64Add; Set R%d", i, i)
-	}
-	g.add("R4", -4)
-	g.loopEnd()
-	g.f("RET")
-}
-
 // maxRows writes maxRowsWasm(d, a, b, n): d = max(a, b) for n values (a
 // multiple of 4).
 func (g *gen) maxRows() {
@@ -393,119 +358,82 @@ func (g *gen) gemv() {
 	g.f("RET")
 }
 
-// epilogueRows writes epilogueRows<adds>Wasm: the epilogue of rows rows of n
-// values (a multiple of 4), d[y*ldd+x] = clamp(s[y*lds+x] + b (+ r[y*ldd+x]),
-// lo, hi): a product computed over a wide layout, compacted on the way.
+// epilogueRows writes epilogueRows<adds>Wasm: the epilogue of ch channels
+// of h rows of n values, d[i*ldd+x] = clamp(s[i*lds+x] + bias[i/h] (+
+// r[i*ldd+x]), lo, hi) for rows i = c*h+y, summed in that order: a layer's
+// whole output in one call, compacted on the way when its product ran over a
+// wide layout (lds > n). The last n%4 values of a row go one at a time.
 func (g *gen) epilogueRows(adds int) {
-	ptrs := []string{"d", "s"}
+	ptrs := []string{"d", "s", "bias"}
 	if adds == 1 {
-		ptrs = append(ptrs, "r")
+		ptrs = []string{"d", "s", "r", "bias"}
 	}
+	data := len(ptrs) - 1 // d, s (and r): R0.. walk the rows
 	off := 8 * len(ptrs)
-	fmt.Fprintf(g, "// func epilogueRows%dWasm(%s *float32, rows, n, ldd, lds int, b, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
-	fmt.Fprintf(g, "TEXT ·epilogueRows%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+32+12)
+	fmt.Fprintf(g, "// func epilogueRows%dWasm(%s *float32, ch, h, n, ldd, lds int, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
+	fmt.Fprintf(g, "TEXT ·epilogueRows%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+40+8)
 	for i, p := range ptrs {
 		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
 	}
-	g.f("I64Load rows+%d(FP); Set R5", off)
-	g.f("I64Load n+%d(FP); Set R6", off+8)
-	g.f("I64Load ldd+%d(FP); I64Const $2; I64Shl; Set R7", off+16)
-	g.f("I64Load lds+%d(FP); I64Const $2; I64Shl; Set R9", off+24)
-	for i, f := range []string{"b", "lo", "hi"} {
-		g.f("F32Load %s+%d(FP); F32x4Splat; Set V%d", f, off+32+4*i, i)
+	bias := fmt.Sprintf("R%d", data)
+	g.f("I64Load ch+%d(FP); Set R8", off)
+	g.f("I64Load h+%d(FP); Set R13", off+8)
+	g.f("I64Load n+%d(FP); Set R6", off+16)
+	g.f("I64Load ldd+%d(FP); I64Const $2; I64Shl; Set R7", off+24)
+	g.f("I64Load lds+%d(FP); I64Const $2; I64Shl; Set R9", off+32)
+	for i, f := range []string{"lo", "hi"} {
+		g.f("F32Load %s+%d(FP); Set F%d", f, off+40+4*i, i+2)
+		g.f("Get F%d; F32x4Splat; Set V%d", i+2, i+1)
 	}
 	cur := []string{"R10", "R11", "R12"}
+	strides := []string{"R7", "R9", "R7"}
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R8; I64Eqz; BrIf $1")
+	g.f("Get %s; I32WrapI64; F32Load $0; Set F1; Get F1; F32x4Splat; Set V0", bias)
+	g.f("Get R13; Set R5 // rows left in the channel")
 	g.f("Block")
 	g.f("Loop")
 	g.f("Get R5; I64Eqz; BrIf $1")
-	for i := range ptrs {
+	for i := 0; i < data; i++ {
 		g.f("Get R%d; Set %s", i, cur[i])
 	}
 	g.f("Get R6; Set R4")
 	g.f("Block")
 	g.f("Loop")
-	g.f("Get R4; I64Eqz; BrIf $1")
+	g.f("Get R4; I64Const $4; I64LtU; BrIf $1")
 	g.f("Get R10; I32WrapI64")
 	g.f("Get R11; I32WrapI64; V128Load $0; Get V0; F32x4Add")
 	if adds == 1 {
 		g.f("Get R12; I32WrapI64; V128Load $0; F32x4Add")
 	}
 	g.f("Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0")
-	for i := range ptrs {
-		g.add(cur[i], 16)
-	}
-	g.add("R4", -4)
-	g.loopEnd()
-	g.f("Get R0; Get R7; I64Add; Set R0")
-	g.f("Get R1; Get R9; I64Add; Set R1")
-	if adds == 1 {
-		g.f("Get R2; Get R7; I64Add; Set R2")
-	}
-	g.add("R5", -1)
-	g.loopEnd()
-	g.f("RET")
-}
-
-// epilogueChannels writes epilogueChannels<adds>Wasm: the epilogue of ch
-// whole channels of n values each, stored one after another, d[c*n+x] =
-// clamp(s[c*n+x] + bias[c] (+ r[c*n+x]), lo, hi): one call for a layer's
-// output instead of one per channel, which on small maps cost as much as
-// the channel's values. The last n%4 values of a channel go one at a time.
-func (g *gen) epilogueChannels(adds int) {
-	ptrs := []string{"d", "s", "bias"}
-	if adds == 1 {
-		ptrs = []string{"d", "s", "r", "bias"}
-	}
-	off := 8 * len(ptrs)
-	fmt.Fprintf(g, "// func epilogueChannels%dWasm(%s *float32, ch, n int, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
-	fmt.Fprintf(g, "TEXT ·epilogueChannels%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+16+8)
-	data := len(ptrs) - 1 // d, s (and r): R0.. advance together
-	for i, p := range ptrs {
-		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
-	}
-	bias := fmt.Sprintf("R%d", data)
-	g.f("I64Load ch+%d(FP); Set R5", off)
-	g.f("I64Load n+%d(FP); Set R6", off+8)
-	for i, f := range []string{"lo", "hi"} {
-		g.f("F32Load %s+%d(FP); Set F%d", f, off+16+4*i, i+2)
-		g.f("Get F%d; F32x4Splat; Set V%d", i+2, i+1)
-	}
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R5; I64Eqz; BrIf $1")
-	g.f("Get %s; I32WrapI64; F32Load $0; Set F1", bias)
-	g.f("Get F1; F32x4Splat; Set V0")
-	g.f("Get R6; Set R4")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R4; I64Const $4; I64LtU; BrIf $1")
-	g.f("Get R0; I32WrapI64")
-	g.f("Get R1; I32WrapI64; V128Load $0; Get V0; F32x4Add")
-	if adds == 1 {
-		g.f("Get R2; I32WrapI64; V128Load $0; F32x4Add")
-	}
-	g.f("Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0")
 	for i := 0; i < data; i++ {
-		g.add(fmt.Sprintf("R%d", i), 16)
+		g.add(cur[i], 16)
 	}
 	g.add("R4", -4)
 	g.loopEnd()
 	g.f("Block")
 	g.f("Loop")
 	g.f("Get R4; I64Eqz; BrIf $1")
-	g.f("Get R0; I32WrapI64")
-	g.f("Get R1; I32WrapI64; F32Load $0; Get F1; F32Add")
+	g.f("Get R10; I32WrapI64")
+	g.f("Get R11; I32WrapI64; F32Load $0; Get F1; F32Add")
 	if adds == 1 {
-		g.f("Get R2; I32WrapI64; F32Load $0; F32Add")
+		g.f("Get R12; I32WrapI64; F32Load $0; F32Add")
 	}
 	g.f("Get F2; F32Max; Get F3; F32Min; F32Store $0")
 	for i := 0; i < data; i++ {
-		g.add(fmt.Sprintf("R%d", i), 4)
+		g.add(cur[i], 4)
 	}
 	g.add("R4", -1)
 	g.loopEnd()
-	g.add(bias, 4)
+	for i := 0; i < data; i++ {
+		g.f("Get R%d; Get %s; I64Add; Set R%d", i, strides[i], i)
+	}
 	g.add("R5", -1)
+	g.loopEnd()
+	g.add(bias, 4)
+	g.add("R8", -1)
 	g.loopEnd()
 	g.f("RET")
 }
@@ -653,19 +581,11 @@ func Generate() []byte {
 	g.gemv()
 	for adds := 0; adds <= 1; adds++ {
 		g.WriteString("\n")
-		g.epilogue(adds)
-	}
-	for adds := 0; adds <= 1; adds++ {
-		g.WriteString("\n")
 		g.epilogueRows(adds)
 	}
 	for adds := 0; adds <= 1; adds++ {
 		g.WriteString("\n")
 		g.epilogueLow(adds)
-	}
-	for adds := 0; adds <= 1; adds++ {
-		g.WriteString("\n")
-		g.epilogueChannels(adds)
 	}
 	return g.Bytes()
 }
