@@ -213,16 +213,20 @@ func TestEpilogueRows(t *testing.T) {
 					for i := range want {
 						want[i] = -7
 					}
+					// ref is the value of row i from source value sv and
+					// residual r[ri].
+					ref := func(i int, sv float32, ri int) float32 {
+						if withB {
+							sv += bias[i/h]
+						}
+						if withR {
+							sv += r[ri]
+						}
+						return min(max(sv, lo), hi)
+					}
 					for i := 0; i < rows; i++ {
 						for x := 0; x < n; x++ {
-							v := s[i*lds+x]
-							if withB {
-								v += bias[i/h]
-							}
-							if withR {
-								v += r[i*ldd+x]
-							}
-							want[i*ldd+x] = min(max(v, lo), hi)
+							want[i*ldd+x] = ref(i, s[i*lds+x], i*ldd+x)
 						}
 					}
 					what := fmt.Sprintf("n=%d h=%d residual=%v bias=%v", n, h, withR, withB)
@@ -246,14 +250,7 @@ func TestEpilogueRows(t *testing.T) {
 					epilogueRows(inPlace, inPlace, rn, bias, ch, h, n, n, n, lo, hi)
 					for i := 0; i < rows; i++ {
 						for x := 0; x < n; x++ {
-							v := s[i*n+x]
-							if withB {
-								v += bias[i/h]
-							}
-							if withR {
-								v += r[i*n+x]
-							}
-							if w := min(max(v, lo), hi); inPlace[i*n+x] != w {
+							if w := ref(i, s[i*n+x], i*n+x); inPlace[i*n+x] != w {
 								t.Fatalf("%s in place: value %d = %v, want %v", what, i*n+x, inPlace[i*n+x], w)
 							}
 						}

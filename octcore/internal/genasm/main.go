@@ -399,34 +399,30 @@ func (g *gen) epilogueRows(adds int) {
 		g.f("Get R%d; Set %s", i, cur[i])
 	}
 	g.f("Get R6; Set R4")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R4; I64Const $4; I64LtU; BrIf $1")
-	g.f("Get R10; I32WrapI64")
-	g.f("Get R11; I32WrapI64; V128Load $0; Get V0; F32x4Add")
-	if adds == 1 {
-		g.f("Get R12; I32WrapI64; V128Load $0; F32x4Add")
+	// Whole vectors, then the values left one at a time: the same step on
+	// four lanes or one.
+	for _, lanes := range []int{4, 1} {
+		load, add, mx, mn, store := "V128Load", "F32x4Add", "F32x4Max", "F32x4Min", "V128Store"
+		b, lo, hi := "V0", "V1", "V2"
+		if lanes == 1 {
+			load, add, mx, mn, store = "F32Load", "F32Add", "F32Max", "F32Min", "F32Store"
+			b, lo, hi = "F1", "F2", "F3"
+		}
+		g.f("Block")
+		g.f("Loop")
+		g.f("Get R4; I64Const $%d; I64LtU; BrIf $1", lanes)
+		g.f("Get R10; I32WrapI64")
+		g.f("Get R11; I32WrapI64; %s $0; Get %s; %s", load, b, add)
+		if adds == 1 {
+			g.f("Get R12; I32WrapI64; %s $0; %s", load, add)
+		}
+		g.f("Get %s; %s; Get %s; %s; %s $0", lo, mx, hi, mn, store)
+		for i := 0; i < data; i++ {
+			g.add(cur[i], 4*lanes)
+		}
+		g.add("R4", -lanes)
+		g.loopEnd()
 	}
-	g.f("Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0")
-	for i := 0; i < data; i++ {
-		g.add(cur[i], 16)
-	}
-	g.add("R4", -4)
-	g.loopEnd()
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R4; I64Eqz; BrIf $1")
-	g.f("Get R10; I32WrapI64")
-	g.f("Get R11; I32WrapI64; F32Load $0; Get F1; F32Add")
-	if adds == 1 {
-		g.f("Get R12; I32WrapI64; F32Load $0; F32Add")
-	}
-	g.f("Get F2; F32Max; Get F3; F32Min; F32Store $0")
-	for i := 0; i < data; i++ {
-		g.add(cur[i], 4)
-	}
-	g.add("R4", -1)
-	g.loopEnd()
 	for i := 0; i < data; i++ {
 		g.f("Get R%d; Get %s; I64Add; Set R%d", i, strides[i], i)
 	}
