@@ -490,7 +490,8 @@ TEXT ·epilogueLow0Wasm(SB), NOSPLIT, $0-88
 	I64Load s+8(FP); Set R1
 	I64Load low+16(FP); Set R2
 	I64Load bias+24(FP); Set R15
-	I64Load ch+32(FP); Set R9 // channels left
+	I64Load ch+32(FP); Set R9
+	I64Load h+40(FP); Set R5
 	I64Load w+48(FP); Set R6
 	I64Load lds+56(FP); I64Const $2; I64Shl; Set R7
 	I64Load lowW+64(FP); I64Const $2; I64Shl; Set R8
@@ -573,7 +574,8 @@ TEXT ·epilogueLow1Wasm(SB), NOSPLIT, $0-96
 	I64Load low+16(FP); Set R2
 	I64Load r+24(FP); Set R3
 	I64Load bias+32(FP); Set R15
-	I64Load ch+40(FP); Set R9 // channels left
+	I64Load ch+40(FP); Set R9
+	I64Load h+48(FP); Set R5
 	I64Load w+56(FP); Set R6
 	I64Load lds+64(FP); I64Const $2; I64Shl; Set R7
 	I64Load lowW+72(FP); I64Const $2; I64Shl; Set R8

@@ -56,6 +56,15 @@ func (g *gen) loadArgs(specs ...string) {
 	}
 }
 
+// loadBounds loads the float32 arguments lo and hi at offset off into F2 and
+// F3, and splatted into V1 and V2: an epilogue's clamp.
+func (g *gen) loadBounds(off int) {
+	for i, f := range []string{"lo", "hi"} {
+		g.f("F32Load %s+%d(FP); Set F%d", f, off+4*i, i+2)
+		g.f("Get F%d; F32x4Splat; Set V%d", i+2, i+1)
+	}
+}
+
 // add adds n to the local reg.
 func (g *gen) add(reg string, n int) {
 	if n < 0 {
@@ -372,19 +381,13 @@ func (g *gen) epilogueRows(adds int) {
 	off := 8 * len(ptrs)
 	fmt.Fprintf(g, "// func epilogueRows%dWasm(%s *float32, ch, h, n, ldd, lds int, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
 	fmt.Fprintf(g, "TEXT ·epilogueRows%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+40+8)
+	var specs []string
 	for i, p := range ptrs {
-		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
+		specs = append(specs, fmt.Sprintf("%s R%d", p, i))
 	}
+	g.loadArgs(append(specs, "ch R8", "h R13", "n R6", "ldd R7 bytes", "lds R9 bytes")...)
 	bias := fmt.Sprintf("R%d", data)
-	g.f("I64Load ch+%d(FP); Set R8", off)
-	g.f("I64Load h+%d(FP); Set R13", off+8)
-	g.f("I64Load n+%d(FP); Set R6", off+16)
-	g.f("I64Load ldd+%d(FP); I64Const $2; I64Shl; Set R7", off+24)
-	g.f("I64Load lds+%d(FP); I64Const $2; I64Shl; Set R9", off+32)
-	for i, f := range []string{"lo", "hi"} {
-		g.f("F32Load %s+%d(FP); Set F%d", f, off+40+4*i, i+2)
-		g.f("Get F%d; F32x4Splat; Set V%d", i+2, i+1)
-	}
+	g.loadBounds(off + 40)
 	cur := []string{"R10", "R11", "R12"}
 	strides := []string{"R7", "R9", "R7"}
 	g.f("Block")
@@ -455,19 +458,14 @@ func (g *gen) epilogueLow(adds int) {
 	off := 8 * len(ptrs)
 	fmt.Fprintf(g, "// func epilogueLow%dWasm(%s *float32, ch, h, w, lds, lowW, lowN int, lo, hi float32)\n", adds, strings.Join(ptrs, ", "))
 	fmt.Fprintf(g, "TEXT ·epilogueLow%dWasm(SB), NOSPLIT, $0-%d\n", adds, off+48+8)
+	var specs []string
 	for i, p := range ptrs[:len(ptrs)-1] {
-		g.f("I64Load %s+%d(FP); Set R%d", p, 8*i, i)
+		specs = append(specs, fmt.Sprintf("%s R%d", p, i))
 	}
-	g.f("I64Load bias+%d(FP); Set R15", off-8)
+	// R9 counts the channels left; h (and lowN) are read again when needed.
+	g.loadArgs(append(specs, "bias R15", "ch R9", "h R5", "w R6", "lds R7 bytes", "lowW R8 bytes")...)
 	h := fmt.Sprintf("I64Load h+%d(FP)", off+8)
-	g.f("I64Load ch+%d(FP); Set R9 // channels left", off)
-	g.f("I64Load w+%d(FP); Set R6", off+16)
-	g.f("I64Load lds+%d(FP); I64Const $2; I64Shl; Set R7", off+24)
-	g.f("I64Load lowW+%d(FP); I64Const $2; I64Shl; Set R8", off+32)
-	for i, f := range []string{"lo", "hi"} {
-		g.f("F32Load %s+%d(FP); Set F%d", f, off+48+4*i, i+2)
-		g.f("Get F%d; F32x4Splat; Set V%d", i+2, i+1)
-	}
+	g.loadBounds(off + 48)
 	g.f("Get R2; Set R13 // the channel's low map")
 	// The current d, s, low and r.
 	cur := []string{"R10", "R11", "R12", "R14"}
@@ -506,14 +504,18 @@ func (g *gen) epilogueLow(adds int) {
 	g.f("Get V3; I64x2ExtendHighI32x4U; Set V5; Get V5; Get V5; I32Const $32; I64x2Shl; V128Or; Set V5")
 	vec(0, "V4")
 	vec(16, "V5")
-	for i := range ptrs[:len(ptrs)-1] {
-		n := 32
-		if i == 2 {
-			n = 16
+	// advance moves the pointers past n outputs (n/2 low values).
+	advance := func(n int) {
+		for i := range ptrs[:len(ptrs)-1] {
+			if i == 2 {
+				g.add(cur[i], 2*n)
+			} else {
+				g.add(cur[i], 4*n)
+			}
 		}
-		g.add(cur[i], n)
+		g.add("R4", -n)
 	}
-	g.add("R4", -8)
+	advance(8)
 	g.loopEnd()
 	scalar := func(o int) {
 		g.f("Get R10; I32WrapI64")
@@ -531,14 +533,7 @@ func (g *gen) epilogueLow(adds int) {
 	scalar(0)
 	g.f("Get R4; I64Const $1; I64Eq; BrIf $1")
 	scalar(4)
-	for i := range ptrs[:len(ptrs)-1] {
-		n := 8
-		if i == 2 {
-			n = 4
-		}
-		g.add(cur[i], n)
-	}
-	g.add("R4", -2)
+	advance(2)
 	g.loopEnd()
 	g.f("Get R0; Get R6; I64Const $2; I64Shl; I64Add; Set R0")
 	g.f("Get R1; Get R7; I64Add; Set R1")
