@@ -226,6 +226,24 @@ func TestOctConvRunsAtChangingSizes(t *testing.T) {
 	}
 }
 
+// Layers wide enough (more than compactMinRows output rows) that small maps
+// run in the compact layout, against the reference: the random cases above
+// have too few channels for it.
+func TestOctConvCompactLayout(t *testing.T) {
+	rng := rand.New(rand.NewSource(22))
+	for _, a := range []float64{0, .5} {
+		for _, stride := range []int{1, 2} {
+			for _, size := range [][2]int{{7, 7}, {9, 6}, {14, 13}} {
+				c := octCase{cin: 40, cout: 40, k: 3, pad: 1, dil: 1, groups: 1, stride: stride,
+					ai: a, ao: a, h: size[0], w: size[1], bias: true}
+				y, yh, yl := runOct(t, rng, c)
+				compare(t, c.String()+" high", y.H, yh, tol)
+				compare(t, c.String()+" low", y.L, yl, tol)
+			}
+		}
+	}
+}
+
 // Every combination of the paper's alphas, both strides, odd and even sizes.
 func TestOctConvAlphaGrid(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
