@@ -235,6 +235,35 @@ test("the page works at phone width", { skip: noModels }, async () => {
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
+test("the alpha comparison runs every shipped Fashion-MNIST model", { skip: noModels }, async () => {
+  await page.click("#cmp-run");
+  await page.waitForSelector('body[data-compared="1"]', { timeout: 120_000 });
+  const rows = await page.$$eval("#cmp-table tbody tr[data-alpha]", (trs) => trs.map((tr) => ({
+    alpha: Number(tr.dataset.alpha),
+    cells: [...tr.children].map((td) => td.textContent.trim()),
+    title: tr.title,
+  })));
+  const shipped = ["a000", "a125", "a250", "a500", "a750"].filter((a) => have(`fashion-oct-${a}.safetensors`));
+  assert.equal(rows.length, shipped.length, `one row per shipped model (${shipped.join(", ")})`);
+  let lastMacs = Infinity;
+  for (const r of rows) {
+    const what = `alpha ${r.alpha}: ${r.cells.join(" | ")}`;
+    const acc = Number(/^([\d.]+)%/.exec(r.cells[1])?.[1]);
+    assert.ok(acc >= 85, `${what}: accuracy on the gallery's test images`);
+    const m = /^([\d.]+) M\s*(\d+)%$/.exec(r.cells[2]);
+    assert.ok(m, `${what}: MACs and their share of alpha 0's`);
+    const macs = Number(m[1]);
+    assert.ok(macs < lastMacs, `${what}: MACs fall as alpha grows`);
+    lastMacs = macs;
+    if (r.alpha === 0) assert.equal(m[2], "100");
+    const t = /^([\d.]+)\s*(\d+)%$/.exec(r.cells[3]);
+    assert.ok(t && Number(t[1]) > 0, `${what}: time per image and its share of alpha 0's`);
+    assert.match(r.title, /^\d+ of \d+ correct; [\d.]+ ms per image including the worker round trip$/);
+  }
+  assert.equal(await page.locator("#cmp-chart polyline").count(), 1);
+  await page.locator("#compare").screenshot({ path: join(out, "compare.png") });
+});
+
 test("no console errors", { skip: noModels }, () => {
   assert.deepEqual(problems, []);
 });
