@@ -329,7 +329,7 @@ TEXT ·gemvWasm(SB), NOSPLIT, $0-48
 	// Groups of 1 blocks.
 	Block
 	Loop
-	Get R8; I64Const $1; I64LtU; BrIf $1
+	Get R8; I64Eqz; BrIf $1
 	Get R9; Set R1
 	Get R11; Set R7; Get R10; Set R0
 	I32Const $0; I32x4Splat; Set V0
@@ -392,7 +392,7 @@ TEXT ·epilogueRows0Wasm(SB), NOSPLIT, $0-72
 	End
 	Block
 	Loop
-	Get R4; I64Const $1; I64LtU; BrIf $1
+	Get R4; I64Eqz; BrIf $1
 	Get R10; I32WrapI64
 	Get R11; I32WrapI64; F32Load $0; Get F1; F32Add
 	Get F2; F32Max; Get F3; F32Min; F32Store $0
@@ -458,7 +458,7 @@ TEXT ·epilogueRows1Wasm(SB), NOSPLIT, $0-80
 	End
 	Block
 	Loop
-	Get R4; I64Const $1; I64LtU; BrIf $1
+	Get R4; I64Eqz; BrIf $1
 	Get R10; I32WrapI64
 	Get R11; I32WrapI64; F32Load $0; Get F1; F32Add
 	Get R12; I32WrapI64; F32Load $0; F32Add

@@ -74,6 +74,18 @@ func (g *gen) add(reg string, n int) {
 	g.f("Get %s; I64Const $%d; I64Add; Set %s", reg, n, reg)
 }
 
+// loopWhile opens a Block-Loop pair whose body runs while the local reg
+// holds at least n (unsigned); loopEnd closes it.
+func (g *gen) loopWhile(reg string, n int) {
+	g.f("Block")
+	g.f("Loop")
+	if n == 1 {
+		g.f("Get %s; I64Eqz; BrIf $1", reg)
+		return
+	}
+	g.f("Get %s; I64Const $%d; I64LtU; BrIf $1", reg, n)
+}
+
 // loopEnd closes a Block-Loop pair whose body ends by branching back.
 func (g *gen) loopEnd() {
 	g.f("Br $0")
@@ -114,9 +126,7 @@ func (g *gen) kernel(name string) {
 	g.header(name, "nblk, K int, a, b, c *float32, ldc, ldb int", 56)
 	g.loadArgs("nblk R8", "K R10", "a R1", "b R9", "c R3", "ldc R4 bytes", "ldb R5 bytes")
 	g.WriteString("\n\t// One row block per trip: the weights of block i+1 follow those of\n\t// block i, its outputs four rows further down.\n")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R8; I64Eqz; BrIf $1")
+	g.loopWhile("R8", 1)
 	g.f("Get R10; Set R0")
 	g.f("Get R9; Set R2")
 	g.f("I32Const $0; I32x4Splat; Set %s", acc(0, 0))
@@ -124,9 +134,7 @@ func (g *gen) kernel(name string) {
 		g.f("Get %s; Set V%d", acc(0, 0), n)
 	}
 	g.WriteString("\n\t// One step of k per trip: a longer body only gives V8 more loads to\n\t// hoist.\n")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R0; I64Eqz; BrIf $1")
+	g.loopWhile("R0", 1)
 	g.step("R2")
 	g.f("Get R2; Get R5; I64Add; Set R2")
 	g.add("R1", 16)
@@ -158,9 +166,7 @@ func (g *gen) gather() {
 	for j := 0; j < 2*4; j++ {
 		g.f("Get R12; I32WrapI64; I64Load32U $%d; I64Const $2; I64Shl; Set R%d", 4*j, 4+j)
 	}
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R3; I64Eqz; BrIf $1")
+	g.loopWhile("R3", 1)
 	g.f("Get R2; I32WrapI64; I64Load32U $0; I64Const $2; I64Shl; Get R1; I64Add; Set R12")
 	for h := 0; h < 2; h++ {
 		if h == 0 {
@@ -198,16 +204,12 @@ func (g *gen) pool2Map() {
 	g.loadArgs("dst R0", "ldd R1 bytes", "src R2", "h R4", "w R5")
 	g.f("Get R5; I64Const $2; I64Shl; Set R6 // input row in bytes")
 	g.f("F32Const $0.25; F32x4Splat; Set V2")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R4; I64Eqz; BrIf $1")
+	g.loopWhile("R4", 1)
 	g.WriteString("\t// R9 and R10 walk the input rows, R8 the output row; R11 counts the\n\t// inputs left in the row.\n")
 	g.f("Get R2; Get R6; I64Add; Set R3")
 	g.f("Get R4; I64Const $1; I64Eq; If; Get R2; Set R3; End")
 	g.f("Get R0; Set R8; Get R2; Set R9; Get R3; Set R10; Get R5; Set R11")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R11; I64Const $8; I64LtU; BrIf $1")
+	g.loopWhile("R11", 8)
 	for v := 0; v < 2; v++ {
 		g.f("Get R9; I32WrapI64; V128Load $%d; Get R10; I32WrapI64; V128Load $%d; F32x4Add; Set V%d", 16*v, 16*v, v)
 		g.f("Get V%d; Get V%d; I32Const $32; I64x2ShrU; F32x4Add; Get V2; F32x4Mul; Set V%d", v, v, v)
@@ -226,9 +228,7 @@ func (g *gen) pool2Map() {
 	g.add("R11", -8)
 	g.loopEnd()
 	g.WriteString("\t// The rest of the row, one output at a time.\n")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R11; I64Eqz; BrIf $1")
+	g.loopWhile("R11", 1)
 	g.f("Get R9; I32WrapI64; F32Load $0; Get R10; I32WrapI64; F32Load $0; F32Add; Set F0")
 	g.f("Get R11; I64Const $1; I64Eq; If; Get F0; Set F1; Else")
 	g.f("Get R9; I32WrapI64; F32Load $4; Get R10; I32WrapI64; F32Load $4; F32Add; Set F1; End")
@@ -251,9 +251,7 @@ func (g *gen) pool2Map() {
 func (g *gen) pack() {
 	g.header("packWasm", "dst, src *float32, offs *int32, K int", 32)
 	g.loadArgs("dst R0", "src R1", "offs R2", "K R3")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R3; I64Eqz; BrIf $1")
+	g.loopWhile("R3", 1)
 	g.f("Get R2; I32WrapI64; I64Load32U $0; I64Const $2; I64Shl; Get R1; I64Add; Set R4")
 	g.f("Get R0; I32WrapI64; Get R4; I32WrapI64; V128Load $0; V128Store $0")
 	g.f("Get R0; I64Const $16; I64Add; I32WrapI64; Get R4; I32WrapI64; V128Load $16; V128Store $0")
@@ -269,23 +267,17 @@ func (g *gen) pack() {
 func (g *gen) copyRows() {
 	g.header("copyRowsWasm", "dst *float32, ldd int, src *float32, lds, rows, n, sx int", 56)
 	g.loadArgs("dst R0", "ldd R1 bytes", "src R2", "lds R3 bytes", "rows R4", "n R5", "sx R6 bytes")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R4; I64Eqz; BrIf $1")
+	g.loopWhile("R4", 1)
 	g.f("Get R0; Set R8; Get R2; Set R9; Get R5; Set R10")
 	g.f("Get R6; I64Const $4; I64Eq; If")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R10; I64Const $4; I64LtU; BrIf $1")
+	g.loopWhile("R10", 4)
 	g.f("Get R8; I32WrapI64; Get R9; I32WrapI64; V128Load $0; V128Store $0")
 	g.add("R8", 16)
 	g.add("R9", 16)
 	g.add("R10", -4)
 	g.loopEnd()
 	g.f("End")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R10; I64Eqz; BrIf $1")
+	g.loopWhile("R10", 1)
 	g.f("Get R8; I32WrapI64; Get R9; I32WrapI64; F32Load $0; F32Store $0")
 	g.add("R8", 4)
 	g.f("Get R9; Get R6; I64Add; Set R9")
@@ -303,9 +295,7 @@ func (g *gen) copyRows() {
 func (g *gen) maxRows() {
 	g.header("maxRowsWasm", "d, a, b *float32, n int", 32)
 	g.loadArgs("d R0", "a R1", "b R2", "n R3")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R3; I64Eqz; BrIf $1")
+	g.loopWhile("R3", 1)
 	g.f("Get R0; I32WrapI64; Get R1; I32WrapI64; V128Load $0; Get R2; I32WrapI64; V128Load $0; F32x4Max; V128Store $0")
 	for i := 0; i < 3; i++ {
 		g.f("Get R%d; I64Const $16; I64Add; Set R%d", i, i)
@@ -327,9 +317,7 @@ func (g *gen) gemv() {
 	ptrs := []string{"R1", "R2", "R4", "R6"}
 	for _, group := range []int{4, 1} {
 		fmt.Fprintf(g, "\n\t// Groups of %d blocks.\n", group)
-		g.f("Block")
-		g.f("Loop")
-		g.f("Get R8; I64Const $%d; I64LtU; BrIf $1", group)
+		g.loopWhile("R8", group)
 		g.f("Get R9; Set R1")
 		for j := 1; j < group; j++ {
 			g.f("Get %s; Get R12; I64Add; Set %s", ptrs[j-1], ptrs[j])
@@ -339,9 +327,7 @@ func (g *gen) gemv() {
 		for j := 1; j < group; j++ {
 			g.f("Get V0; Set V%d", j)
 		}
-		g.f("Block")
-		g.f("Loop")
-		g.f("Get R0; I64Eqz; BrIf $1")
+		g.loopWhile("R0", 1)
 		g.f("Get R7; I32WrapI64; V128Load32Splat; Nop; Unreachable; Set V4")
 		for j := 0; j < group; j++ {
 			g.f("Get V4; Get %s; I32WrapI64; V128Load $0; F32x4Mul; Get V%d; F32x4Add; Set V%d", ptrs[j], j, j)
@@ -390,14 +376,10 @@ func (g *gen) epilogueRows(adds int) {
 	g.loadBounds(off + 40)
 	cur := []string{"R10", "R11", "R12"}
 	strides := []string{"R7", "R9", "R7"}
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R8; I64Eqz; BrIf $1")
+	g.loopWhile("R8", 1)
 	g.f("Get %s; I32WrapI64; F32Load $0; Set F1; Get F1; F32x4Splat; Set V0", bias)
 	g.f("Get R13; Set R5 // rows left in the channel")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R5; I64Eqz; BrIf $1")
+	g.loopWhile("R5", 1)
 	for i := 0; i < data; i++ {
 		g.f("Get R%d; Set %s", i, cur[i])
 	}
@@ -411,9 +393,7 @@ func (g *gen) epilogueRows(adds int) {
 			load, add, mx, mn, store = "F32Load", "F32Add", "F32Max", "F32Min", "F32Store"
 			b, lo, hi = "F1", "F2", "F3"
 		}
-		g.f("Block")
-		g.f("Loop")
-		g.f("Get R4; I64Const $%d; I64LtU; BrIf $1", lanes)
+		g.loopWhile("R4", lanes)
 		g.f("Get R10; I32WrapI64")
 		g.f("Get R11; I32WrapI64; %s $0; Get %s; %s", load, b, add)
 		if adds == 1 {
@@ -469,15 +449,11 @@ func (g *gen) epilogueLow(adds int) {
 	g.f("Get R2; Set R13 // the channel's low map")
 	// The current d, s, low and r.
 	cur := []string{"R10", "R11", "R12", "R14"}
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R9; I64Eqz; BrIf $1")
+	g.loopWhile("R9", 1)
 	g.f("Get R15; I32WrapI64; F32Load $0; Set F1; Get F1; F32x4Splat; Set V0")
 	g.f("%s; Set R5 // rows left", h)
 	g.f("Get R13; Set R2")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R5; I64Eqz; BrIf $1")
+	g.loopWhile("R5", 1)
 	for i := range ptrs[:len(ptrs)-1] {
 		g.f("Get R%d; Set %s", i, cur[i])
 	}
@@ -496,9 +472,7 @@ func (g *gen) epilogueLow(adds int) {
 		}
 		g.f("Get V1; F32x4Max; Get V2; F32x4Min; V128Store $0")
 	}
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R4; I64Const $8; I64LtU; BrIf $1")
+	g.loopWhile("R4", 8)
 	g.f("Get R12; I32WrapI64; V128Load $0; Set V3")
 	g.f("Get V3; I64x2ExtendLowI32x4U; Set V4; Get V4; Get V4; I32Const $32; I64x2Shl; V128Or; Set V4")
 	g.f("Get V3; I64x2ExtendHighI32x4U; Set V5; Get V5; Get V5; I32Const $32; I64x2Shl; V128Or; Set V5")
@@ -526,9 +500,7 @@ func (g *gen) epilogueLow(adds int) {
 		g.f("Get F2; F32Max; Get F3; F32Min; F32Store $%d", o)
 	}
 	g.WriteString("\t// The last w%8 outputs, two per low value.\n")
-	g.f("Block")
-	g.f("Loop")
-	g.f("Get R4; I64Eqz; BrIf $1")
+	g.loopWhile("R4", 1)
 	g.f("Get R12; I32WrapI64; F32Load $0; Set F0")
 	scalar(0)
 	g.f("Get R4; I64Const $1; I64Eq; BrIf $1")
