@@ -64,12 +64,7 @@ func TestGatherPanel(t *testing.T) {
 	rng := rand.New(rand.NewSource(13))
 	for _, K := range []int{0, 1, 5, 40} {
 		src := randSlice(rng, 500)
-		offs := make([]int32, K)
-		maxOff := 0
-		for k := range offs {
-			offs[k] = int32(rng.Intn(400))
-			maxOff = max(maxOff, int(offs[k]))
-		}
+		offs, maxOff := randOffsets(rng, K, 400)
 		idx := make([]int32, 64)
 		for j := range idx {
 			idx[j] = int32(rng.Intn(100))
@@ -78,6 +73,18 @@ func TestGatherPanel(t *testing.T) {
 		gatherPanel(dst[:K*nr], src, offs, idx, maxOff)
 		checkPanel(t, K, dst, func(k, j int) float32 { return src[offs[k]+idx[j]] })
 	}
+}
+
+// randOffsets returns K row offsets in [0, n), in any order and possibly
+// repeated, and the largest of them (0 for none).
+func randOffsets(rng *rand.Rand, K, n int) ([]int32, int) {
+	offs := make([]int32, K)
+	maxOff := 0
+	for k := range offs {
+		offs[k] = int32(rng.Intn(n))
+		maxOff = max(maxOff, int(offs[k]))
+	}
+	return offs, maxOff
 }
 
 // checkPanel checks that dst starts with K rows of nr values want(k, j) and
@@ -145,12 +152,7 @@ func TestPackPanel(t *testing.T) {
 	rng := rand.New(rand.NewSource(16))
 	for _, K := range []int{0, 1, 7, 40} {
 		src := randSlice(rng, 600)
-		offs := make([]int32, K)
-		maxOff := 0
-		for k := range offs {
-			offs[k] = int32(rng.Intn(500))
-			maxOff = max(maxOff, int(offs[k]))
-		}
+		offs, maxOff := randOffsets(rng, K, 500)
 		dst := make([]float32, K*nr+3)
 		packPanel(dst[:K*nr], src, offs, maxOff)
 		checkPanel(t, K, dst, func(k, j int) float32 { return src[int(offs[k])+j] })
