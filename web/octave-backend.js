@@ -131,7 +131,6 @@ function bytesf32(u) {
   return new Float32Array(u.buffer, u.byteOffset, u.byteLength / 4);
 }
 
-
 /** The transferable buffers of a backend result. */
 export function transferables(op, result) {
   if (op === "classify") return [result.probabilities.buffer];
