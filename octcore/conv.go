@@ -452,7 +452,8 @@ func (o *convOp) rowOffsets(slot, j int, counts []int, geo *geom, hp, wp int, co
 // compactMinRows is the fewest output rows (of all products of a conv call)
 // for which conv gathers a small map's panels in the compact layout: with 16
 // rows or fewer the wide layout is faster (oct-resnet-mini at alpha .5, whose
-// first two stages have 8- and 16-channel paths: 4% faster end to end).
+// first two stages have 8- and 16-channel paths, ran 6-8% faster in
+// BenchmarkOctResNetMini).
 const compactMinRows = 16
 
 // padInto copies the channel concatenation of srcs into a workspace buffer,
