@@ -212,7 +212,14 @@ func (n *Net) plan(h, w int) error {
 }
 
 // layerClock times the layers; tests may swap in a CPU-time clock.
-var layerClock = func() time.Duration { return time.Duration(time.Now().UnixNano()) }
+var layerClock = monotonic
+
+// clockBase anchors monotonic. time.Since reads the monotonic clock, which in
+// js/wasm is performance.now() (sub-millisecond); UnixNano would read the wall
+// clock, which js/wasm gives in whole milliseconds.
+var clockBase = time.Now()
+
+func monotonic() time.Duration { return time.Since(clockBase) }
 
 // newSlackTensor allocates a tensor whose storage has room for a register
 // tile's reads past its end, so that a convolution can read it in place.

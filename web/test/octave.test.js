@@ -117,6 +117,11 @@ for (const cfg of configs) {
         await model.featureMaps(other, { layers: [e.maps[0].layer] });
         await model.classify(other);
         assert.deepEqual(firstData, kept, "an earlier result keeps its values");
+        // Layer times come from the monotonic clock: sub-millisecond, so
+        // not all whole numbers (a wall clock in js/wasm reads whole ms).
+        const timed = await model.featureMaps(tensor(e.input));
+        assert.ok(timed.some((m) => m.ms > 0 && !Number.isInteger(m.ms)),
+          `per-layer ms are whole numbers: ${timed.map((m) => m.ms).join(", ")}`);
         // The default layer list: every conv and octconv layer.
         const convs = info.layers.filter((l) => l.kind === "conv" || l.kind === "octconv").map((l) => l.name);
         assert.deepEqual((await model.featureMaps(tensor(e.input))).map((m) => m.layer), convs);
