@@ -301,8 +301,8 @@ func infer(rs []resolved, h, w int) ([]Shape, Cost, error) {
 			lc.Params = int64(r.Out) * int64(r.In/r.Groups) * int64(r.Kernel*r.Kernel)
 		case "octconv":
 			if in.CH != r.cHi || in.CL != r.cLi {
-				return nil, Cost{}, layerError(i, &r.Layer, "alpha_in %v splits %d channels into %d high + %d low, but the input is %v",
-					r.AlphaIn, r.In, r.cHi, r.cLi, in)
+				return nil, Cost{}, layerError(i, &r.Layer, "%s, but the input is %v",
+					splitNote("alpha_in", r.In, r.AlphaIn), in)
 			}
 			var err error
 			out, err = r.octShape(i, in, &lc)

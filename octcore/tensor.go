@@ -79,11 +79,13 @@ func (f Feature) Channels() int {
 // half returns ceil(n/2), the size of a 2x2 ceil-mode pooled axis.
 func half(n int) int { return (n + 1) / 2 }
 
-// Split returns the channel split of c channels at ratio alpha:
-// cL = floor(alpha*c) low-frequency channels and cH = c - cL high ones.
+// Split returns the channel split of c channels at ratio alpha as PyTorch
+// and the official OctConv code compute it: cL = int(alpha*c), the float64
+// product truncated toward zero (Python's int), and cH = c - cL. No epsilon:
+// at alpha 0.7 and c 90 the product is 62.99999999999999, so cL is 62.
 func Split(c int, alpha float64) (cH, cL int) {
-	// A tiny epsilon keeps products such as 0.3*10 on the intended side of an integer.
-	cL = int(alpha*float64(c) + 1e-9)
+	p := alpha * float64(c)
+	cL = int(p) // truncation, as Python's int(); alpha and c are non-negative
 	if cL > c {
 		cL = c
 	}
@@ -91,4 +93,13 @@ func Split(c int, alpha float64) (cH, cL int) {
 		cL = 0
 	}
 	return c - cL, cL
+}
+
+// SplitNote explains the split of c channels at alpha in words, for errors:
+// "alpha 0.7 of 90 channels gives 62 low channels, int(alpha*c), and 28 high".
+func SplitNote(c int, alpha float64) string { return splitNote("alpha", c, alpha) }
+
+func splitNote(label string, c int, alpha float64) string {
+	cH, cL := Split(c, alpha)
+	return sprintf("%s %v of %d channels gives %d low channels, int(alpha*c), and %d high", label, alpha, c, cL, cH)
 }

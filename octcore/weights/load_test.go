@@ -212,3 +212,38 @@ func TestLoadAllocation(t *testing.T) {
 		t.Errorf("loading a %d-byte file allocated %d bytes", len(f), n)
 	}
 }
+
+// TestLoadSplitMismatch checks that a tensor shaped by another channel split
+// (floor(alpha*c + 1e-9) gives 63 low channels of 90 at alpha 0.7, PyTorch's
+// int(alpha*c) gives 62) fails with an error that explains the split.
+func TestLoadSplitMismatch(t *testing.T) {
+	graph := `[{"name":"input","kind":"input","out":2},` +
+		`{"name":"o","kind":"octconv","in":2,"out":90,"kernel":1,"alpha_out":0.7},` +
+		`{"name":"gap","kind":"gap"},{"name":"fc","kind":"linear","in":90,"out":1}]`
+	meta := map[string]string{"format": "octave/1", "graph": graph}
+	// Tensors as a writer with the old split would lay them out: 27 high, 63 low.
+	shapes := []struct {
+		name  string
+		shape []int
+	}{{"o.hh.weight", []int{27, 2, 1, 1}}, {"o.hl.weight", []int{63, 2, 1, 1}}, {"fc.weight", []int{1, 90}}, {"fc.bias", []int{1}}}
+	var ts []tensorJSON
+	off := 0
+	for _, s := range shapes {
+		n := 4
+		for _, d := range s.shape {
+			n *= d
+		}
+		ts = append(ts, tensorJSON{s.name, "F32", s.shape, off, off + n})
+		off += n
+	}
+	_, err := Load(assemble(meta, ts, make([]byte, off)))
+	if err == nil {
+		t.Fatal("a file split 27 + 63 loaded as alpha 0.7 of 90 channels")
+	}
+	for _, want := range []string{`"o.hh.weight"`, "[28 2 1 1]",
+		"alpha_out 0.7 of 90 channels gives 62 low channels, int(alpha*c), and 28 high", "the tensor has 27"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}

@@ -95,7 +95,8 @@ func Load(data []byte) (*Model, error) {
 		}
 		e.claimed = true
 		if !sameShape(e.shape, s.Shape) {
-			return nil, errorf("weights: tensor %q has shape %v, %s needs %v (header byte %d)", s.Name, e.shape, where, s.Shape, e.keyAt)
+			return nil, errorf("weights: tensor %q has shape %v, %s needs %v (header byte %d)%s", s.Name, e.shape, where, s.Shape, e.keyAt,
+				splitHint(l, s.Name, e.shape, s.Shape))
 		}
 		var scale []float32
 		if e.dtype == "I8" {
@@ -145,6 +146,50 @@ func Load(data []byte) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// splitHint explains a mis-shaped tensor of an octave layer by the channel
+// split that fixes its shape: "; alpha_out 0.7 of 90 channels gives 62 low
+// channels, int(alpha*c), and 28 high; the tensor has 63". It returns "" for
+// tensors whose shape does not depend on a split.
+func splitHint(l *octcore.Layer, name string, got, want []int) string {
+	if l.Kind != "octconv" && !(l.Kind == "input" && l.AlphaOut > 0) {
+		return ""
+	}
+	if len(got) == 0 || len(want) == 0 {
+		return ""
+	}
+	rest := strings.TrimPrefix(name, l.Name+".")
+	// Which side of which split each dimension counts.
+	type dim struct {
+		axis  int
+		io    string // "alpha_in" or "alpha_out"
+		c     int
+		alpha float64
+		low   bool
+	}
+	var dims []dim
+	path := strings.TrimSuffix(rest, ".weight")
+	if len(path) == 2 && strings.HasSuffix(rest, ".weight") {
+		g := max(l.Groups, 1)
+		dims = append(dims, dim{0, "alpha_out", l.Out, l.AlphaOut, path[1] == 'l'})
+		if g == 1 {
+			dims = append(dims, dim{1, "alpha_in", l.In, l.AlphaIn, path[0] == 'l'})
+		}
+	}
+	var b strings.Builder
+	for _, d := range dims {
+		if d.axis >= len(got) || d.axis >= len(want) || got[d.axis] == want[d.axis] {
+			continue
+		}
+		side := "high"
+		if d.low {
+			side = "low"
+		}
+		note := strings.Replace(octcore.SplitNote(d.c, d.alpha), "alpha", d.io, 1)
+		b.WriteString(sprintf("; %s (dimension %d counts the %s ones); the tensor has %d", note, d.axis, side, got[d.axis]))
+	}
+	return b.String()
 }
 
 func firstDim(s []int) int {
