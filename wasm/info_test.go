@@ -46,11 +46,20 @@ func TestInfoJSON(t *testing.T) {
 	}
 	for _, typ := range []reflect.Type{reflect.TypeOf(modelInfo{}), reflect.TypeOf(layerInfo{}), reflect.TypeOf(inputInfo{}), reflect.TypeOf(pathMACs{})} {
 		file, _, _ := testFile(t, 0.5)
-		m, err := loadModel(file)
+		wm, err := weights.Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The optional preprocessing keys, written when set.
+		wm.Meta.Input.ResizeShorter, wm.Meta.Input.Crop = 32, weights.CropCenter
+		m, err := newModel(wm)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, _ := m.infoJSON()
+		if want, _ := json.Marshal(&m.info); got != string(want) {
+			t.Fatalf("with resize and crop: info JSON\n %s\nencoding/json\n %s", got, want)
+		}
 		for i := 0; i < typ.NumField(); i++ {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
 			if !strings.Contains(got, `"`+name+`":`) {

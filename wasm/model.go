@@ -160,6 +160,14 @@ func (m *model) infoJSON() (string, error) {
 	w.Float32s(in.Input.Mean)
 	w.Key("std")
 	w.Float32s(in.Input.Std)
+	if in.Input.ResizeShorter != 0 {
+		w.Key("resize_shorter")
+		w.Int(int64(in.Input.ResizeShorter))
+	}
+	if in.Input.Crop != "" {
+		w.Key("crop")
+		w.String(in.Input.Crop)
+	}
 	w.EndObject()
 	w.Key("labels")
 	w.Strings(in.Labels)

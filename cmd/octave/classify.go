@@ -20,8 +20,9 @@ func init() {
 const maxImageBytes = 256 << 20
 
 // readImageTensor reads the image at path and turns it into the model's
-// input. A model that takes any size gets the image scaled so that its longer
-// side is anySize.
+// input (imageio.Input: the model's resize and crop). A model that takes any
+// size and states no resize gets the image scaled so that its longer side is
+// anySize.
 func readImageTensor(path string, in weights.InputSpec, anySize int) (*octcore.Tensor, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -38,10 +39,7 @@ func readImageTensor(path string, in weights.InputSpec, anySize int) (*octcore.T
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	if in.Height == 0 {
-		img = imageio.FitLonger(img, anySize)
-	}
-	x, err := imageio.Tensor(img, in.Channels, in.Height, in.Width, in.Mean, in.Std)
+	x, err := imageio.Input(img, in, imageio.Options{Longer: anySize})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}

@@ -52,7 +52,7 @@ func runEval(args []string, stdout io.Writer) error {
 		// The same path as an image file: grey pixels in [0, 1], resized to
 		// the model's input when it differs, normalized.
 		img := &image.Gray{Pix: ds.Image(i), Stride: ds.Cols, Rect: image.Rect(0, 0, ds.Cols, ds.Rows)}
-		x, err := imageio.Tensor(img, in.Channels, in.Height, in.Width, in.Mean, in.Std)
+		x, err := imageio.Input(img, in, imageio.Options{})
 		if err != nil {
 			return fmt.Errorf("%s image %d: %v", *set, i, err)
 		}

@@ -1,11 +1,19 @@
-// Package imageio turns image files into network inputs: it decodes PNG,
-// JPEG and GIF (standard library) and WebP, BMP and TIFF (golang.org/x/image)
-// after checking their dimensions, resizes with golang.org/x/image/draw,
-// converts to the model's channel count and normalizes per channel.
+// Package imageio turns images into network inputs, the one definition of
+// that path for every interface (the command line, the HTTP server and,
+// through the wasm bindings, the JavaScript library and the demo page): it
+// decodes PNG, JPEG and GIF (standard library) and WebP, BMP and TIFF
+// (golang.org/x/image; not in the browser build, see below) after checking
+// their dimensions, resizes and crops as the model's input metadata says
+// ([Input], [PlanFor]), with golang.org/x/image/draw, converts to the
+// model's channel count and normalizes per channel.
 //
 // Pixel values are taken in [0, 1]. Transparent pixels are composited over
 // black (the premultiplied colour is used as is). One channel is the luma
 // Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as image/color's Gray model).
+//
+// Built with the tag octave_stdformats (as cmd/buildwasm builds the browser
+// library, whose runtime decodes images itself), only the standard library's
+// decoders are registered: PNG, JPEG and GIF.
 package imageio
 
 import (
@@ -16,10 +24,7 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 
-	_ "golang.org/x/image/bmp"
 	"golang.org/x/image/draw"
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
 
 	"github.com/octave-project/octave/octcore"
 )
@@ -38,7 +43,7 @@ func DecodeConfig(data []byte) (image.Config, string, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		if err == image.ErrFormat {
-			return cfg, "", fmt.Errorf("imageio: unknown image format (supported: PNG, JPEG, GIF, WebP, BMP, TIFF)")
+			return cfg, "", fmt.Errorf("imageio: unknown image format (supported: %s)", formats)
 		}
 		return cfg, format, fmt.Errorf("imageio: reading the %s header: %v", orUnknown(format), err)
 	}
@@ -165,6 +170,19 @@ func Tensor(img image.Image, channels, height, width int, mean, std []float32) (
 			for x := 0; x < width; x++ {
 				p := row[4*x : 4*x+4]
 				set(y*width+x, uint32(p[0])*0x101, uint32(p[1])*0x101, uint32(p[2])*0x101)
+			}
+		}
+		return t, nil
+	}
+	// Pixels from a browser (see [Pixels]) are premultiplied here as
+	// color.NRGBA.RGBA does it.
+	if n, ok := img.(*image.NRGBA); ok {
+		for y := 0; y < height; y++ {
+			row := n.Pix[(y+b.Min.Y-n.Rect.Min.Y)*n.Stride+(b.Min.X-n.Rect.Min.X)*4:]
+			for x := 0; x < width; x++ {
+				p := row[4*x : 4*x+4]
+				a := uint32(p[3]) * 0x101
+				set(y*width+x, uint32(p[0])*0x101*a/0xffff, uint32(p[1])*0x101*a/0xffff, uint32(p[2])*0x101*a/0xffff)
 			}
 		}
 		return t, nil

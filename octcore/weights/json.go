@@ -220,6 +220,10 @@ func readInput(d *minijson.Decoder, s *InputSpec) error {
 			return readFloat32s(d, f, &s.Mean)
 		case "std":
 			return readFloat32s(d, f, &s.Std)
+		case "resize_shorter":
+			return readInt(d, f, &s.ResizeShorter)
+		case "crop":
+			return readString(d, f, &s.Crop)
 		}
 		return jsonErr(at, sprintf("unknown field %q of the input object", k))
 	})
@@ -275,6 +279,14 @@ func jsonString(v any) (string, error) {
 		w.Float32s(v.Mean)
 		w.Key("std")
 		w.Float32s(v.Std)
+		if v.ResizeShorter != 0 {
+			w.Key("resize_shorter")
+			w.Int(int64(v.ResizeShorter))
+		}
+		if v.Crop != "" {
+			w.Key("crop")
+			w.String(v.Crop)
+		}
 		w.EndObject()
 	case []string:
 		w.Strings(v)

@@ -53,7 +53,13 @@ func TestLayerJSONFields(t *testing.T) {
 		t.Fatalf("read back %+v, %v", back, err)
 	}
 
-	in := InputSpec{Channels: 3, Height: 4, Width: 5, Mean: []float32{0.1, 0.2, 0.3}, Std: []float32{1, 2, 1e-7}}
+	in := InputSpec{Channels: 3, Height: 4, Width: 5, Mean: []float32{0.1, 0.2, 0.3}, Std: []float32{1, 2, 1e-7},
+		ResizeShorter: 6, Crop: CropCenter}
+	for v, i := reflect.ValueOf(in), 0; i < v.NumField(); i++ {
+		if v.Field(i).IsZero() {
+			t.Fatalf("field %s of the test input is zero: set it", v.Type().Field(i).Name)
+		}
+	}
 	got, _ = jsonString(in)
 	want, _ = json.Marshal(in)
 	if got != string(want) {

@@ -171,6 +171,16 @@ func TestLoadBad(t *testing.T) {
 			[]string{"input", "std[0]"}},
 		{"input absurd size", assemble(withMeta("input", `{"channels":1,"height":100000,"width":8,"mean":[0],"std":[1]}`), smallTensors(), smallData()),
 			[]string{"input", "100000x8"}},
+		{"input crop unknown", assemble(withMeta("input", `{"channels":1,"height":8,"width":8,"mean":[0],"std":[1],"crop":"top"}`), smallTensors(), smallData()),
+			[]string{"input", `crop "top"`, `"center"`}},
+		{"input crop without size", assemble(withMeta("input", `{"channels":1,"height":0,"width":0,"mean":[0],"std":[1],"crop":"center"}`), smallTensors(), smallData()),
+			[]string{"input", `crop "center"`, "height and width"}},
+		{"input resize without crop", assemble(withMeta("input", `{"channels":1,"height":8,"width":8,"mean":[0],"std":[1],"resize_shorter":10}`), smallTensors(), smallData()),
+			[]string{"input", "resize_shorter 10", `crop "center"`}},
+		{"input resize below crop", assemble(withMeta("input", `{"channels":1,"height":8,"width":12,"mean":[0],"std":[1],"resize_shorter":10,"crop":"center"}`), smallTensors(), smallData()),
+			[]string{"input", "resize_shorter 10", "8x12 crop"}},
+		{"input resize negative", assemble(withMeta("input", `{"channels":1,"height":0,"width":0,"mean":[0],"std":[1],"resize_shorter":-1}`), smallTensors(), smallData()),
+			[]string{"input", "resize_shorter -1"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -42,7 +42,17 @@ type InputSpec struct {
 	Width    int       `json:"width"`
 	Mean     []float32 `json:"mean"`
 	Std      []float32 `json:"std"`
+	// ResizeShorter, when positive, scales an image (aspect kept) so that
+	// its shorter side has this many pixels before Crop: 256 in the usual
+	// ImageNet preprocessing. Zero: no such step.
+	ResizeShorter int `json:"resize_shorter,omitempty"`
+	// Crop "center" takes the centre Height x Width window of the (scaled)
+	// image instead of stretching it to that size; "" stretches.
+	Crop string `json:"crop,omitempty"`
 }
+
+// CropCenter is the one [InputSpec.Crop] mode.
+const CropCenter = "center"
 
 // Metadata is what a model file says about its network besides the graph
 // and the tensors.
@@ -103,6 +113,27 @@ func (s *InputSpec) check(g octcore.Graph) error {
 	}
 	if (s.Height == 0) != (s.Width == 0) {
 		return errorf("input size %dx%d: give both sides or neither", s.Height, s.Width)
+	}
+	switch s.Crop {
+	case "":
+	case CropCenter:
+		if s.Height == 0 {
+			return errorf("input crop %q needs a height and width to crop to", s.Crop)
+		}
+	default:
+		return errorf("input crop %q: the only crop is %q (or none)", s.Crop, CropCenter)
+	}
+	if s.ResizeShorter < 0 || s.ResizeShorter > MaxInputSide {
+		return errorf("input resize_shorter %d outside 0..%d", s.ResizeShorter, MaxInputSide)
+	}
+	if s.ResizeShorter > 0 && s.Height > 0 {
+		if s.Crop != CropCenter {
+			return errorf("input resize_shorter %d with a %dx%d size needs crop %q (a stretch to the size would undo it)",
+				s.ResizeShorter, s.Height, s.Width, CropCenter)
+		}
+		if s.ResizeShorter < max(s.Height, s.Width) {
+			return errorf("input resize_shorter %d is smaller than the %dx%d crop", s.ResizeShorter, s.Height, s.Width)
+		}
 	}
 	if len(s.Mean) != s.Channels || len(s.Std) != s.Channels {
 		return errorf("input mean has %d values and std %d, want one per channel (%d)", len(s.Mean), len(s.Std), s.Channels)

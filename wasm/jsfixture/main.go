@@ -163,7 +163,7 @@ func fixture(dir, name string, g octcore.Graph, meta weights.Metadata, h, w, mh,
 		mj.Image.Data = append(mj.Image.Data, int(p))
 	}
 	in := meta.Input
-	x, err := imageio.Tensor(img, in.Channels, in.Height, in.Width, in.Mean, in.Std)
+	x, err := imageio.Input(img, in, imageio.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -89,12 +89,10 @@ func (s *Server) readImage(w http.ResponseWriter, r *http.Request) (image.Image,
 	return img, nil
 }
 
-// inputTensor turns img into the model's input.
+// inputTensor turns img into the model's input (imageio.Input: the model's
+// resize and crop; AnySize for a model of any size that states no resize).
 func (s *Server) inputTensor(img image.Image, in weights.InputSpec) (*octcore.Tensor, error) {
-	if in.Height == 0 {
-		img = imageio.FitLonger(img, s.opt.AnySize)
-	}
-	return imageio.Tensor(img, in.Channels, in.Height, in.Width, in.Mean, in.Std)
+	return imageio.Input(img, in, imageio.Options{Longer: s.opt.AnySize})
 }
 
 // Prediction is one class of a classification.
