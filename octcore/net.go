@@ -178,6 +178,11 @@ func (n *Net) InputChannels() int { return n.rs[0].Out }
 // MaxInputPixels bounds the input size that Run accepts: 16 megapixels.
 const MaxInputPixels = 1 << 24
 
+// MaxActivations bounds the values that all layers of a network output
+// together for one input, which Run allocates once per input size: 2^26,
+// 256 MiB of float32 (oct-resnet152 at 224x224 needs 15 million).
+const MaxActivations = 1 << 26
+
 // plan sizes every output for an h x w input, reusing the current plan when
 // the size is unchanged.
 func (n *Net) plan(h, w int) error {
@@ -191,8 +196,8 @@ func (n *Net) plan(h, w int) error {
 	if err != nil {
 		return err
 	}
-	if cost.Activations > 1<<28 {
-		return errorf("octcore: a %dx%d input needs %d activations, more than the limit of %d", h, w, cost.Activations, 1<<28)
+	if cost.Activations > MaxActivations {
+		return errorf("octcore: a %dx%d input needs %d activations, more than the limit of %d", h, w, cost.Activations, MaxActivations)
 	}
 	n.inH, n.inW, n.shapes, n.cost = h, w, shapes, cost
 	n.outs = make([]Feature, len(shapes))

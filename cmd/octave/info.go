@@ -92,10 +92,11 @@ func runInfo(args []string, stdout io.Writer) error {
 			Input      weights.InputSpec `json:"input"`
 			Labels     []string          `json:"labels"`
 			Provenance map[string]string `json:"provenance"`
+			DataSHA256 string            `json:"data_sha256"`
 			Graph      octcore.Graph     `json:"graph"`
 			CostSize   [2]int            `json:"cost_size"`
 			Cost       octcore.Cost      `json:"cost"`
-		}{path, m.Meta.Name, m.Meta.Format, m.Meta.Input, m.Meta.Labels, m.Meta.Provenance, m.Graph, [2]int{h, w}, cost}
+		}{path, m.Meta.Name, m.Meta.Format, m.Meta.Input, m.Meta.Labels, m.Meta.Provenance, m.Meta.DataSHA256, m.Graph, [2]int{h, w}, cost}
 		e := json.NewEncoder(stdout)
 		e.SetIndent("", " ")
 		return e.Encode(out)
@@ -107,6 +108,11 @@ func runInfo(args []string, stdout io.Writer) error {
 	in := m.Meta.Input
 	fmt.Fprintf(stdout, "model:   %s\n", name)
 	fmt.Fprintf(stdout, "file:    %s (%s)\n", path, m.Meta.Format)
+	if m.Meta.DataSHA256 != "" {
+		fmt.Fprintf(stdout, "data:    sha256 %s (verified)\n", m.Meta.DataSHA256)
+	} else {
+		fmt.Fprintln(stdout, "data:    no data_sha256 recorded (integrity not checked)")
+	}
 	size := "any size"
 	if fixed {
 		size = fmt.Sprintf("%dx%d", in.Height, in.Width)

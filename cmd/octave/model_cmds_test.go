@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -144,6 +147,15 @@ func TestCommandErrors(t *testing.T) {
 	bad := filepath.Join(dir, "bad.safetensors")
 	data, _ := os.ReadFile(model)
 	os.WriteFile(bad, data[:len(data)-3], 0o644)
+	corrupt := filepath.Join(dir, "corrupt.safetensors")
+	flipped := append([]byte(nil), data...)
+	flipped[len(flipped)-1] ^= 2 // a weight byte, still a valid int8
+	os.WriteFile(corrupt, flipped, 0o644)
+	// A 1x1 conv to 1024 channels at 1024x1024: 8 KB of weights, (1+1024)
+	// x 2^20 activations, more than weights.MaxActivations.
+	wide := octcore.Graph{{Name: "input", Kind: "input", Out: 1}, {Name: "c", Kind: "conv", In: 1, Out: 1024, Kernel: 1}}
+	costly := writeModel(t, dir, "costly.safetensors", &weights.Model{Graph: wide, Params: octcore.RandomParams(wide, 1),
+		Meta: weights.Metadata{Input: weights.InputSpec{Channels: 1, Height: 1024, Width: 1024}}}, "float32")
 	notImage := filepath.Join(dir, "x.png")
 	os.WriteFile(notImage, []byte("hello"), 0o644)
 	cases := []struct {
@@ -155,6 +167,9 @@ func TestCommandErrors(t *testing.T) {
 		{[]string{"info", filepath.Join(dir, "none")}, 1, "no such file"},
 		{[]string{"info", bad}, 1, "run past the data section"},
 		{[]string{"info", img}, 1, "header length"},
+		{[]string{"info", corrupt}, 1, "data_sha256"},
+		{[]string{"info", costly}, 1, fmt.Sprintf("%d activations at its input size 1024x1024", 1025<<20)},
+		{[]string{"classify", "--model", corrupt, img}, 1, "corrupted"},
 		{[]string{"classify", img}, 2, "--model is required"},
 		{[]string{"classify", "--model", model}, 2, "no images"},
 		{[]string{"classify", "--model", model, "--top", "0", img}, 2, "--top 0"},
@@ -197,7 +212,9 @@ func TestInfo(t *testing.T) {
 	// a bias instead of scale and shift).
 	fg, _, _ := weights.FoldBN(g, m.Params)
 	c, _ := octcore.CostOf(fg, 28, 28)
-	for _, w := range []string{"model:   mini", "28x28", "fashion-mnist", "int8 accuracy", "stage2.conv1", "octconv", "0.5→0.5",
+	raw, _ := os.ReadFile(path)
+	sum := sha256.Sum256(raw[8+binary.LittleEndian.Uint64(raw):])
+	for _, w := range []string{"model:   mini", "data:    sha256 " + hex.EncodeToString(sum[:]) + " (verified)", "28x28", "fashion-mnist", "int8 accuracy", "stage2.conv1", "octconv", "0.5→0.5",
 		fmt.Sprintf("%d MACs", c.MACs), fmt.Sprintf("total: %d params", c.Params)} {
 		if !strings.Contains(out, w) {
 			t.Errorf("info output lacks %q:\n%s", w, out)

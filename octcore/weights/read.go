@@ -81,6 +81,12 @@ func Load(data []byte) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if want, ok := meta[keyDataSHA256]; ok {
+		if err := checkDigest(want, body, base); err != nil {
+			return nil, err
+		}
+		m.Meta.DataSHA256 = want
+	}
 	byName := make(map[string]*entry, len(entries))
 	for _, e := range entries {
 		byName[e.name] = e
@@ -462,9 +468,23 @@ func parseMetadata(meta map[string]string) (*Model, []octcore.ParamSpec, error) 
 	if len(m.Graph) == 0 {
 		return nil, nil, errorf("weights: metadata %q: empty layer list", keyGraph)
 	}
+	if len(m.Graph) > MaxLayers {
+		return nil, nil, errorf("weights: metadata %q: %d layers, more than the limit of %d", keyGraph, len(m.Graph), MaxLayers)
+	}
 	specs, err := octcore.ParamSpecs(m.Graph)
 	if err != nil {
 		return nil, nil, errorf("weights: metadata %q: %w", keyGraph, err)
+	}
+	nparams := int64(0)
+	for _, s := range specs {
+		n := int64(1)
+		for _, d := range s.Shape {
+			n *= int64(d) // each dimension is at most 2^16 (channels) or 64 (kernel)
+		}
+		if nparams += n; nparams > MaxParams {
+			return nil, nil, errorf("weights: metadata %q: the layers need more than %d parameters, the limit (layer %d %q needs %d alone)",
+				keyGraph, MaxParams, s.Layer, s.Name, n)
+		}
 	}
 	if s, ok := meta[keyInput]; ok {
 		if err := strictJSON(s, &m.Meta.Input); err != nil {
@@ -482,6 +502,9 @@ func parseMetadata(meta map[string]string) (*Model, []octcore.ParamSpec, error) 
 	if err := m.Meta.Input.check(m.Graph); err != nil {
 		return nil, nil, errorf("weights: metadata %q: %v", keyInput, err)
 	}
+	if err := checkActivations(m.Graph, m.Meta.Input); err != nil {
+		return nil, nil, err
+	}
 	if s, ok := meta[keyLabels]; ok {
 		if err := strictJSON(s, &m.Meta.Labels); err != nil {
 			return nil, nil, errorf("weights: metadata %q: %v", keyLabels, err)
@@ -490,7 +513,7 @@ func parseMetadata(meta map[string]string) (*Model, []octcore.ParamSpec, error) 
 	m.Meta.Name = meta[keyName]
 	for k, v := range meta {
 		switch k {
-		case keyFormat, keyGraph, keyInput, keyLabels, keyName:
+		case keyFormat, keyGraph, keyInput, keyLabels, keyName, keyDataSHA256:
 			continue
 		}
 		if m.Meta.Provenance == nil {
@@ -514,6 +537,50 @@ func parseMetadata(meta map[string]string) (*Model, []octcore.ParamSpec, error) 
 		}
 	}
 	return m, specs, nil
+}
+
+// checkActivations checks that g outputs at most MaxActivations values for
+// one input of the size in declares (224x224 when it takes any size). A
+// free-size graph that does not run at 224x224 is left to the labels check
+// and to Run: it may run at other sizes.
+func checkActivations(g octcore.Graph, in InputSpec) error {
+	h, w := in.Height, in.Width
+	if h == 0 {
+		h, w = 224, 224
+	}
+	c, err := octcore.CostOf(g, h, w)
+	if err != nil {
+		return nil
+	}
+	if c.Activations > MaxActivations {
+		size := sprintf("its input size %dx%d", h, w)
+		if in.Height == 0 {
+			size = "224x224 (it takes any size)"
+		}
+		return errorf("weights: metadata %q: the network outputs %d activations at %s, more than the limit of %d (%d MiB of float32)",
+			keyGraph, c.Activations, size, MaxActivations, MaxActivations*4>>20)
+	}
+	return nil
+}
+
+// checkDigest checks the data section against want, the file's data_sha256.
+func checkDigest(want string, body []byte, base int) error {
+	if len(want) != 64 || strings.Trim(want, "0123456789abcdef") != "" {
+		return errorf("weights: metadata %q is %q: want the SHA-256 of the data section as 64 lowercase hex digits", keyDataSHA256, clip(want))
+	}
+	if got := sha256Hex(body); got != want {
+		return errorf("weights: the data section (file bytes %d..%d) has SHA-256 %s, metadata %q says %s: the file is corrupted or was changed after it was written",
+			base, base+len(body), got, keyDataSHA256, want)
+	}
+	return nil
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
 }
 
 // decode returns the float32 values of e. An I8 tensor is dequantized with

@@ -31,6 +31,26 @@ const (
 	keyLabels = "labels"
 	keyInput  = "input"
 	keyName   = "name"
+	// keyDataSHA256 is the integrity field: the SHA-256 of the data section,
+	// 64 lowercase hex digits. Optional; [Write] always writes it.
+	keyDataSHA256 = "data_sha256"
+)
+
+// Limits on the networks [Load] accepts, checked from the header alone,
+// before any tensor is decoded or any network is built. Every shipped
+// architecture is far inside them: oct-resnet152 has 159 layers, 60 million
+// parameters and 15 million activations at 224x224.
+const (
+	// MaxLayers bounds the graph's layer count.
+	MaxLayers = 4096
+	// MaxParams bounds the parameter count of the graph: 2^27, 512 MiB of
+	// float32 once loaded.
+	MaxParams = 1 << 27
+	// MaxActivations bounds the values all layers output together for one
+	// input of the model's declared size (224x224 for a model that takes any
+	// size): octcore.MaxActivations, 2^26, 256 MiB of float32. Running a
+	// network allocates its activations once per input size.
+	MaxActivations = octcore.MaxActivations
 )
 
 // InputSpec describes the input a model expects: an image of Channels
@@ -69,6 +89,10 @@ type Metadata struct {
 	// Provenance holds every other metadata key: the dataset, the training
 	// recipe, the seed, the measured fp32 and int8 accuracy, and so on.
 	Provenance map[string]string
+	// DataSHA256 is the file's data_sha256 field as [Load] verified it (64
+	// hex digits), empty when the file has none. [Write] ignores it and
+	// writes the digest of the data it writes.
+	DataSHA256 string
 }
 
 // Model is a network and what describes it: the layer list, its float32

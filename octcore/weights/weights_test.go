@@ -105,6 +105,7 @@ func TestRoundTripFloat32(t *testing.T) {
 	}
 	want := m.Meta
 	want.Format = FormatVersion
+	want.DataSHA256 = dataDigest(data)
 	if !reflect.DeepEqual(got.Meta, want) {
 		t.Errorf("metadata: got %+v, want %+v", got.Meta, want)
 	}

@@ -91,6 +91,11 @@ func Write(w io.Writer, m *Model, opts WriteOptions) error {
 	// Wider elements first, so that every tensor starts at a multiple of its
 	// element size (the data section itself starts at a multiple of 8).
 	slices.SortStableFunc(ts, func(a, b outTensor) int { return dtypeSize[b.dtype] - dtypeSize[a.dtype] })
+	parts := make([][]byte, len(ts))
+	for i, t := range ts {
+		parts[i] = t.data
+	}
+	meta[keyDataSHA256] = sha256Hex(parts...)
 
 	var h bytes.Buffer
 	h.WriteString(`{"__metadata__":{`)
@@ -184,7 +189,7 @@ func metadataMap(g octcore.Graph, md *Metadata) (map[string]string, error) {
 	meta := map[string]string{}
 	for k, v := range md.Provenance {
 		switch k {
-		case keyFormat, keyGraph, keyLabels, keyInput, keyName:
+		case keyFormat, keyGraph, keyLabels, keyInput, keyName, keyDataSHA256:
 			return nil, errorf("weights: provenance key %q is reserved", k)
 		}
 		meta[k] = v
