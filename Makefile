@@ -22,7 +22,7 @@ test: vet test-native test-simd test-wasm test-wasm-simd wasm test-js test-web t
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l octcore cmd wasm worker 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l octcore cmd wasm worker; exit 1; }
+	@test -z "$$(gofmt -l octcore cmd wasm worker server internal 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l octcore cmd wasm worker server internal; exit 1; }
 
 test-native:
 	$(GO) test ./...
@@ -50,7 +50,7 @@ bench-go:
 	$(SIMD) $(GO) test -run '^$$' -bench . -benchtime 3x ./octcore/
 
 fmt:
-	gofmt -w octcore cmd wasm worker
+	gofmt -w octcore cmd wasm worker server internal
 
 # ---- demo page ----
 PORT ?= 8080

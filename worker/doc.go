@@ -1,5 +1,5 @@
 // Command worker is Octave's edge server: the JSON inference API of package
-// [github.com/octave-project/octave/worker/api] compiled to WebAssembly
+// [github.com/octave-project/octave/server] compiled to WebAssembly
 // (GOOS=js GOARCH=wasm) and served on Cloudflare Workers through
 // github.com/syumai/workers, with the shipped models embedded.
 //

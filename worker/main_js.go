@@ -8,7 +8,7 @@ import (
 
 	"github.com/syumai/workers"
 
-	"github.com/octave-project/octave/worker/api"
+	"github.com/octave-project/octave/server"
 )
 
 // files holds the models that cmd/buildworker copied into models/.
@@ -21,7 +21,7 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	srv, err := api.New(api.Options{Models: models})
+	srv, err := server.New(server.Options{Models: models})
 	if err != nil {
 		panic(err)
 	}

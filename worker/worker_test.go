@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/octave-project/octave/worker/api"
+	"github.com/octave-project/octave/server"
 	"github.com/octave-project/octave/worker/internal/e2e"
 )
 
@@ -58,7 +58,7 @@ func TestWorker(t *testing.T) {
 	t.Logf("wrangler dev ready at %s in %v", p.URL, time.Since(start).Round(time.Millisecond))
 
 	// The same models, natively, for reference.
-	native, err := api.New(api.Options{Models: os.DirFS("models")})
+	native, err := server.New(server.Options{Models: os.DirFS("models")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,13 +66,13 @@ func TestWorker(t *testing.T) {
 
 	var list struct {
 		Default string
-		Models  []api.ModelInfo
+		Models  []server.ModelInfo
 	}
 	getJSON(t, client, p.URL+"/api/v1/models", &list)
 	if len(list.Models) == 0 || list.Default == "" {
 		t.Fatalf("worker lists no models: %+v", list)
 	}
-	var def api.ModelInfo
+	var def server.ModelInfo
 	for _, m := range list.Models {
 		if m.Name == list.Default {
 			def = m
@@ -131,7 +131,7 @@ func TestWorker(t *testing.T) {
 		if res.StatusCode != 200 {
 			t.Fatalf("maps: %d %s", res.StatusCode, body)
 		}
-		var m api.MapsResponse
+		var m server.MapsResponse
 		if err := json.Unmarshal(body, &m); err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestWorker(t *testing.T) {
 			status              int
 		}{
 			{"POST", "/api/v1/classify", "text/plain", img, 415},
-			{"POST", "/api/v1/classify", "image/png", make([]byte, api.DefaultMaxBody+1), 413},
+			{"POST", "/api/v1/classify", "image/png", make([]byte, server.DefaultMaxBody+1), 413},
 			{"POST", "/api/v1/classify", "image/png", []byte("not an image"), 400},
 			{"POST", "/api/v1/classify?model=nope", "image/png", img, 400},
 			{"POST", "/api/v1/maps?layer=nope", "image/png", img, 400},
@@ -231,7 +231,7 @@ func TestWorker(t *testing.T) {
 					errs <- err.Error()
 					return
 				}
-				var c api.ClassifyResponse
+				var c server.ClassifyResponse
 				err = json.NewDecoder(res.Body).Decode(&c)
 				res.Body.Close()
 				if res.StatusCode != 200 || err != nil || len(c.Top) != 1 || fmt.Sprint(c.Top[0].Index) != want[i%4] {
@@ -299,26 +299,26 @@ func post(t *testing.T, c *http.Client, url, ctype string, body []byte) (*http.R
 	return res, b
 }
 
-func classify(t *testing.T, c *http.Client, base string, img []byte) api.ClassifyResponse {
+func classify(t *testing.T, c *http.Client, base string, img []byte) server.ClassifyResponse {
 	t.Helper()
 	res, body := post(t, c, base+"/api/v1/classify", "image/png", img)
 	if res.StatusCode != 200 {
 		t.Fatalf("classify: %d %s", res.StatusCode, body)
 	}
-	var r api.ClassifyResponse
+	var r server.ClassifyResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
-func classifyNative(t *testing.T, h http.Handler, img []byte) api.ClassifyResponse {
+func classifyNative(t *testing.T, h http.Handler, img []byte) server.ClassifyResponse {
 	t.Helper()
 	req := httptest.NewRequest("POST", "/api/v1/classify", bytes.NewReader(img))
 	req.Header.Set("Content-Type", "image/png")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	var r api.ClassifyResponse
+	var r server.ClassifyResponse
 	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &r) != nil {
 		t.Fatalf("native classify: %d %s", rec.Code, rec.Body)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/andybalholm/brotli"
 )
 
-func setup(t *testing.T) *handler {
+func setup(t *testing.T) http.Handler {
 	t.Helper()
 	dir := t.TempDir()
 	web, models := filepath.Join(dir, "web"), filepath.Join(dir, "models")
@@ -128,15 +128,5 @@ func TestOnTheFlyCompression(t *testing.T) {
 	dec, _ = io.ReadAll(zr)
 	if string(dec) != "# models" {
 		t.Fatalf("gzip body decodes to %q", dec)
-	}
-}
-
-func TestNegotiate(t *testing.T) {
-	for accept, want := range map[string]string{
-		"": "", "gzip": "gzip", "br": "br", "gzip, br": "br", "br;q=0, gzip": "gzip", "identity": "",
-	} {
-		if got := negotiate(accept); got != want {
-			t.Errorf("negotiate(%q) = %q, want %q", accept, got, want)
-		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/octave-project/octave/worker/api"
+	"github.com/octave-project/octave/server"
 )
 
 func init() {
@@ -35,7 +35,7 @@ func runServe(args []string, stdout io.Writer) error {
 	fs.StringVar(&o.models, "models", "models/weights", "directory of the model files (*.safetensors)")
 	fs.StringVar(&o.web, "web", "web", `directory of the demo page served at / ("" serves the API only)`)
 	fs.StringVar(&o.model, "model", "", "default model (default fashion-oct-a500 when present, else the first)")
-	fs.Int64Var(&o.maxBody, "max-body", api.DefaultMaxBody, "largest request body in bytes")
+	fs.Int64Var(&o.maxBody, "max-body", server.DefaultMaxBody, "largest request body in bytes")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -53,7 +53,7 @@ func runServe(args []string, stdout io.Writer) error {
 
 // newServer returns the handler of `octave serve`: the API over o.models and,
 // unless o.web is empty, the page in o.web.
-func newServer(o serveOptions) (*api.Server, error) {
+func newServer(o serveOptions) (*server.Server, error) {
 	if fi, err := os.Stat(o.models); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("--models %s: not a directory", o.models)
 	}
@@ -64,7 +64,7 @@ func newServer(o serveOptions) (*api.Server, error) {
 		}
 		static = os.DirFS(o.web)
 	}
-	return api.New(api.Options{
+	return server.New(server.Options{
 		Models: os.DirFS(o.models), Static: static, DefaultModel: o.model, MaxBody: o.maxBody,
 		Logf: log.New(os.Stderr, "octave serve: ", log.LstdFlags).Printf,
 	})

@@ -36,7 +36,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/octave-project/octave/worker/internal/testmodel"
+	"github.com/octave-project/octave/internal/testmodel"
 )
 
 // Cloudflare's limits on a Worker's compressed script size.

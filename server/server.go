@@ -1,4 +1,4 @@
-// Package api is Octave's HTTP server: a JSON inference API over the shipped
+// Package server is Octave's HTTP server: a JSON inference API over the shipped
 // models and, optionally, the demo page's static files. The same
 // [http.Handler] runs as a Cloudflare Worker (package worker, built for
 // GOOS=js GOARCH=wasm through github.com/syumai/workers) and as a plain local
@@ -22,7 +22,7 @@
 // Models are read from Options.Models once, on first use, and kept: each has
 // a pool of built networks, since an [octcore.Net] is not safe for concurrent
 // use. docs/DEPLOY.md documents the wire formats.
-package api
+package server
 
 import (
 	"encoding/json"
@@ -68,7 +68,7 @@ type Server struct {
 // but loads none: each loads on its first use.
 func New(o Options) (*Server, error) {
 	if o.Models == nil {
-		return nil, fmt.Errorf("api: no model directory")
+		return nil, fmt.Errorf("server: no model directory")
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
@@ -85,8 +85,8 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opt: o, reg: reg}
 	if o.Static != nil {
-		s.static = staticHandler(o.Static)
-		s.models = http.StripPrefix("/models", staticHandler(o.Models))
+		s.static = Static(o.Static)
+		s.models = http.StripPrefix("/models", Static(o.Models))
 	}
 	return s, nil
 }
@@ -106,7 +106,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.opt.Logf("api: panic serving %s %s: %v", r.Method, r.URL.Path, v)
+			s.opt.Logf("server: panic serving %s %s: %v", r.Method, r.URL.Path, v)
 			if !rw.wrote {
 				writeError(rw, http.StatusInternalServerError, "internal error")
 			}

@@ -1,4 +1,4 @@
-package api
+package server
 
 import (
 	"bytes"
@@ -23,10 +23,10 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/octave-project/octave/internal/testmodel"
 	"github.com/octave-project/octave/octcore"
 	"github.com/octave-project/octave/octcore/imageio"
 	"github.com/octave-project/octave/octcore/weights"
-	"github.com/octave-project/octave/worker/internal/testmodel"
 )
 
 // modelFiles holds two random-weight models, generated once.

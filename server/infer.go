@@ -1,4 +1,4 @@
-package api
+package server
 
 import (
 	"encoding/base64"
@@ -49,7 +49,7 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	case errors.As(err, &um):
 		writeError(w, http.StatusBadRequest, um.Error())
 	default:
-		s.opt.Logf("api: %v", err)
+		s.opt.Logf("server: %v", err)
 		writeError(w, http.StatusInternalServerError, err.Error())
 	}
 }

@@ -1,4 +1,4 @@
-package api
+package server
 
 import (
 	"fmt"
@@ -52,7 +52,7 @@ type model struct {
 func newRegistry(fsys fs.FS, def string) (*registry, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, fmt.Errorf("api: listing the models: %v", err)
+		return nil, fmt.Errorf("server: listing the models: %v", err)
 	}
 	r := &registry{fsys: fsys, byName: map[string]*model{}}
 	for _, e := range entries {
@@ -72,7 +72,7 @@ func newRegistry(fsys fs.FS, def string) (*registry, error) {
 	switch {
 	case def != "":
 		if r.byName[def] == nil {
-			return nil, fmt.Errorf("api: default model %q not found (have %s)", def, strings.Join(r.order, ", "))
+			return nil, fmt.Errorf("server: default model %q not found (have %s)", def, strings.Join(r.order, ", "))
 		}
 		r.def = def
 	case r.byName[preferredDefault] != nil:
@@ -277,7 +277,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	for _, n := range s.reg.order {
 		m, err := s.reg.lookup(n)
 		if err != nil {
-			s.opt.Logf("api: %v", err)
+			s.opt.Logf("server: %v", err)
 			out.Failed = append(out.Failed, failed{n, err.Error()})
 			continue
 		}
