@@ -10,17 +10,78 @@ WASMPATH127 = $(shell $(GO127) $(GO) env GOROOT)/lib/wasm
 # Packages whose tests also run as GOOS=js GOARCH=wasm under Node.
 WASM_PKGS ?= ./octcore/... ./wasm/...
 
-.PHONY: help test test-native test-simd test-wasm test-wasm-simd vet bench fmt wasm test-js demo gallery test-web wasm-if-needed
+.PHONY: help help-check deps test test-native test-simd test-wasm test-wasm-simd vet bench fmt wasm test-js demo gallery test-web wasm-if-needed
 
+# One line per target; make vet checks that every target is listed.
 help:
-	@echo "make demo     build the wasm and serve the demo page on the default model"
-	@echo "make test     run every test: native, simd, js/wasm (scalar and simd), JS, browser"
-	@echo "make bench    the bench harness against tfjs and onnxruntime-web (bench/RESULTS.md)"
-	@echo "make bench-go run the Go benchmarks"
+	@echo "Run:"
+	@echo "  make demo              build the wasm if stale and serve the demo page (PORT=8080)"
+	@echo "  make worker-dev        the Cloudflare Worker in wrangler dev at 127.0.0.1:8787"
+	@echo "Test:"
+	@echo "  make test              every test below, after make deps and make vet"
+	@echo "  make deps              install the Debian packages the tests need (as root), else print the command"
+	@echo "  make vet               go vet and gofmt"
+	@echo "  make help-check        check that make help lists every target (part of make vet)"
+	@echo "  make test-native       go test ./... (scalar kernels)"
+	@echo "  make test-simd         go test ./... with Go 1.27.3 and GOEXPERIMENT=simd"
+	@echo "  make test-wasm         octcore and wasm tests as GOOS=js GOARCH=wasm under Node (scalar)"
+	@echo "  make test-wasm-simd    the same with the SIMD128 kernels"
+	@echo "  make test-js           node:test tests of web/octave.js against both wasm builds"
+	@echo "  make test-web          the demo page in headless Chromium"
+	@echo "  make test-worker       the built Worker in wrangler dev, checked over HTTP"
+	@echo "  make bench-check       every bench engine's output agrees with Octave (no timing)"
+	@echo "Build:"
+	@echo "  make wasm              web/dist/: the SIMD and scalar wasm, wasm_exec.js, .br and .gz"
+	@echo "  make wasm-if-needed    make wasm when a binary is missing or older than its sources"
+	@echo "  make worker            the Cloudflare Worker in worker/build/ (models embedded), with its size"
+	@echo "  make npm-deps          npm ci when wrangler is not installed"
+	@echo "  make fmt               gofmt -w the Go sources"
+	@echo "  make gallery           regenerate the demo page's test images (web/gallery/)"
+	@echo "Models:"
+	@echo "  make models            train every shipped model (resumes from models/checkpoints/)"
+	@echo "  make models-chart      the model card and accuracy chart from the shipped files"
+	@echo "  make models-throughput training throughput, Go against PyTorch (models/bench/throughput.txt)"
+	@echo "Measure:"
+	@echo "  make bench             Octave against TensorFlow.js and ONNX Runtime Web (bench/RESULTS.md)"
+	@echo "  make bench-smoke       the bench on the mini networks, 2 timed runs, outputs checked"
+	@echo "  make bench-go          the Go benchmarks of octcore"
+	@echo "  make bench-deps        npm ci in bench/ when its lock file changed"
+	@echo "  make bench-tool        build the bench's native tool (bench/work/octave-bench)"
+	@echo "  make load-test         500 classify requests against octave serve and the Worker"
+	@echo "  make help              this list"
 
-test: vet test-native test-simd test-wasm test-wasm-simd wasm test-js test-web test-worker bench-check
+# Fails when a target of this Makefile is missing from make help.
+help-check:
+	@listed="$$($(MAKE) -s help)"; bad=""; \
+	for t in $$(grep -E '^[a-zA-Z][a-zA-Z0-9_-]*:([^=]|$$)' Makefile | cut -d: -f1); do \
+		echo "$$listed" | grep -qE "^  make $$t( |$$)" || bad="$$bad $$t"; \
+	done; \
+	if [ -n "$$bad" ]; then echo "make help does not list:$$bad (add a line to the help target)" >&2; exit 1; fi
 
-vet:
+# The Debian packages that make test needs: chromium (test-web), the
+# Fashion-MNIST data set (dataset tests, eval), PyTorch with its BLAS (the
+# PyTorch reference tests, run with /usr/bin/python3).
+SYSTEM_PKGS ?= chromium dataset-fashion-mnist python3-torch libopenblas0-pthread
+
+# Installs the missing SYSTEM_PKGS when run as root; otherwise fails at once
+# and prints the one command that installs them.
+deps:
+	@missing=""; for p in $(SYSTEM_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "make deps: installing the Debian packages$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+		echo "make test needs the Debian packages$$missing, which are not installed. Install them with:" >&2; \
+		echo "  sudo apt-get install -y$$missing" >&2; \
+		exit 1; \
+	fi
+
+test: deps vet test-native test-simd test-wasm test-wasm-simd wasm test-js test-web test-worker bench-check
+
+vet: help-check
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l octcore cmd wasm worker server internal 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l octcore cmd wasm worker server internal; exit 1; }
 
