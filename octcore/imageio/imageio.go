@@ -38,8 +38,20 @@ const (
 
 // DecodeConfig returns the dimensions and format name of an encoded image
 // without decoding its pixels, and an error if the format is unknown or the
-// image is larger than [MaxSide] or [MaxPixels].
+// image is larger than [MaxSide] or [MaxPixels], or decoding it would take
+// more than [MaxDecodedBytes] (see [DecodeCost]). Size errors wrap
+// [ErrTooLarge].
 func DecodeConfig(data []byte) (image.Config, string, error) {
+	cfg, format, cost, err := inspect(data)
+	if err == nil && cost > MaxDecodedBytes {
+		err = &tooLarge{fmt.Sprintf("imageio: %s image of %dx%d pixels is too large: decoding it takes %.1f MiB, at most %d MiB",
+			format, cfg.Width, cfg.Height, float64(cost)/(1<<20), MaxDecodedBytes>>20)}
+	}
+	return cfg, format, err
+}
+
+// decodeConfig reads the header and checks the sides and the pixel count.
+func decodeConfig(data []byte) (image.Config, string, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		if err == image.ErrFormat {
@@ -51,12 +63,12 @@ func DecodeConfig(data []byte) (image.Config, string, error) {
 		return cfg, format, fmt.Errorf("imageio: %s image of %dx%d pixels is empty", format, cfg.Width, cfg.Height)
 	}
 	if cfg.Width > MaxSide || cfg.Height > MaxSide {
-		return cfg, format, fmt.Errorf("imageio: %s image of %dx%d pixels is too large: at most %d pixels a side",
-			format, cfg.Width, cfg.Height, MaxSide)
+		return cfg, format, &tooLarge{fmt.Sprintf("imageio: %s image of %dx%d pixels is too large: at most %d pixels a side",
+			format, cfg.Width, cfg.Height, MaxSide)}
 	}
 	if cfg.Width*cfg.Height > MaxPixels {
-		return cfg, format, fmt.Errorf("imageio: %s image of %dx%d pixels is too large: %.1f megapixels, at most %d",
-			format, cfg.Width, cfg.Height, float64(cfg.Width*cfg.Height)/1e6, MaxPixels/1_000_000)
+		return cfg, format, &tooLarge{fmt.Sprintf("imageio: %s image of %dx%d pixels is too large: %.1f megapixels, at most %d",
+			format, cfg.Width, cfg.Height, float64(cfg.Width*cfg.Height)/1e6, MaxPixels/1_000_000)}
 	}
 	return cfg, format, nil
 }
