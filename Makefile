@@ -45,6 +45,7 @@ help:
 	@echo "  make bench             Octave against TensorFlow.js and ONNX Runtime Web (bench/RESULTS.md)"
 	@echo "  make bench-smoke       the bench on the mini networks, 2 timed runs, outputs checked"
 	@echo "  make bench-go          the Go benchmarks of octcore"
+	@echo "  make verify-pytorch    import the five d-li14/octconv.pytorch architectures at 224x224, compare with PyTorch"
 	@echo "  make bench-deps        npm ci in bench/ when its lock file changed"
 	@echo "  make bench-tool        build the bench's native tool (bench/work/octave-bench)"
 	@echo "  make load-test         500 classify requests against octave serve and the Worker"
@@ -243,3 +244,13 @@ load-test: worker npm-deps
 	$(GO) build -o build/octave ./cmd/octave
 	$(GO) run ./worker/cmd/loadtest $(LOAD_FLAGS) -- build/octave serve --addr 127.0.0.1:0 --quiet --models worker/models
 	$(GO) run ./worker/cmd/loadtest $(LOAD_FLAGS) -dir worker -wrangler -- ../$(WRANGLER) dev --ip 127.0.0.1 --port 0 --inspector-port 0 --show-interactive-dev-session=false
+
+# octave import / octave run against PyTorch (Debian's python3-torch) for the
+# five d-li14/octconv.pytorch architectures at full size: per architecture the
+# import times and the logit differences (docs/IMPORT.md). make test runs the
+# 64x64 version (cmd/octave TestImportAgainstPyTorch).
+.PHONY: verify-pytorch
+verify-pytorch:
+	@mkdir -p build
+	$(GO) build -o build/octave ./cmd/octave
+	/usr/bin/python3 tools/pytorch/verify.py --octave build/octave
