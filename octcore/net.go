@@ -175,6 +175,12 @@ func (n *Net) Graph() Graph { return n.graph }
 // InputChannels returns the channel count the network expects (both parts).
 func (n *Net) InputChannels() int { return n.rs[0].Out }
 
+// InputSplit returns the channels of the input's high and low parts: the
+// input layer's channels split by its alpha_out (low = 0 for an image
+// input). A network with low > 0 runs on both octaves through [Net.RunFeature]:
+// the high part at full resolution, the low part at half (rounded up).
+func (n *Net) InputSplit() (high, low int) { return Split(n.rs[0].Out, n.rs[0].AlphaOut) }
+
 // MaxInputPixels bounds the input size that Run accepts: 16 megapixels.
 const MaxInputPixels = 1 << 24
 

@@ -12,27 +12,43 @@
 //
 //	simd                                boolean: the build uses SIMD128 kernels
 //	load(bytes: Uint8Array)             {handle: number, info: string (JSON)}
-//	classify(handle, x, c, h, w)        {probabilities: Uint8Array (float32 bytes), ms}
-//	featureMaps(handle, x, c, h, w, layers?: string[])
-//	                                    {ms, maps: [{layer, kind, ms, high, low}]},
-//	                                    high/low {channels, height, width, data: Uint8Array (float32 bytes)} or null
+//	classify(handle, src)               {probabilities: Uint8Array (float32 bytes), ms}
+//	featureMaps(handle, src, layers?: string[], output?: boolean)
+//	                                    {ms, maps: [{layer, kind, ms, high, low}], output?},
+//	                                    high/low {channels, height, width, offset, length} or null;
+//	                                    output {logits, probabilities} (float32 bytes) when asked
 //	dispose(handle)                     true, or an Error for an unknown handle
 //	count()                             the number of loaded models
 //	exit()                              ends the program
 //
-// x is the input tensor, channels x height x width float32 values, already
-// normalized, given as a Uint8Array over their little-endian bytes.
+// src is the input, one of
+//
+//	{kind: "tensor", data, channels, height, width, low?: {data, channels, height, width}}
+//	    values already normalized, float32 little-endian bytes in a Uint8Array;
+//	    low is the low-frequency part, for a model whose input layer has alpha_out > 0
+//	{kind: "rgba", data, width, height, fit?, size?, longer?}
+//	    pixels as ImageData holds them (Uint8Array, 4 bytes a pixel, not premultiplied)
+//	{kind: "encoded", data, fit?, size?, longer?}
+//	    an image file (PNG, JPEG, GIF), decoded here
+//
+// Images become the input through octcore/imageio, as in the CLI and the HTTP
+// server: with fit, the model's input size and preprocessing (imageio.Input);
+// without, their own size. size {width, height} stretches to that size
+// instead; longer scales the longer side for models that take any size.
 package main
 
 import (
 	"errors"
+	"image"
 	"os"
 	"runtime"
+	"slices"
 	"syscall/js"
 	"time"
 	"unsafe"
 
 	"github.com/octave-project/octave/octcore"
+	"github.com/octave-project/octave/octcore/imageio"
 )
 
 // api holds the loaded models by handle.
@@ -177,46 +193,191 @@ func (a *api) add(m *model) (any, error) {
 	return map[string]any{"handle": h, "info": info}, nil
 }
 
-// modelInput reads (handle, x, c, h, w) from args[0:5]: the model, and x
-// copied into its input buffer.
-func (a *api) modelInput(args []js.Value) (*model, *octcore.Tensor, error) {
+// modelInput reads (handle, src) from args[0:2]: the model and its input.
+func (a *api) modelInput(args []js.Value, fit bool) (*model, octcore.Feature, error) {
 	m, _, err := a.model(args)
 	if err != nil {
-		return nil, nil, err
+		return nil, octcore.Feature{}, err
 	}
-	v, n, err := bytesArg(args, 1, "input tensor")
+	src, err := arg(args, 1, "input", js.TypeObject)
 	if err != nil {
-		return nil, nil, err
+		return nil, octcore.Feature{}, err
 	}
-	c, err := intArg(args, 2, "channels", 1, 1<<16)
+	x, err := m.source(src, fit)
+	return m, x, err
+}
+
+// source turns a src object (see the package comment) into the network's
+// input.
+func (m *model) source(src js.Value, fit bool) (octcore.Feature, error) {
+	kind := src.Get("kind")
+	if kind.Type() != js.TypeString {
+		return octcore.Feature{}, errorf("the input's kind must be \"tensor\", \"rgba\" or \"encoded\", got %s", kind.Type())
+	}
+	if f := src.Get("fit"); f.Type() == js.TypeBoolean {
+		fit = f.Bool()
+	}
+	switch k := kind.String(); k {
+	case "tensor":
+		return m.tensorSource(src)
+	case "rgba", "encoded":
+		if cH, cL := m.net.InputSplit(); cL > 0 {
+			return octcore.Feature{}, errorf("the model's input layer takes %d high and %d low channels (alpha_out > 0): images cannot feed it, pass a {high, low} tensor", cH, cL)
+		}
+		data, n, err := bytesField(src, "data", "the input's data")
+		if err != nil {
+			return octcore.Feature{}, err
+		}
+		if n == 0 {
+			return octcore.Feature{}, errorf("the input's data is empty")
+		}
+		m.pix = slices.Grow(m.pix[:0], n)[:n]
+		js.CopyBytesToGo(m.pix, data)
+		var img image.Image
+		if k == "rgba" {
+			w, err := intField(src, "width", 1, imageio.MaxSide)
+			if err != nil {
+				return octcore.Feature{}, err
+			}
+			h, err := intField(src, "height", 1, imageio.MaxSide)
+			if err != nil {
+				return octcore.Feature{}, err
+			}
+			if img, err = imageio.Pixels(m.pix, w, h); err != nil {
+				return octcore.Feature{}, err
+			}
+		} else if img, _, err = imageio.Decode(m.pix); err != nil {
+			return octcore.Feature{}, err
+		}
+		var o imageio.Options
+		if sz := src.Get("size"); sz.Truthy() {
+			if o.Width, err = intField(sz, "width", 1, imageio.MaxSide); err != nil {
+				return octcore.Feature{}, errorf("size: %w", err)
+			}
+			if o.Height, err = intField(sz, "height", 1, imageio.MaxSide); err != nil {
+				return octcore.Feature{}, errorf("size: %w", err)
+			}
+		}
+		if l := src.Get("longer"); l.Truthy() {
+			if o.Longer, err = intField(src, "longer", 1, imageio.MaxSide); err != nil {
+				return octcore.Feature{}, err
+			}
+		}
+		in := m.info.Input
+		if !fit { // the image's own size (or the caller's), the model's channels and normalization
+			in.Height, in.Width, in.ResizeShorter, in.Crop = 0, 0, 0, ""
+		}
+		x, err := imageio.Input(img, in, o)
+		if err != nil {
+			return octcore.Feature{}, err
+		}
+		return octcore.Feature{H: x}, nil
+	default:
+		return octcore.Feature{}, errorf("the input's kind must be \"tensor\", \"rgba\" or \"encoded\", got %q", k)
+	}
+}
+
+// tensorSource reads a tensor input: its high part straight into the
+// network's input buffer, its low part (if any) into a tensor of its own.
+func (m *model) tensorSource(src js.Value) (octcore.Feature, error) {
+	cH, cL := m.net.InputSplit()
+	lowV := src.Get("low")
+	hasLow := lowV.Truthy()
+	if cL > 0 && !hasLow {
+		return octcore.Feature{}, errorf("the model's input layer takes %d high and %d low channels (alpha_out > 0): pass {high, low}", cH, cL)
+	}
+	if cL == 0 && hasLow {
+		return octcore.Feature{}, errorf("the model's input layer takes no low part (alpha_out = 0): pass one tensor")
+	}
+	c, h, w, v, err := tensorFields(src, "")
 	if err != nil {
-		return nil, nil, err
+		return octcore.Feature{}, err
 	}
-	h, err := intArg(args, 3, "height", 1, 1<<16)
-	if err != nil {
-		return nil, nil, err
-	}
-	w, err := intArg(args, 4, "width", 1, 1<<16)
-	if err != nil {
-		return nil, nil, err
-	}
-	if n != 4*c*h*w {
-		return nil, nil, errorf("the input holds %d float32 values (%d bytes), a %dx%dx%d tensor needs %d", n/4, n, c, h, w, c*h*w)
+	if c != cH {
+		if hasLow {
+			return octcore.Feature{}, errorf("the high input has %d channels, the model expects %d", c, cH)
+		}
+		return octcore.Feature{}, errorf("the input has %d channels, the model expects %d", c, cH)
 	}
 	x, err := m.input(c, h, w)
 	if err != nil {
-		return nil, nil, err
+		return octcore.Feature{}, err
 	}
 	js.CopyBytesToGo(floatBytes(x.Data), v)
-	return m, x, nil
+	f := octcore.Feature{H: x}
+	if hasLow {
+		c, lh, lw, v, err := tensorFields(lowV, "low ")
+		if err != nil {
+			return octcore.Feature{}, err
+		}
+		if c != cL {
+			return octcore.Feature{}, errorf("the low input has %d channels, the model expects %d", c, cL)
+		}
+		if lh != (h+1)/2 || lw != (w+1)/2 {
+			return octcore.Feature{}, errorf("the low input is %dx%d; a %dx%d high input needs %dx%d (half, rounded up)", lh, lw, h, w, (h+1)/2, (w+1)/2)
+		}
+		f.L = octcore.NewTensor(c, lh, lw)
+		js.CopyBytesToGo(floatBytes(f.L.Data), v)
+	}
+	return f, nil
+}
+
+// tensorFields reads {data, channels, height, width} and checks the size.
+func tensorFields(t js.Value, what string) (c, h, w int, data js.Value, err error) {
+	if t.Type() != js.TypeObject {
+		return 0, 0, 0, js.Value{}, errorf("the %sinput must be an object, got %s", what, t.Type())
+	}
+	if c, err = intField(t, "channels", 1, 1<<16); err == nil {
+		if h, err = intField(t, "height", 1, 1<<16); err == nil {
+			w, err = intField(t, "width", 1, 1<<16)
+		}
+	}
+	if err != nil {
+		return 0, 0, 0, js.Value{}, errorf("%sinput: %w", what, err)
+	}
+	data, n, err := bytesField(t, "data", "the "+what+"input's data")
+	if err != nil {
+		return 0, 0, 0, js.Value{}, err
+	}
+	if n != 4*c*h*w {
+		return 0, 0, 0, js.Value{}, errorf("the %sinput holds %d float32 values (%d bytes), a %dx%dx%d tensor needs %d", what, n/4, n, c, h, w, c*h*w)
+	}
+	return c, h, w, data, nil
+}
+
+// intField reads o[name] as a whole number in [lo, hi].
+func intField(o js.Value, name string, lo, hi int) (int, error) {
+	v := o.Get(name)
+	if v.Type() != js.TypeNumber {
+		return 0, errorf("%s must be a number, got %s", name, v.Type())
+	}
+	f := v.Float()
+	if f != float64(int(f)) || int(f) < lo || int(f) > hi {
+		return 0, errorf("%s must be a whole number in %d..%d, got %v", name, lo, hi, f)
+	}
+	return int(f), nil
+}
+
+// bytesField reads o[name], a Uint8Array.
+func bytesField(o js.Value, name, what string) (js.Value, int, error) {
+	v := o.Get(name)
+	if v.Type() != js.TypeObject || !v.InstanceOf(js.Global().Get("Uint8Array")) {
+		return js.Value{}, 0, errorf("%s must be a Uint8Array, got %s", what, v.Type())
+	}
+	return v, v.Get("length").Int(), nil
 }
 
 func (a *api) classify(args []js.Value) (any, error) {
-	m, x, err := a.modelInput(args)
+	m, x, err := a.modelInput(args, true)
 	if err != nil {
 		return nil, err
 	}
-	p, el, err := m.classify(x)
+	t0 := time.Now()
+	if _, err := m.net.RunFeature(x); err != nil {
+		return nil, err
+	}
+	el := time.Since(t0)
+	_, p, err := m.scores()
 	if err != nil {
 		return nil, err
 	}
@@ -224,15 +385,17 @@ func (a *api) classify(args []js.Value) (any, error) {
 }
 
 func (a *api) featureMaps(args []js.Value) (any, error) {
-	m, x, err := a.modelInput(args)
+	output := len(args) > 3 && args[3].Truthy()
+	// With the output, images are prepared as for classify.
+	m, x, err := a.modelInput(args, output)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
-	if len(args) > 5 && !args[5].IsUndefined() && !args[5].IsNull() {
-		l := args[5]
+	if len(args) > 2 && !args[2].IsUndefined() && !args[2].IsNull() {
+		l := args[2]
 		if !l.InstanceOf(js.Global().Get("Array")) {
-			return nil, errorf("argument 6 (layers) must be an array of layer names, got %s", l.Type())
+			return nil, errorf("argument 3 (layers) must be an array of layer names, got %s", l.Type())
 		}
 		for i := 0; i < l.Length(); i++ {
 			e := l.Index(i)
@@ -253,7 +416,15 @@ func (a *api) featureMaps(args []js.Value) (any, error) {
 			"high": tensorJS(lm.High), "low": tensorJS(lm.Low),
 		}
 	}
-	return map[string]any{"ms": ms(total), "maps": out}, nil
+	r := map[string]any{"ms": ms(total), "maps": out}
+	if output {
+		logits, p, err := m.scores()
+		if err != nil {
+			return nil, err
+		}
+		r["output"] = map[string]any{"logits": toJS(logits), "probabilities": toJS(p)}
+	}
+	return r, nil
 }
 
 func (a *api) dispose(args []js.Value) (any, error) {

@@ -4,12 +4,15 @@ package main
 
 import (
 	"bytes"
+	"image"
+	"image/png"
 	"math"
 	"strings"
 	"syscall/js"
 	"testing"
 
 	"github.com/octave-project/octave/octcore"
+	"github.com/octave-project/octave/octcore/imageio"
 	"github.com/octave-project/octave/octcore/weights"
 )
 
@@ -47,6 +50,11 @@ func newAPI() (*api, js.Value) {
 
 func call(obj js.Value, name string, args ...any) js.Value { return obj.Call(name, args...) }
 
+// tensorSrc is a tensor source object over the bytes of data.
+func tensorSrc(data []byte, c, h, w int) map[string]any {
+	return map[string]any{"kind": "tensor", "data": jsBytes(data), "channels": c, "height": h, "width": w}
+}
+
 func TestLoadClassifyMatchesNative(t *testing.T) {
 	file, g, ps := testFile(t, 0.5)
 	_, obj := newAPI()
@@ -65,7 +73,7 @@ func TestLoadClassifyMatchesNative(t *testing.T) {
 	for i := range x.Data {
 		x.Data[i] = float32(math.Sin(float64(i)))
 	}
-	res := call(obj, "classify", h, jsBytes(floatBytes(x.Data)), 1, 28, 28)
+	res := call(obj, "classify", h, tensorSrc(floatBytes(x.Data), 1, 28, 28))
 	if isError(res) {
 		t.Fatal(res.Get("message").String())
 	}
@@ -109,7 +117,7 @@ func TestErrorsAndRecovery(t *testing.T) {
 		{"load", []any{jsBytes([]byte("not a model"))}, "load:"},
 		{"load", []any{"x"}, "must be a object"},
 		{"load", nil, "got nothing"},
-		{"classify", []any{7, jsBytes(make([]byte, 4)), 1, 1, 1}, "no model with handle 7"},
+		{"classify", []any{7, tensorSrc(make([]byte, 4), 1, 1, 1)}, "no model with handle 7"},
 		{"featureMaps", []any{1.5}, "whole number"},
 		{"dispose", []any{99}, "no model with handle 99"},
 	}
@@ -124,11 +132,18 @@ func TestErrorsAndRecovery(t *testing.T) {
 		args []any
 		want string
 	}{
-		{[]any{h, jsBytes(make([]byte, 4*3*28*28)), 3, 28, 28}, "3 channels, the model expects 1"},
-		{[]any{h, jsBytes(make([]byte, 10)), 1, 28, 28}, "needs 784"},
-		{[]any{h, jsBytes(make([]byte, 4)), 1, 0, 1}, "whole number in 1.."},
-		{[]any{h, jsBytes(make([]byte, 4*28*28)), 1, 28, 28, []any{"stem", "nope"}}, `unknown layer "nope"`},
-		{[]any{h, jsBytes(make([]byte, 4*28*28)), 1, 28, 28, []any{1}}, "layers[0] must be a layer name"},
+		{[]any{h, tensorSrc(make([]byte, 4*3*28*28), 3, 28, 28)}, "3 channels, the model expects 1"},
+		{[]any{h, tensorSrc(make([]byte, 10), 1, 28, 28)}, "needs 784"},
+		{[]any{h, tensorSrc(make([]byte, 4), 1, 0, 1)}, "whole number in 1.."},
+		{[]any{h, tensorSrc(make([]byte, 4*28*28), 1, 28, 28), []any{"stem", "nope"}}, `unknown layer "nope"`},
+		{[]any{h, tensorSrc(make([]byte, 4*28*28), 1, 28, 28), []any{1}}, "layers[0] must be a layer name"},
+		{[]any{h, map[string]any{"kind": "bitmap"}}, `kind must be "tensor", "rgba" or "encoded", got "bitmap"`},
+		{[]any{h, 5}, "argument 2 (input) must be a object"},
+		{[]any{h, map[string]any{"kind": "rgba", "data": jsBytes(make([]byte, 12)), "width": 2, "height": 2}}, "need 16 RGBA bytes, got 12"},
+		{[]any{h, map[string]any{"kind": "encoded", "data": jsBytes([]byte("GIF89a? no"))}}, "gif"},
+		{[]any{h, map[string]any{"kind": "encoded", "data": jsBytes([]byte("hello"))}}, "unknown image format (supported: PNG, JPEG, GIF"},
+		{[]any{h, map[string]any{"kind": "tensor", "data": jsBytes(make([]byte, 4*28*28)), "channels": 1, "height": 28, "width": 28,
+			"low": map[string]any{"kind": "tensor"}}}, "takes no low part"},
 	} {
 		r := call(obj, "featureMaps", c.args...)
 		if !isError(r) || !strings.Contains(r.Get("message").String(), c.want) {
@@ -144,12 +159,12 @@ func TestErrorsAndRecovery(t *testing.T) {
 	}
 	boom.Release()
 	a.models[h].net = nil // the next call on this model panics inside octcore's receiver
-	r = call(obj, "classify", h, jsBytes(make([]byte, 4*28*28)), 1, 28, 28)
+	r = call(obj, "classify", h, tensorSrc(make([]byte, 4*28*28), 1, 28, 28))
 	if !isError(r) || !strings.Contains(r.Get("message").String(), "internal error") {
 		t.Fatalf("nil net: got %v", r)
 	}
 	h2 := call(obj, "load", jsBytes(file)).Get("handle").Int()
-	r = call(obj, "featureMaps", h2, jsBytes(make([]byte, 4*9*11)), 1, 9, 11, []any{"stem", "stage2.conv1"})
+	r = call(obj, "featureMaps", h2, tensorSrc(make([]byte, 4*9*11), 1, 9, 11), []any{"stem", "stage2.conv1"})
 	if isError(r) {
 		t.Fatal(r.Get("message").String())
 	}
@@ -159,5 +174,148 @@ func TestErrorsAndRecovery(t *testing.T) {
 	}
 	if call(obj, "dispose", h2).Bool() != true || call(obj, "count").Int() != 1 {
 		t.Errorf("dispose/count")
+	}
+}
+
+// runNative runs x through a fresh native network of g and ps and returns
+// its output vector.
+func runNative(t *testing.T, g octcore.Graph, ps octcore.Params, x octcore.Feature) []float32 {
+	t.Helper()
+	net, err := octcore.Build(g, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := net.RunFeature(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]float32(nil), out.H.Data...)
+}
+
+func jsFloats(t *testing.T, v js.Value) []float32 {
+	t.Helper()
+	b := make([]byte, v.Length())
+	js.CopyBytesToGo(b, v)
+	f := make([]float32, len(b)/4)
+	copy(floatBytes(f), b)
+	return f
+}
+
+// TestImageSources: RGBA pixels and a PNG file go through imageio.Input as
+// natively; featureMaps with the output returns classify's probabilities
+// and the logits of the native network.
+func TestImageSources(t *testing.T) {
+	file, g, ps := testFile(t, 0.5)
+	_, obj := newAPI()
+	h := call(obj, "load", jsBytes(file)).Get("handle").Int()
+	img := image.NewNRGBA(image.Rect(0, 0, 37, 23))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i*7 + i/97)
+	}
+	for i := 3; i < len(img.Pix); i += 4 {
+		img.Pix[i] = 255
+	}
+	var enc bytes.Buffer
+	if err := png.Encode(&enc, img); err != nil {
+		t.Fatal(err)
+	}
+	in := weights.InputSpec{Channels: 1, Height: 28, Width: 28, Mean: []float32{0}, Std: []float32{1}}
+	x, err := imageio.Input(img, in, imageio.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits := runNative(t, g, ps, octcore.Feature{H: x})
+	want := append([]float32(nil), logits...)
+	octcore.Softmax(want)
+	for _, src := range []map[string]any{
+		{"kind": "rgba", "data": jsBytes(img.Pix), "width": 37, "height": 23},
+		{"kind": "encoded", "data": jsBytes(enc.Bytes())},
+	} {
+		r := call(obj, "classify", h, src)
+		if isError(r) {
+			t.Fatal(r.Get("message").String())
+		}
+		got := jsFloats(t, r.Get("probabilities"))
+		fm := call(obj, "featureMaps", h, src, []any{"input"}, true)
+		if isError(fm) {
+			t.Fatal(fm.Get("message").String())
+		}
+		out := fm.Get("output")
+		gotP, gotL := jsFloats(t, out.Get("probabilities")), jsFloats(t, out.Get("logits"))
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-5 {
+				t.Errorf("%s: p[%d] = %v, native %v", src["kind"], i, got[i], want[i])
+			}
+			if gotP[i] != got[i] || math.Abs(float64(gotL[i]-logits[i])) > 1e-4 {
+				t.Errorf("%s featureMaps output [%d]: p %v (classify %v), logit %v (native %v)", src["kind"], i, gotP[i], got[i], gotL[i], logits[i])
+			}
+		}
+		// The "input" layer's map is the prepared input itself: 28x28.
+		if m := fm.Get("maps").Index(0).Get("high"); m.Get("height").Int() != 28 || m.Get("width").Int() != 28 {
+			t.Errorf("%s: input map %dx%d", src["kind"], m.Get("height").Int(), m.Get("width").Int())
+		}
+		// Without the output (fit), featureMaps runs at the image's own size.
+		fm = call(obj, "featureMaps", h, src, []any{"input"})
+		if m := fm.Get("maps").Index(0).Get("high"); m.Get("height").Int() != 23 || m.Get("width").Int() != 37 || fm.Get("output").Truthy() {
+			t.Errorf("%s: own-size input map %dx%d", src["kind"], m.Get("height").Int(), m.Get("width").Int())
+		}
+	}
+}
+
+// TestBothOctaves: a network whose input layer has alpha_out > 0 takes a
+// {high, low} tensor and computes what native RunFeature does; one part
+// alone, or parts of the wrong shape, are refused saying why.
+func TestBothOctaves(t *testing.T) {
+	g := octcore.Graph{
+		{Name: "input", Kind: "input", Out: 4, AlphaOut: 0.5},
+		{Name: "oct", Kind: "octconv", In: 4, Out: 6, Kernel: 3, Pad: 1, AlphaIn: 0.5, AlphaOut: 0, Bias: true},
+		{Name: "gap", Kind: "gap"},
+		{Name: "fc", Kind: "linear", In: 6, Out: 3, Bias: true},
+	}
+	ps := octcore.RandomParams(g, 5)
+	var buf bytes.Buffer
+	if err := weights.Write(&buf, &weights.Model{Graph: g, Params: ps}, weights.WriteOptions{DType: "float32"}); err != nil {
+		t.Fatal(err)
+	}
+	_, obj := newAPI()
+	r := call(obj, "load", jsBytes(buf.Bytes()))
+	if isError(r) {
+		t.Fatal(r.Get("message").String())
+	}
+	h := r.Get("handle").Int()
+	hi, lo := octcore.NewTensor(2, 7, 9), octcore.NewTensor(2, 4, 5)
+	for i := range hi.Data {
+		hi.Data[i] = float32(math.Sin(float64(i)))
+	}
+	for i := range lo.Data {
+		lo.Data[i] = float32(math.Cos(float64(i)))
+	}
+	logits := runNative(t, g, ps, octcore.Feature{H: hi, L: lo})
+	src := tensorSrc(floatBytes(hi.Data), 2, 7, 9)
+	src["low"] = tensorSrc(floatBytes(lo.Data), 2, 4, 5)
+	fm := call(obj, "featureMaps", h, src, nil, true)
+	if isError(fm) {
+		t.Fatal(fm.Get("message").String())
+	}
+	got := jsFloats(t, fm.Get("output").Get("logits"))
+	for i := range logits {
+		if d := math.Abs(float64(got[i] - logits[i])); d > 1e-5 {
+			t.Errorf("logit %d = %v, native %v", i, got[i], logits[i])
+		}
+	}
+	bad := tensorSrc(floatBytes(hi.Data), 2, 7, 9)
+	bad["low"] = tensorSrc(make([]byte, 4*2*3*5), 2, 3, 5)
+	for _, c := range []struct {
+		src  any
+		want string
+	}{
+		{tensorSrc(floatBytes(hi.Data), 2, 7, 9), "2 high and 2 low channels (alpha_out > 0): pass {high, low}"},
+		{bad, "the low input is 3x5; a 7x9 high input needs 4x5"},
+		{map[string]any{"kind": "rgba", "data": jsBytes(make([]byte, 16)), "width": 2, "height": 2}, "images cannot feed it"},
+	} {
+		r := call(obj, "classify", h, c.src)
+		if !isError(r) || !strings.Contains(r.Get("message").String(), c.want) {
+			t.Errorf("got %v, want an Error containing %q", r, c.want)
+		}
 	}
 }

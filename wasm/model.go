@@ -22,6 +22,7 @@ type model struct {
 	graph octcore.Graph
 	info  modelInfo
 	probs []float32 // reused output of classify
+	pix   []byte    // reused copy of an image input's bytes
 }
 
 // modelInfo is model.info on the JavaScript side, in its field names.
@@ -251,7 +252,7 @@ func writePathMACs(w *minijson.Writer, p pathMACs) {
 // input checks the shape of an input tensor against the model and returns a
 // tensor over the model's reused input buffer, to be filled by the caller.
 func (m *model) input(c, h, w int) (*octcore.Tensor, error) {
-	want := m.net.InputChannels()
+	want, _ := m.net.InputSplit()
 	if c != want {
 		return nil, errorf("the input has %d channels, the model expects %d", c, want)
 	}
@@ -262,25 +263,24 @@ func (m *model) input(c, h, w int) (*octcore.Tensor, error) {
 	return m.net.InputTensor(h, w)
 }
 
-// classify runs the network on x and returns the class probabilities: the
-// network's output, put through a softmax unless its last layer is one. The
-// slice is reused by the next call.
-func (m *model) classify(x *octcore.Tensor) ([]float32, time.Duration, error) {
-	t0 := time.Now()
-	out, err := m.net.Run(x)
+// scores returns the output of the last run as class scores: the logits
+// (the network's output) and the probabilities (put through a softmax
+// unless the last layer is one). The slices are reused by the next call.
+func (m *model) scores() (logits, probs []float32, err error) {
+	out, err := m.net.Output(m.graph[len(m.graph)-1].Name)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
-	el := time.Since(t0)
 	if out.L != nil || out.H == nil || out.H.H != 1 || out.H.W != 1 {
-		return nil, 0, errorf("the model's output is a %v feature map, not a vector of class scores", shapeOf(out))
+		return nil, nil, errorf("the model's output is a %v feature map, not a vector of class scores", shapeOf(out))
 	}
-	p := append(m.probs[:0], out.H.Data[:out.H.C]...)
+	logits = out.H.Data[:out.H.C]
+	p := append(m.probs[:0], logits...)
 	m.probs = p
 	if m.graph[len(m.graph)-1].Kind != "softmax" {
 		octcore.Softmax(p)
 	}
-	return p, el, nil
+	return logits, p, nil
 }
 
 // layerMap is the output of one layer in a featureMaps call.
@@ -294,7 +294,7 @@ type layerMap struct {
 // featureMaps runs the network on x and returns the outputs of the named
 // layers (every conv and octconv layer when names is empty). The tensors are
 // the network's own buffers: copy them out before the next run.
-func (m *model) featureMaps(x *octcore.Tensor, names []string) ([]layerMap, time.Duration, error) {
+func (m *model) featureMaps(x octcore.Feature, names []string) ([]layerMap, time.Duration, error) {
 	var sel []int
 	if len(names) == 0 {
 		for i, l := range m.graph {
@@ -311,7 +311,7 @@ func (m *model) featureMaps(x *octcore.Tensor, names []string) ([]layerMap, time
 		sel = append(sel, i)
 	}
 	t0 := time.Now()
-	if _, err := m.net.Run(x); err != nil {
+	if _, err := m.net.RunFeature(x); err != nil {
 		return nil, 0, err
 	}
 	total := time.Since(t0)

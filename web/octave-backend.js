@@ -77,19 +77,23 @@ export class Backend {
     return { handle: r.handle, info: JSON.parse(r.info) };
   }
 
-  classify(handle, data, channels, height, width) {
-    const r = this.call("classify", handle, f32bytes(data), channels, height, width);
+  /** Classifies src, an input as octave.js prepares it (see wasmSource). */
+  classify(handle, src) {
+    const r = this.call("classify", handle, wasmSource(src));
     return { probabilities: bytesf32(r.probabilities), ms: r.ms };
   }
 
-  featureMaps(handle, data, channels, height, width, layers) {
-    const r = this.call("featureMaps", handle, f32bytes(data), channels, height, width, layers ?? null);
+  /** The maps of the named layers and, with output, the network's output. */
+  featureMaps(handle, src, layers, output) {
+    const r = this.call("featureMaps", handle, wasmSource(src), layers ?? null, !!output);
     const maps = [];
     for (let i = 0; i < r.maps.length; i++) {
       const m = r.maps[i];
       maps.push({ layer: m.layer, kind: m.kind, ms: m.ms, high: this.part(m.high), low: this.part(m.low) });
     }
-    return { ms: r.ms, maps };
+    const res = { ms: r.ms, maps };
+    if (r.output) res.output = { logits: bytesf32(r.output.logits), probabilities: bytesf32(r.output.probabilities) };
+    return res;
   }
 
   dispose(handle) {
@@ -123,6 +127,21 @@ export class Backend {
   }
 }
 
+// wasmSource gives the Go side an input with its values as Uint8Arrays: a
+// tensor {kind: "tensor", data: Float32Array, channels, height, width,
+// low?}, RGBA pixels {kind: "rgba", data, width, height, fit, size, longer}
+// or an image file {kind: "encoded", data, fit, size, longer}.
+function wasmSource(src) {
+  if (src.kind === "tensor") {
+    const t = (p) => ({ kind: "tensor", data: f32bytes(p.data), channels: p.channels, height: p.height, width: p.width });
+    const out = t(src);
+    if (src.low) out.low = t(src.low);
+    return out;
+  }
+  const d = src.data;
+  return { ...src, data: d instanceof Uint8Array ? d : new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
+}
+
 function f32bytes(f) {
   return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
 }
@@ -135,7 +154,7 @@ function bytesf32(u) {
 export function transferables(op, result) {
   if (op === "classify") return [result.probabilities.buffer];
   if (op === "featureMaps") {
-    const t = [];
+    const t = result.output ? [result.output.logits.buffer, result.output.probabilities.buffer] : [];
     for (const m of result.maps) {
       if (m.high) t.push(m.high.data.buffer);
       if (m.low) t.push(m.low.data.buffer);

@@ -9,8 +9,14 @@ export type Source =
   | OffscreenCanvas
   /** RGBA pixels, as ImageData holds them (works in Node too). */
   | { data: Uint8ClampedArray | Uint8Array; width: number; height: number }
+  /** An image file (PNG, JPEG, GIF; in browsers also what the browser decodes), decoded by octcore/imageio. */
+  | Blob
+  | ArrayBuffer
+  | Uint8Array
   /** An already normalized channels x height x width tensor. */
-  | Tensor;
+  | Tensor
+  /** Both octaves, for a model whose input layer has alpha_out > 0: low is ceil(height/2) x ceil(width/2). */
+  | { high: Tensor; low: Tensor };
 
 export interface Tensor {
   data: Float32Array;
@@ -57,7 +63,13 @@ export interface ModelInfo {
   /** The largest alpha of any layer. */
   alpha: number;
   /** height = width = 0: the model takes any size. */
-  input: { channels: number; height: number; width: number; mean: number[]; std: number[] };
+  input: {
+    channels: number; height: number; width: number; mean: number[]; std: number[];
+    /** Photos: shorter side scaled to this before the crop (docs/FORMAT.md). */
+    resize_shorter?: number;
+    /** "center": the centre height x width window is taken instead of stretching. */
+    crop?: "center";
+  };
   labels: string[];
   outputs: number;
   params: number;
@@ -98,14 +110,27 @@ export interface FeatureMap {
   low: FeaturePart | null;
 }
 
-export interface SizeOption { size?: { width: number; height: number } }
+/** size: stretch images to width x height; a number: scale the longer side to it (any-size models). */
+export interface SizeOption { size?: { width: number; height: number } | number }
+
+/** The network's output from a featureMaps call with output: true. */
+export interface Output {
+  top: Prediction[];
+  probabilities: Float32Array;
+  /** The network's output before the softmax. */
+  logits: Float32Array;
+}
 
 export declare class Model {
   readonly info: ModelInfo;
   /** Images are resized to the model's input size (or options.size). */
   classify(source: Source, options?: { topK?: number } & SizeOption): Promise<Classification>;
-  /** Images run at their own size (or options.size). Default layers: every conv and octconv. */
-  featureMaps(source: Source, options?: { layers?: string[] } & SizeOption): Promise<FeatureMap[] & { ms: number }>;
+  /**
+   * Images run at their own size (or options.size); with output: true they are prepared as for
+   * classify and the result carries the output of the same run. Default layers: every conv and octconv.
+   */
+  featureMaps(source: Source, options?: { layers?: string[]; output?: boolean; topK?: number } & SizeOption):
+    Promise<FeatureMap[] & { ms: number; output?: Output }>;
   dispose(): Promise<void>;
 }
 
@@ -121,5 +146,5 @@ export declare class Octave {
 /** Whether this engine runs WebAssembly SIMD128. */
 export declare function simdSupported(): boolean;
 
-/** Bilinear resize of RGBA pixels (the resize used for pixel arrays). */
+/** Bilinear resize of RGBA pixels (kept for earlier callers; the library resizes in the wasm now). */
 export declare function resizeBilinear(src: ArrayLike<number>, w: number, h: number, tw: number, th: number): Uint8ClampedArray;

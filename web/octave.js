@@ -6,12 +6,13 @@
 //   const r = await model.classify(imageElement, { topK: 5 });
 //   model.dispose(); octave.terminate();
 //
-// Image sources are converted here, in JavaScript: drawn (resized) onto a
-// canvas, or resized bilinearly when they are already RGBA pixels, turned to
-// grayscale for one-channel models (0.299 R + 0.587 G + 0.114 B), scaled to
-// [0, 1] and normalized per channel as (v - mean) / std with the model's
-// input spec. Tensor sources ({data: Float32Array, channels, height, width})
-// are taken as already normalized.
+// Images are not converted here: their pixels at their own size (an element,
+// canvas or bitmap is drawn unscaled onto a canvas to read them), or an image
+// file's bytes, go to the wasm, where octcore/imageio resizes, crops, turns
+// them to grey or RGB and normalizes them exactly as the command line and the
+// HTTP server do, with the model's input spec. Tensor sources ({data:
+// Float32Array, channels, height, width}, or {high, low} of those for a model
+// whose input layer has alpha_out > 0) are taken as already normalized.
 
 const inNode = typeof process !== "undefined" && !!(process.versions && process.versions.node);
 
@@ -172,9 +173,13 @@ export class Octave {
     this._models.add(model);
     if ((options.warmup ?? true) && r.info.input.height > 0) {
       // V8 tiers code up after the first runs: run once before handing out.
-      const { channels, height, width } = r.info.input;
+      const { height, width } = r.info.input;
+      const [cH, cL] = inputSplit(r.info);
+      const zeros = (c, h, w) => ({ data: new Float32Array(c * h * w), channels: c, height: h, width: w });
+      const x = cL > 0 ? { high: zeros(cH, height, width), low: zeros(cL, Math.ceil(height / 2), Math.ceil(width / 2)) }
+        : zeros(cH, height, width);
       try {
-        await model.classify({ data: new Float32Array(channels * height * width), channels, height, width });
+        await model.classify(x);
       } catch (e) {
         await model.dispose();
         throw e;
@@ -219,32 +224,26 @@ export class Model {
    * @returns {Promise<{top: {label: string, index: number, probability: number}[], probabilities: Float32Array, ms: number}>}
    */
   async classify(source, options = {}) {
-    const t = this._transport("classify");
+    this._transport("classify");
     options = checkOptions("classify", options);
     let topK = options.topK ?? 5;
     if (!Number.isInteger(topK) || topK < 0) {
       throw new Error(`Model.classify: topK must be a whole number >= 0, got ${JSON.stringify(topK)}`);
     }
-    const x = await toTensor("classify", source, this.info.input, options.size, true);
-    const r = await t.call("classify", [this._handle, x.data, x.channels, x.height, x.width], transferOf(x));
-    const p = r.probabilities;
-    const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a] || a - b);
-    const labels = this.info.labels;
-    const top = order.slice(0, Math.min(topK, p.length)).map((i) => ({
-      label: labels[i] ?? String(i),
-      index: i,
-      probability: p[i],
-    }));
-    return { top, probabilities: p, ms: r.ms };
+    const r = await this._run("classify", source, options, true, (x) => [x]);
+    return { top: topOf(r.probabilities, this.info.labels, topK), probabilities: r.probabilities, ms: r.ms };
   }
 
   /**
    * Runs the network and returns the high- and low-frequency outputs of the
    * layers named in options.layers (default: every conv and octconv layer).
-   * Images run at their own size unless options.size says otherwise.
+   * Images run at their own size unless options.size says otherwise. With
+   * options.output, images are prepared as for classify (the model's input
+   * size and preprocessing) and the result also has maps.output: {top,
+   * probabilities, logits} of the same run (topK as for classify).
    */
   async featureMaps(source, options = {}) {
-    const t = this._transport("featureMaps");
+    this._transport("featureMaps");
     options = checkOptions("featureMaps", options);
     let layers = options.layers;
     if (layers !== undefined && layers !== null) {
@@ -257,10 +256,41 @@ export class Model {
         throw new Error(`Model.featureMaps: unknown layer ${JSON.stringify(unknown[0])}; the model's layers are ${[...known].join(", ")}`);
       }
     }
-    const x = await toTensor("featureMaps", source, this.info.input, options.size, false);
-    const r = await t.call("featureMaps", [this._handle, x.data, x.channels, x.height, x.width, layers ?? null], transferOf(x));
+    const output = !!options.output;
+    let topK = options.topK ?? 5;
+    if (!Number.isInteger(topK) || topK < 0) {
+      throw new Error(`Model.featureMaps: topK must be a whole number >= 0, got ${JSON.stringify(topK)}`);
+    }
+    const r = await this._run("featureMaps", source, options, output, (x) => [x, layers ?? null, output]);
     r.maps.ms = r.ms;
+    if (r.output) {
+      const { logits, probabilities } = r.output;
+      r.maps.output = { top: topOf(probabilities, this.info.labels, topK), probabilities, logits };
+    }
     return r.maps;
+  }
+
+  // _run converts source and makes the call; an image file that the wasm
+  // cannot decode (a format only the browser knows, such as AVIF) is decoded
+  // by the browser instead and sent as pixels.
+  async _run(what, source, options, fit, args) {
+    const t = this._transport(what);
+    const x = await toSource(what, source, this.info, options.size, fit);
+    try {
+      return await t.call(what, [this._handle, ...args(x)], transferOf(x));
+    } catch (e) {
+      if (x.kind !== "encoded" || !/unknown image format/.test(e.message) || typeof createImageBitmap !== "function") throw e;
+      let bmp;
+      try {
+        bmp = await createImageBitmap(new Blob([x.data]));
+      } catch {
+        throw e;
+      }
+      const px = drawPixels(`Model.${what}`, bmp, { width: bmp.width, height: bmp.height });
+      bmp.close?.();
+      const y = { ...x, kind: "rgba", data: px.rgba, width: px.w, height: px.h, fresh: true };
+      return this._transport(what).call(what, [this._handle, ...args(y)], transferOf(y));
+    }
   }
 
   /** Frees the model. Later calls on it reject. */
@@ -286,6 +316,20 @@ function transferOf(x) {
   return x.fresh ? [x.data.buffer] : [];
 }
 
+// topOf returns the topK classes of p, ties broken by index.
+function topOf(p, labels, topK) {
+  const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a] || a - b);
+  return order.slice(0, Math.min(topK, p.length)).map((i) => ({ label: labels[i] ?? String(i), index: i, probability: p[i] }));
+}
+
+// inputSplit returns the channels of the model input's high and low parts
+// (low > 0 when the input layer has alpha_out > 0).
+function inputSplit(info) {
+  const l = info.layers && info.layers[0];
+  if (!l || l.kind !== "input") return [info.input.channels, 0];
+  return [l.high ? l.high[0] : 0, l.low ? l.low[0] : 0];
+}
+
 function checkOptions(what, options) {
   if (options === undefined) return {};
   if (options === null || typeof options !== "object") {
@@ -300,6 +344,10 @@ function isTensorLike(s) {
   return s && typeof s === "object" && s.data instanceof Float32Array && "channels" in s;
 }
 
+function isOctaves(s) {
+  return s && typeof s === "object" && !("data" in s) && ("high" in s || "low" in s);
+}
+
 function isRGBALike(s) {
   return s && typeof s === "object" && (s.data instanceof Uint8ClampedArray || s.data instanceof Uint8Array) &&
     Number.isInteger(s.width) && Number.isInteger(s.height) && !("channels" in s);
@@ -310,61 +358,92 @@ function isDrawable(s) {
   return names.some((n) => typeof globalThis[n] === "function" && s instanceof globalThis[n]);
 }
 
-const SOURCES = "ImageData, HTMLCanvasElement, HTMLImageElement, ImageBitmap or {data: Float32Array, channels, height, width}";
+function isEncoded(s) {
+  return s instanceof ArrayBuffer || (ArrayBuffer.isView(s) && !(s instanceof Float32Array)) ||
+    (typeof Blob !== "undefined" && s instanceof Blob);
+}
+
+const SOURCES = "ImageData, HTMLCanvasElement, HTMLImageElement, ImageBitmap, an image file (Blob, ArrayBuffer, Uint8Array), {data: Float32Array, channels, height, width} or {high, low} of those";
 
 function posInt(v) {
   return Number.isInteger(v) && v > 0;
 }
 
-// toTensor converts a source to a normalized channels x height x width tensor
-// in a Float32Array: the caller's own for a tensor source (the call copies
-// it), else a fresh one (fresh: true, it may be transferred).
-async function toTensor(what, src, input, size, fit) {
+// checkTensor checks a tensor source's shape and returns it as sent.
+function checkTensor(where, what, t) {
+  if (!isTensorLike(t)) throw new Error(`${where}: the ${what} must be {data: Float32Array, channels, height, width}, got ${describe(t)}`);
+  const { channels, height, width, data } = t;
+  if (!posInt(channels) || !posInt(height) || !posInt(width)) {
+    throw new Error(`${where}: ${what} channels, height and width must be positive whole numbers, got ${channels}, ${height}, ${width}`);
+  }
+  if (data.length !== channels * height * width) {
+    throw new Error(`${where}: the ${what} holds ${data.length} values, ${channels}x${height}x${width} needs ${channels * height * width}`);
+  }
+  return { data, channels, height, width };
+}
+
+// toSource turns a source into what the wasm takes (octave-backend.js,
+// wasmSource): a tensor as it is (the call copies it), RGBA pixels at their
+// own size, or an image file's bytes; fit asks for the model's input size and
+// preprocessing, size (or a number: the longer side) overrides it. fresh
+// marks data made here, which may be transferred to a worker.
+async function toSource(what, src, info, size, fit) {
   const where = `Model.${what}`;
+  const input = info.input;
   if (src === null || typeof src !== "object") {
     throw new Error(`${where}: the source must be ${SOURCES}; got ${describe(src)}`);
   }
-  if (size !== undefined && !(size && posInt(size.width) && posInt(size.height))) {
-    throw new Error(`${where}: size must be {width, height} in whole pixels, got ${JSON.stringify(size)}`);
+  const img = { fit };
+  if (typeof size === "number") {
+    if (!posInt(size)) throw new Error(`${where}: size must be {width, height} or a longer side, in whole pixels, got ${size}`);
+    img.longer = size;
+  } else if (size !== undefined) {
+    if (!(size && posInt(size.width) && posInt(size.height))) {
+      throw new Error(`${where}: size must be {width, height} in whole pixels, got ${JSON.stringify(size)}`);
+    }
+    img.size = { width: size.width, height: size.height };
+  }
+  const [cH, cL] = inputSplit(info);
+  if (isOctaves(src)) {
+    if (cL === 0) throw new Error(`${where}: the model's input layer takes no low part (alpha_out = 0): pass one tensor`);
+    const high = checkTensor(where, "high tensor", src.high), low = checkTensor(where, "low tensor", src.low);
+    if (high.channels !== cH || low.channels !== cL) {
+      throw new Error(`${where}: the tensors have ${high.channels} high and ${low.channels} low channels, the model takes ${cH} and ${cL}`);
+    }
+    return { kind: "tensor", ...high, low, fresh: false };
   }
   if (isTensorLike(src)) {
-    const { channels, height, width, data } = src;
-    if (!posInt(channels) || !posInt(height) || !posInt(width)) {
-      throw new Error(`${where}: tensor channels, height and width must be positive whole numbers, got ${channels}, ${height}, ${width}`);
+    const t = checkTensor(where, "tensor", src);
+    if (cL > 0) {
+      throw new Error(`${where}: the model's input layer has alpha_out > 0: pass {high, low} tensors of ${cH} and ${cL} channels`);
     }
-    if (channels !== input.channels) {
-      throw new Error(`${where}: the tensor has ${channels} channels, the model takes ${input.channels}`);
+    if (t.channels !== input.channels) {
+      throw new Error(`${where}: the tensor has ${t.channels} channels, the model takes ${input.channels}`);
     }
-    if (data.length !== channels * height * width) {
-      throw new Error(`${where}: the tensor holds ${data.length} values, ${channels}x${height}x${width} needs ${channels * height * width}`);
-    }
-    return { data, channels, height, width, fresh: false };
+    return { kind: "tensor", ...t, fresh: false };
   }
-  let rgba, w, h;
   if (isRGBALike(src)) {
-    ({ width: w, height: h } = src);
+    const { width: w, height: h } = src;
     if (!posInt(w) || !posInt(h) || src.data.length !== 4 * w * h) {
       throw new Error(`${where}: image data of ${w}x${h} pixels needs ${4 * w * h} RGBA bytes, got ${src.data.length}`);
     }
-    rgba = src.data;
-  } else if (isDrawable(src)) {
-    ({ rgba, w, h } = drawPixels(where, src, targetSize(input, size, fit, naturalSize(where, src))));
-  } else {
-    throw new Error(`${where}: the source must be ${SOURCES}; got ${describe(src)}`);
+    return { kind: "rgba", data: src.data, width: w, height: h, ...img, fresh: false };
   }
-  const t = targetSize(input, size, fit, { width: w, height: h });
-  if (t.width !== w || t.height !== h) {
-    rgba = resizeBilinear(rgba, w, h, t.width, t.height);
-    w = t.width;
-    h = t.height;
+  if (isEncoded(src)) {
+    let data;
+    if (src instanceof ArrayBuffer) data = new Uint8Array(src);
+    else if (ArrayBuffer.isView(src)) data = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+    else data = new Uint8Array(await src.arrayBuffer());
+    if (data.length === 0) throw new Error(`${where}: the image file is empty`);
+    // Never transferred: kept for the browser's decoder should the wasm not know the format.
+    return { kind: "encoded", data, ...img, fresh: false };
   }
-  return normalize(where, rgba, w, h, input);
-}
-
-function targetSize(input, size, fit, own) {
-  if (size) return size;
-  if (fit && input.height > 0 && input.width > 0) return { width: input.width, height: input.height };
-  return own;
+  if (isDrawable(src)) {
+    const own = naturalSize(where, src);
+    const { rgba, w, h } = drawPixels(where, src, own);
+    return { kind: "rgba", data: rgba, width: w, height: h, ...img, fresh: true };
+  }
+  throw new Error(`${where}: the source must be ${SOURCES}; got ${describe(src)}`);
 }
 
 function naturalSize(where, s) {
@@ -376,7 +455,8 @@ function naturalSize(where, s) {
   return { width: w, height: h };
 }
 
-// drawPixels draws a drawable source at the given size and reads its pixels.
+// drawPixels draws a drawable source, unscaled at its own size, and reads its
+// pixels.
 function drawPixels(where, src, { width, height }) {
   let canvas;
   if (typeof OffscreenCanvas === "function") canvas = new OffscreenCanvas(width, height);
@@ -384,10 +464,8 @@ function drawPixels(where, src, { width, height }) {
     canvas = document.createElement("canvas");
     canvas.width = width;
     canvas.height = height;
-  } else throw new Error(`${where}: drawing an image needs a canvas; pass ImageData-like pixels or a tensor`);
+  } else throw new Error(`${where}: drawing an image needs a canvas; pass ImageData-like pixels, an image file or a tensor`);
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = "high";
   try {
     ctx.drawImage(src, 0, 0, width, height);
     return { rgba: ctx.getImageData(0, 0, width, height).data, w: width, h: height };
@@ -398,6 +476,8 @@ function drawPixels(where, src, { width, height }) {
 
 /**
  * Resizes RGBA pixels bilinearly (pixel centers aligned, edges clamped).
+ * Kept for callers of earlier versions: the library itself no longer resizes
+ * in JavaScript (images are resized by octcore/imageio in the wasm).
  * @returns {Uint8ClampedArray}
  */
 export function resizeBilinear(src, w, h, tw, th) {
@@ -417,37 +497,6 @@ export function resizeBilinear(src, w, h, tw, th) {
     }
   }
   return dst;
-}
-
-// The luma weights of Go's image/color Gray model (and octcore/imageio):
-// 19595 + 38470 + 7471 = 65536, that is 0.299, 0.587 and 0.114.
-const GR = 19595 / 65536, GG = 38470 / 65536, GB = 7471 / 65536;
-
-/**
- * Turns RGBA pixels into a normalized tensor: grayscale (0.299 R + 0.587 G +
- * 0.114 B) for one channel, RGB for three; v / 255, then (v - mean) / std.
- */
-function normalize(where, rgba, w, h, input) {
-  const C = input.channels;
-  if (C !== 1 && C !== 3) {
-    throw new Error(`${where}: images feed 1- or 3-channel models; this model takes ${C} channels: pass a tensor`);
-  }
-  const n = w * h;
-  const out = new Float32Array(C * n);
-  const mean = input.mean, std = input.std;
-  if (C === 1) {
-    const m = mean[0], s = std[0];
-    for (let i = 0; i < n; i++) {
-      const v = (GR * rgba[4 * i] + GG * rgba[4 * i + 1] + GB * rgba[4 * i + 2]) / 255;
-      out[i] = (v - m) / s;
-    }
-  } else {
-    for (let c = 0; c < 3; c++) {
-      const m = mean[c], s = std[c], o = c * n;
-      for (let i = 0; i < n; i++) out[o + i] = (rgba[4 * i + c] / 255 - m) / s;
-    }
-  }
-  return { data: out, channels: C, height: h, width: w, fresh: true };
 }
 
 // ---- Transports ----

@@ -127,7 +127,7 @@ func (e overBudget) Error() string { return string(e) }
 func build(goCmd, toolchain, pkg, dst string, simd bool) error {
 	// octave_nomathrand leaves octcore.RandomParams (and with it math/rand,
 	// about 190 KB here) out of the library, which only loads trained weights.
-	cmd := exec.Command(goCmd, "build", "-trimpath", "-ldflags=-s -w", "-tags=octave_nomathrand", "-o", dst, pkg)
+	cmd := exec.Command(goCmd, "build", "-trimpath", "-ldflags=-s -w", "-tags=octave_nomathrand,octave_stdformats", "-o", dst, pkg)
 	env := []string{"GOOS=js", "GOARCH=wasm", "GOTOOLCHAIN=" + toolchain}
 	// nojsonv2 keeps encoding/json on its own v1 code: implemented over
 	// encoding/json/v2 (the default of Go 1.27) it costs 1.5 MB more.
