@@ -106,7 +106,9 @@ func runImport(args []string, stdout io.Writer) error {
 	classes := g[len(g)-1].Out
 	m := &weights.Model{Graph: g, Params: params}
 	m.Meta.Input = weights.InputSpec{Channels: 3, Height: 224, Width: 224,
-		Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}}
+		Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225},
+		// The usual ImageNet evaluation transform: shorter side to 256, centre crop 224.
+		ResizeShorter: 256, Crop: weights.CropCenter}
 	switch {
 	case *labels == "imagenet":
 		m.Meta.Labels = imagenet.Classes()

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
 	"os"
 	"os/exec"
@@ -66,6 +68,15 @@ func readNPZ(t *testing.T, path string) map[string][]float32 {
 	return out
 }
 
+func fileSHA256(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
 // relDiff is max|a-b| / max|b|.
 func relDiff(a, b []float32) float64 {
 	var d, m float64
@@ -81,6 +92,16 @@ func importAndCompare(t *testing.T, dir, arch, ckpt, dtypeFlag, logits string, t
 	model := filepath.Join(dir, arch+dtypeFlag+".safetensors")
 	if st, _, stderr := runCmd("import", "--from", "octconv.pytorch", "--arch", arch, filepath.Join(dir, ckpt), "-o", model, dtypeFlag, "--labels", "imagenet"); st != 0 {
 		t.Fatalf("import %s %s: status %d: %s", arch, dtypeFlag, st, stderr)
+	}
+	m, err := loadModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.Meta.Input
+	if in.Channels != 3 || in.Height != 224 || in.ResizeShorter != 256 || in.Crop != "center" || len(m.Meta.Labels) != 1000 ||
+		m.Meta.Provenance["source_project"] != "d-li14/octconv.pytorch" || m.Meta.Provenance["architecture"] != arch ||
+		m.Meta.Provenance["source_sha256"] != fileSHA256(t, filepath.Join(dir, ckpt)) {
+		t.Errorf("%s: input %+v, %d labels, provenance %v", model, in, len(m.Meta.Labels), m.Meta.Provenance)
 	}
 	out := filepath.Join(dir, arch+dtypeFlag+".npz")
 	if st, _, stderr := runCmd("run", "--model", model, "--input", filepath.Join(dir, "x.npy"), "-o", out); st != 0 {
