@@ -6,7 +6,7 @@ import { Octave } from "./octave.js";
 import { MODELS, DEFAULT_MODEL, WASM_URL } from "./app/models.js";
 import { LUT, cssGradient, paintMap } from "./app/colormap.js";
 import { radialSpectrum, upsample2 } from "./app/spectrum.js";
-import { grayOf, tensorOf, photoGray, mnistFromDrawing, paintGray } from "./app/preprocess.js";
+import { grayOf, rgbaOf, paintInput, mnistFromDrawing, paintGray } from "./app/preprocess.js";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...kids) => {
@@ -81,7 +81,8 @@ const state = {
   octave: null,
   model: null, // loaded model object
   entry: null, // MODELS entry of the loaded model
-  input: null, // {kind, dataset, gray, width, height, label, caption}
+  input: null, // {kind, dataset, gray, width, height, label, caption} or, for photos, {kind: "photo", source, name, width, height}
+  output: null, // maps.output of the current input's run, when it has a prediction
   maps: null, // featureMaps result of the current input
   mapsMs: null,
   layer: null, // selected layer name
@@ -198,33 +199,57 @@ async function run() {
   }
 }
 
+// PHOTO_SIDE is the longer side photos run at when they run at their own
+// resolution (maps only).
+const PHOTO_SIDE = 256;
+
+/** Whether a photo runs as the model takes it (with a prediction) or at its own resolution. */
+function photoFits() {
+  const c = $("photo-fit");
+  return !c || c.checked;
+}
+
+// runOnce runs the network once on the current input: the maps of every
+// conv layer, the prepared input itself (the "input" layer), and, when the
+// input is prepared as the model takes it, the prediction from the same run.
 async function runOnce() {
   const inp = state.input;
   const model = state.model;
   if (!inp || !model) return;
   const info = model.info;
-  const x = tensorOf(inp.gray, inp.height, inp.width, info.input);
-  const fits = inp.height === info.input.height && inp.width === info.input.width;
-  const applies = fits && inp.dataset === state.entry.dataset;
+  const photo = inp.kind === "photo";
+  const source = photo ? inp.source : rgbaOf(inp.gray, inp.width, inp.height);
+  const fits = photo ? photoFits() : inp.height === info.input.height && inp.width === info.input.width;
+  const applies = fits && (photo || inp.dataset === state.entry.dataset);
   status.set(`Running ${state.entry.label}…`);
   try {
-    if (applies) {
-      const r = await model.classify(x, { topK: 5 });
-      if (state.input !== inp || state.model !== model) return;
-      showPrediction(r, inp);
-    } else {
-      showNoPrediction(inp, fits);
-    }
+    const inputLayer = info.layers[0] && info.layers[0].kind === "input" ? [info.layers[0].name] : [];
     const names = convLayers().map((l) => l.name);
     const t0 = performance.now();
-    const maps = await model.featureMaps(x, { layers: names });
+    const maps = await model.featureMaps(source, {
+      layers: [...inputLayer, ...names], output: applies, topK: 5,
+      size: photo && !applies ? PHOTO_SIDE : undefined,
+    });
     if (state.input !== inp || state.model !== model) return;
-    state.maps = maps;
     state.mapsMs = performance.now() - t0;
+    const seen = inputLayer.length ? maps.find((m) => m.layer === inputLayer[0]) : null;
+    if (seen && seen.high) {
+      paintInput($("input-view"), seen.high, info.input);
+      if (photo) {
+        const how = applies ? `as the model takes it, ${info.input.channels === 3 ? "colour" : "grey"}` : "maps only, grey";
+        $("input-caption").textContent = `${inp.name} · ${seen.high.width}×${seen.high.height}, ${how}`;
+        $("input-view").classList.toggle("photo", seen.high.width > 64 || seen.high.height > 64);
+      }
+    }
+    state.maps = maps;
+    state.output = applies ? maps.output : null;
+    if (applies) showPrediction({ top: maps.output.top, ms: maps.ms }, inp);
+    else showNoPrediction(inp, fits);
     renderLayer();
     state.runs++;
     document.body.dataset.runs = String(state.runs);
-    status.done(`Ready · ${state.entry.label} · ${inp.width}×${inp.height} input · engine ${info.simd ? "SIMD128" : "scalar"}`);
+    const size = seen && seen.high ? `${seen.high.width}×${seen.high.height}` : `${inp.width}×${inp.height}`;
+    status.done(`Ready · ${state.entry.label} · ${size} input · engine ${info.simd ? "SIMD128" : "scalar"}`);
   } catch (e) {
     status.done("Something went wrong");
     throw e;
@@ -254,7 +279,7 @@ function showNoPrediction(inp, fits) {
   const box = $("prediction");
   box.replaceChildren(el("h3", { text: "Prediction" }));
   const why = !fits
-    ? `Classification applies to ${state.model.info.input.width}×${state.model.info.input.height} images like the training set; this ${inp.width}×${inp.height} picture is shown for its feature maps.`
+    ? `Classification applies to ${state.model.info.input.width}×${state.model.info.input.height} images like the training set; this picture runs at its own resolution for its feature maps (untick “as the model takes it” to change).`
     : `This model was trained on ${state.entry.dataset === "mnist" ? "MNIST digits" : "Fashion-MNIST clothing"}; pick a matching image to see its prediction.`;
   box.append(el("p", { class: "meta", text: why }));
 }
@@ -264,8 +289,10 @@ function showNoPrediction(inp, fits) {
 function setInput(inp) {
   state.input = inp;
   const c = $("input-view");
-  paintGray(c, inp.gray, inp.width, inp.height);
-  c.classList.toggle("photo", inp.width > 64 || inp.height > 64);
+  if (inp.gray) {
+    paintGray(c, inp.gray, inp.width, inp.height);
+    c.classList.toggle("photo", inp.width > 64 || inp.height > 64);
+  }
   $("input-caption").textContent = inp.caption;
 }
 
@@ -448,16 +475,22 @@ async function usePhoto(blob, name) {
   } catch {
     throw new Error(`${what} could not be decoded as an image (PNG, JPEG or WebP expected).`);
   }
-  if (!bmp.width || !bmp.height) throw new Error(`${what} has no pixels.`);
-  const p = photoGray(bmp, bmp.width, bmp.height, 256);
+  const { width, height } = bmp;
   bmp.close && bmp.close();
+  if (!width || !height) throw new Error(`${what} has no pixels.`);
+  // The file itself goes to the library: octcore/imageio decodes it (the
+  // browser, for formats it does not know), resizes and converts it as the
+  // command line does.
   await useInput({
-    kind: "photo", dataset: null, gray: p.gray, width: p.width, height: p.height, label: null,
-    caption: `${name || "Photo"} · ${p.width}×${p.height}, grey`,
+    kind: "photo", dataset: null, source: blob, name: name || "Photo", width, height, label: null,
+    caption: `${name || "Photo"} · ${width}×${height}`,
   });
 }
 
 function setupPhoto() {
+  $("photo-fit").addEventListener("change", () => {
+    if (state.input && state.input.kind === "photo") run().catch((e) => showError(errText(e)));
+  });
   const file = $("file");
   const handle = (blob, name) => usePhoto(blob, name).catch((e) => { status.done("Ready"); showError(errText(e)); });
   file.addEventListener("change", () => {
@@ -519,8 +552,10 @@ function setupCamera() {
     const v = $("video");
     if (!v.videoWidth) return;
     try {
-      const p = photoGray(v, v.videoWidth, v.videoHeight, 256);
-      await useInput({ kind: "photo", dataset: null, gray: p.gray, width: p.width, height: p.height, label: null, caption: `Camera · ${p.width}×${p.height}, grey` });
+      const c = document.createElement("canvas");
+      c.width = v.videoWidth; c.height = v.videoHeight;
+      c.getContext("2d").drawImage(v, 0, 0);
+      await useInput({ kind: "photo", dataset: null, source: c, name: "Camera", width: c.width, height: c.height, label: null, caption: `Camera · ${c.width}×${c.height}` });
     } catch (e) {
       showError(errText(e));
     }
@@ -837,7 +872,7 @@ async function runComparison() {
         continue;
       }
       const info = model.info;
-      const tensor = (k) => tensorOf(inputs[k], 28, 28, info.input);
+      const tensor = (k) => rgbaOf(inputs[k], 28, 28); // pixels: the library prepares them
       // Warm up: V8 runs the engine's code baseline-compiled at first and
       // swaps in optimized code after some tens of runs. Without this, the
       // first model timed (alpha 0) would pay for it and the others look faster.

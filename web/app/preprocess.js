@@ -1,25 +1,50 @@
-// Turning pictures into the grey-level tensors the models take.
+// The page's inputs as the library takes them. Resizing, colour conversion
+// and normalization are not done here: the library hands pixels (or a photo
+// file's bytes) to octcore/imageio in the wasm, the path of the command line
+// and the HTTP server. What is here: the MNIST-style centring of a drawing,
+// and painting.
 
-/** Luminance (Rec. 709) of RGBA pixels, 0..1, as a Float32Array. */
+/**
+ * The red channel of RGBA pixels, 0..1, as a Float32Array: the grey level of
+ * grey pictures (the drawing pad's white ink, the grey gallery sprites).
+ */
 export function grayOf(imageData) {
   const { data, width, height } = imageData;
   const out = new Float32Array(width * height);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = (0.2126 * data[i * 4] + 0.7152 * data[i * 4 + 1] + 0.0722 * data[i * 4 + 2]) / 255;
-  }
+  for (let i = 0; i < out.length; i++) out[i] = data[i * 4] / 255;
   return out;
 }
 
+/** ImageData-shaped RGBA pixels of grey values 0..1 (rounded to 8 bits). */
+export function rgbaOf(gray, width, height) {
+  const data = new Uint8ClampedArray(4 * width * height);
+  for (let i = 0; i < gray.length; i++) {
+    data[4 * i] = data[4 * i + 1] = data[4 * i + 2] = Math.round(gray[i] * 255);
+    data[4 * i + 3] = 255;
+  }
+  return { data, width, height };
+}
+
 /**
- * A 1 x h x w input tensor from grey values 0..1, normalized with the
- * model's input mean and std (numbers or one-element arrays).
+ * Paints the network's input (the "input" layer's map: normalized values)
+ * back as pixels, undoing the model's mean and std: grey for one channel,
+ * RGB for three.
  */
-export function tensorOf(gray, height, width, input) {
-  const first = (v, d) => (Array.isArray(v) ? (v.length ? v[0] : d) : typeof v === "number" ? v : d);
-  const mean = first(input && input.mean, 0), std = first(input && input.std, 1) || 1;
-  const data = new Float32Array(gray.length);
-  for (let i = 0; i < gray.length; i++) data[i] = (gray[i] - mean) / std;
-  return { data, channels: 1, height, width };
+export function paintInput(canvas, part, input) {
+  const { channels: c, height: h, width: w, data } = part;
+  canvas.width = w; canvas.height = h;
+  const g = canvas.getContext("2d");
+  const id = g.createImageData(w, h);
+  const n = w * h;
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < 3; k++) {
+      const ch = c >= 3 ? k : 0;
+      const v = data[ch * n + i] * (input.std[ch] ?? 1) + (input.mean[ch] ?? 0);
+      id.data[i * 4 + k] = Math.max(0, Math.min(255, Math.round(v * 255)));
+    }
+    id.data[i * 4 + 3] = 255;
+  }
+  g.putImageData(id, 0, 0);
 }
 
 /** Draws a source into a canvas of w x h with high-quality smoothing, halving in steps. */
@@ -43,18 +68,6 @@ function OffscreenCanvasOr(w, h) {
   const c = document.createElement("canvas");
   c.width = w; c.height = h;
   return c;
-}
-
-/**
- * A photo as grey values with its longer side scaled to `side` pixels.
- * Returns { gray, width, height }.
- */
-export function photoGray(source, sw, sh, side = 256) {
-  const s = side / Math.max(sw, sh);
-  const w = Math.max(8, Math.round(sw * s)), h = Math.max(8, Math.round(sh * s));
-  const c = resample(source, sw, sh, w, h);
-  const id = c.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, w, h);
-  return { gray: grayOf(id), width: w, height: h };
 }
 
 /**

@@ -196,6 +196,7 @@ async function photoPNG(w, h) {
 
 test("an uploaded photo renders maps at its own resolution", { skip: noModels }, async () => {
   await page.click("#tab-photo");
+  await page.uncheck("#photo-fit"); // own resolution, maps only
   const n = await runs();
   await page.setInputFiles("#file", { name: "street.png", mimeType: "image/png", buffer: await photoPNG(400, 250) });
   await nextRun(n);
