@@ -50,7 +50,7 @@ func main() {
 	}
 	h := newHandler(*web, *models)
 	if !*quiet {
-		h = logRequests(h)
+		h = server.LogRequests(h)
 	}
 	fmt.Printf("serving http://%s/\n", ln.Addr())
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -68,24 +68,5 @@ func newHandler(web, models string) http.Handler {
 			return
 		}
 		page.ServeHTTP(w, r)
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w, status: 200}
-		start := time.Now()
-		next.ServeHTTP(sw, r)
-		log.Printf("%d %s %s %s %v", sw.status, r.Method, r.URL.Path, w.Header().Get("Content-Encoding"), time.Since(start).Round(time.Microsecond))
 	})
 }

@@ -87,7 +87,7 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer) error {
 	}
 	var h http.Handler = srv
 	if !o.quiet {
-		h = logRequests(h)
+		h = server.LogRequests(h)
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stdout, "serving http://%s/ (models: %v, default %q)\n", ln.Addr(), srv.ModelNames(), srv.DefaultModel())
@@ -107,26 +107,4 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer) error {
 		return err
 	}
 	return nil
-}
-
-// statusRecorder keeps the status of a response for the request log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sr := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		start := time.Now()
-		next.ServeHTTP(sr, r)
-		log.Printf("%d %s %s %v", sr.status, r.Method, r.URL.RequestURI(), time.Since(start).Round(time.Microsecond))
-	})
 }
