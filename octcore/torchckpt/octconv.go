@@ -2,6 +2,7 @@ package torchckpt
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -165,7 +166,7 @@ func OctconvPytorch(arch string, sd *StateDict) (octcore.Graph, octcore.Params, 
 			return nil
 		}
 		used[key] = true
-		if !sameShape(t.Shape, shape) {
+		if !slices.Equal(t.Shape, shape) {
 			issues = append(issues, issue{key, fmt.Sprintf("key %q has shape %v, %s needs %v", key, t.Shape, what, shape)})
 			return nil
 		}
@@ -270,16 +271,4 @@ func archEvidence(arch string) string {
 
 func isFloat(dt string) bool {
 	return dt == "float32" || dt == "float16" || dt == "bfloat16" || dt == "float64"
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -3,6 +3,7 @@ package weights
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/octave-project/octave/internal/minijson"
@@ -100,7 +101,7 @@ func Load(data []byte) (*Model, error) {
 			return nil, errorf("weights: missing tensor %q %v: %s needs it", s.Name, s.Shape, where)
 		}
 		e.claimed = true
-		if !sameShape(e.shape, s.Shape) {
+		if !slices.Equal(e.shape, s.Shape) {
 			return nil, errorf("weights: tensor %q has shape %v, %s needs %v (header byte %d)%s", s.Name, e.shape, where, s.Shape, e.keyAt,
 				splitHint(l, s.Name, e.shape, s.Shape))
 		}
@@ -115,7 +116,7 @@ func Load(data []byte) (*Model, error) {
 			if se.dtype == "I8" {
 				return nil, errorf("weights: scale tensor %q must be a float dtype, not I8", sn)
 			}
-			if len(e.shape) == 0 || !sameShape(se.shape, []int{e.shape[0]}) {
+			if len(e.shape) == 0 || !slices.Equal(se.shape, []int{e.shape[0]}) {
 				return nil, errorf("weights: scale tensor %q has shape %v, want [%d] (one per output channel of %q)", sn, se.shape, firstDim(e.shape), s.Name)
 			}
 			if scale, err = decode(se, body, nil); err != nil {
@@ -203,18 +204,6 @@ func firstDim(s []int) int {
 		return 0
 	}
 	return s[0]
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // parseHeader reads the header's top-level object: the tensor entries, in

@@ -152,7 +152,7 @@ func checkParams(specs []octcore.ParamSpec, p octcore.Params) error {
 		if !ok || t == nil {
 			return errorf("weights: missing parameter %q %v", s.Name, s.Shape)
 		}
-		if !sameShape(t.Shape, s.Shape) {
+		if !slices.Equal(t.Shape, s.Shape) {
 			return errorf("weights: parameter %q has shape %v, want %v", s.Name, t.Shape, s.Shape)
 		}
 		n := 1
