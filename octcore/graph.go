@@ -421,12 +421,11 @@ func (r *resolved) octShape(i int, in Shape, lc *LayerCost) (Shape, error) {
 // CostOf returns the parameters, multiply-adds and activations of g for an
 // h x w input, per layer and in total.
 func CostOf(g Graph, h, w int) (Cost, error) {
-	rs, err := g.check()
+	s, err := Compile(g)
 	if err != nil {
 		return Cost{}, err
 	}
-	_, c, err := infer(rs, h, w)
-	return c, err
+	return s.Cost(h, w)
 }
 
 // OctRatio returns the multiply-adds of an octconv layer relative to the

@@ -117,10 +117,11 @@ func (ws *workspace) buf(slot, n int) []float32 {
 // returns the runnable network. Every error names the layer it is about.
 // Parameters that no layer uses are an error too.
 func Build(g Graph, ps Params) (*Net, error) {
-	rs, err := g.check()
+	s, err := Compile(g)
 	if err != nil {
 		return nil, err
 	}
+	rs := s.layers
 	n := &Net{graph: append(Graph(nil), g...), rs: rs, ops: make([]op, len(rs))}
 	pr := &paramReader{ps: ps, used: map[string]bool{}}
 	for i := range rs {

@@ -15,10 +15,16 @@ type ParamSpec struct {
 // graph is inferred at a nominal 32x32 input; bn layers whose channel count
 // depends on the size are not supported.
 func ParamSpecs(g Graph) ([]ParamSpec, error) {
-	rs, err := g.check()
+	s, err := Compile(g)
 	if err != nil {
 		return nil, err
 	}
+	return s.Params, s.ParamsErr
+}
+
+// paramSpecs lists the parameter tensors of the checked layers rs.
+func paramSpecs(rs []resolved) ([]ParamSpec, error) {
+	var err error
 	var specs []ParamSpec
 	add := func(i int, name, role string, shape ...int) {
 		specs = append(specs, ParamSpec{Name: name, Shape: shape, Role: role, Layer: i})

@@ -1,0 +1,43 @@
+package octcore
+
+// Spec is the checked form of a [Graph]: every layer's defaults applied, its
+// inputs resolved, its octave channel split computed, and the parameter
+// tensors the graph needs listed. [Build], [CostOf] and [ParamSpecs] all start
+// from it, so a graph is checked once, in one place.
+type Spec struct {
+	// Graph is the layer list the spec was compiled from.
+	Graph Graph
+	// Params lists, in layer order, every parameter tensor the graph needs
+	// (nil when ParamsErr is set).
+	Params []ParamSpec
+	// ParamsErr is why Params could not be listed: a standalone bn layer's
+	// channel count is read at a nominal 32x32 input (see [ParamSpecs]).
+	ParamsErr error
+
+	layers []resolved
+}
+
+// Compile checks g and returns its spec. It needs no input size; shapes and
+// cost, which do, come from [Spec.Shapes] and [Spec.Cost]. Every error names
+// the layer it is about.
+func Compile(g Graph) (*Spec, error) {
+	rs, err := g.check()
+	if err != nil {
+		return nil, err
+	}
+	ps, perr := paramSpecs(rs)
+	return &Spec{Graph: append(Graph(nil), g...), Params: ps, ParamsErr: perr, layers: rs}, nil
+}
+
+// Cost returns the parameters, multiply-adds and activations of the network
+// for an h x w input, per layer and in total.
+func (s *Spec) Cost(h, w int) (Cost, error) {
+	_, c, err := infer(s.layers, h, w)
+	return c, err
+}
+
+// Shapes returns the output shape of every layer for an h x w input.
+func (s *Spec) Shapes(h, w int) ([]Shape, error) {
+	sh, _, err := infer(s.layers, h, w)
+	return sh, err
+}
