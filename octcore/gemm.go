@@ -9,10 +9,12 @@ import "math"
 // with A the weights (M output channels x K = in-channels*kh*kw), packed once
 // at build time in blocks of MR rows, and B the im2col matrix of the input
 // (K x N output pixels), packed per call in panels of NR columns. A micro
-// kernel computes an MR x NR register tile; the epilogue (bias, residual add,
-// upsample-add of the low-frequency path, ReLU) runs on the tile while it is
-// hot in cache. MR is fixed; NR is two vectors of the build's SIMD width (the variable nr) (see
-// kernel_simd.go and kernel_scalar.go).
+// kernel computes an MR x NR register tile. The epilogue (bias, residual add,
+// upsample-add of the low-frequency path, activation) is not fused into the
+// tile: [finish] applies it in one pass over each product's output once the
+// product of a group is complete, and also drops the extra columns of the
+// wide layout. MR is fixed; NR (the constant nr) is two vectors of the
+// build's SIMD width (see lanes_other.go and lanes_wasm.go).
 
 // MR is the number of output channels in one register tile.
 const MR = 4

@@ -7,5 +7,5 @@ package octcore
 // micro kernel, which triples its speed in Go's wasm code.
 const lanes = 4
 
-// nr is the number of output pixels in one register tile: three vectors.
+// nr is the number of output pixels in one register tile: two vectors.
 const nr = 2 * lanes
