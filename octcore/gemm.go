@@ -13,8 +13,8 @@ import "math"
 // upsample-add of the low-frequency path, activation) is not fused into the
 // tile: [finish] applies it in one pass over each product's output once the
 // product of a group is complete, and also drops the extra columns of the
-// wide layout. MR is fixed; NR (the constant nr) is two vectors of the
-// build's SIMD width (see lanes_other.go and lanes_wasm.go).
+// wide layout. MR is fixed; NR (nr) is three vectors of the build's SIMD
+// width natively (lanes_other.go) and two in WebAssembly (lanes_wasm.go).
 
 // MR is the number of output channels in one register tile.
 const MR = 4
