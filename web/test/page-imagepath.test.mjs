@@ -35,6 +35,7 @@ const TOL = 1e-5;
 const JPEG_TOL = 0.02;
 
 let nodeOctave;
+const worstBy = {}; // interface and format -> largest difference from the CLI
 let tmp, imgDir, modelsDir, cli, api, demo, apiBase, demoBase, browser, page;
 const files = []; // image file names
 const ref = {}; // model -> file -> probabilities from the CLI
@@ -94,6 +95,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   nodeOctave?.terminate();
+  console.log(`# largest probability difference from octave classify: ${JSON.stringify(worstBy)}`);
   api?.kill();
   demo?.kill();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -110,6 +112,8 @@ function assertClose(got, want, tol, what) {
   assert.equal(got.length, want.length, `${what}: ${got.length} classes, want ${want.length}`);
   let worst = 0;
   for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+  const k = what.split(" ")[0] + (what.includes(".jpg") ? " jpg" : " png");
+  worstBy[k] = Math.max(worstBy[k] ?? 0, worst);
   assert.ok(worst <= tol, `${what}: probabilities differ from octave classify by ${worst} (> ${tol}): ${Array.from(got).map((v) => v.toFixed(5))} vs ${want.map((v) => v.toFixed(5))}`);
   return worst;
 }
