@@ -13,8 +13,9 @@ import "math"
 // upsample-add of the low-frequency path, activation) is not fused into the
 // tile: [finish] applies it in one pass over each product's output once the
 // product of a group is complete, and also drops the extra columns of the
-// wide layout. MR is fixed; NR (nr) is three vectors of the build's SIMD
-// width natively (lanes_other.go) and two in WebAssembly (lanes_wasm.go).
+// wide layout. MR is fixed; NR (nr) is 4 in the scalar build
+// (kernel_scalar.go), three vectors of the SIMD width natively
+// (lanes_other.go) and two in WebAssembly SIMD (lanes_wasm.go).
 
 // MR is the number of output channels in one register tile.
 const MR = 4
