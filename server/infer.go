@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/octave-project/octave/octcore"
@@ -45,6 +46,10 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	var um errUnknownModel
 	switch {
 	case errors.As(err, &he):
+		if he.status == http.StatusServiceUnavailable {
+			busy(w, he.msg)
+			return
+		}
 		writeError(w, he.status, he.msg)
 	case errors.As(err, &um):
 		writeError(w, http.StatusBadRequest, um.Error())
@@ -54,39 +59,66 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	}
 }
 
-// readImage checks the request's Content-Type and size and decodes its body.
-func (s *Server) readImage(w http.ResponseWriter, r *http.Request) (image.Image, error) {
+// readImage checks the request's Content-Type and size, reads its body and
+// decodes it within the decode budget: the image's decoding cost (from its
+// header) is taken from the budget before decoding and given back by the
+// returned release, which the caller calls once it is done with the image.
+func (s *Server) readImage(w http.ResponseWriter, r *http.Request) (image.Image, func(), error) {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || !imageTypes[strings.ToLower(mt)] {
 		if ct == "" {
 			ct = "none"
 		}
-		return nil, &httpError{http.StatusUnsupportedMediaType,
+		return nil, nil, &httpError{http.StatusUnsupportedMediaType,
 			fmt.Sprintf("Content-Type %q: send the image itself as image/png, image/jpeg, image/webp (or gif, bmp, tiff, application/octet-stream)", ct)}
 	}
 	tooLarge := &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", s.opt.MaxBody)}
 	if r.ContentLength > s.opt.MaxBody {
-		return nil, tooLarge
+		return nil, nil, tooLarge
 	}
 	if r.Body == nil {
-		return nil, badRequest("empty body: send an image")
+		return nil, nil, badRequest("empty body: send an image")
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return nil, tooLarge
+		return nil, nil, tooLarge
 	case err != nil:
-		return nil, badRequest("reading the body: %v", err)
+		return nil, nil, badRequest("reading the body: %v", err)
 	case len(data) == 0:
-		return nil, badRequest("empty body: send an image")
+		return nil, nil, badRequest("empty body: send an image")
 	}
+	cost, err := imageio.DecodeCost(data)
+	if err != nil {
+		return nil, nil, imageError(err)
+	}
+	if cost > s.opt.DecodeBudget {
+		return nil, nil, &httpError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("decoding this image takes %.1f MiB, more than this server's decode budget of %.1f MiB", float64(cost)/(1<<20), float64(s.opt.DecodeBudget)/(1<<20))}
+	}
+	if !s.decode.acquire(cost, s.opt.QueueWait) {
+		return nil, nil, &httpError{http.StatusServiceUnavailable,
+			fmt.Sprintf("server busy: decoding this image takes %.1f MiB and the decode budget of %.1f MiB is in use", float64(cost)/(1<<20), float64(s.opt.DecodeBudget)/(1<<20))}
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { s.decode.release(cost) }) }
 	img, _, err := imageio.Decode(data)
 	if err != nil {
-		return nil, badRequest("%v", err)
+		release()
+		return nil, nil, imageError(err)
 	}
-	return img, nil
+	return img, release, nil
+}
+
+// imageError maps an imageio error to its status: 413 for an image too
+// large, 400 for anything else.
+func imageError(err error) error {
+	if errors.Is(err, imageio.ErrTooLarge) {
+		return &httpError{http.StatusRequestEntityTooLarge, err.Error()}
+	}
+	return badRequest("%v", err)
 }
 
 // inputTensor turns img into the model's input (imageio.Input: the model's
@@ -147,12 +179,15 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 // calls f with x and a network of m that no one else uses meanwhile. It
 // returns the milliseconds taken from the decoded image to f's end.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, m *model, f func(net *octcore.Net, x *octcore.Tensor) error) (float64, error) {
-	img, err := s.readImage(w, r)
+	img, release, err := s.readImage(w, r)
 	if err != nil {
 		return 0, err
 	}
 	start := time.Now()
 	x, err := s.inputTensor(img, m.m.Meta.Input)
+	// The decoded image is garbage from here on: its budget goes back
+	// before the network runs.
+	release()
 	if err != nil {
 		return 0, err
 	}

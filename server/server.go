@@ -15,9 +15,14 @@
 //
 // Every error is JSON, {"error": "..."}, with the status that names the
 // client's mistake: 400 (undecodable image, unknown model or layer, bad
-// query), 404, 405 (with Allow), 413 (body over [Options.MaxBody]), 415 (a
-// body that is not an image type). A panic is recovered and answered with 500.
-// Every response carries CORS headers; OPTIONS answers a preflight.
+// query), 404, 405 (with Allow), 413 (body over [Options.MaxBody], or an
+// image too large to decode: see [imageio.DecodeCost] and
+// [Options.DecodeBudget]), 415 (a body that is not an image type). 503 with
+// Retry-After says the server is busy: more than [Options.MaxConcurrent]
+// requests, or images whose decoding would exceed the decode budget, waited
+// longer than [Options.QueueWait]. A panic is recovered and answered with 500.
+// Every response carries CORS headers and X-Content-Type-Options: nosniff;
+// OPTIONS on any route answers 204 with its Allow and a CORS preflight.
 //
 // Models are read from Options.Models once, on first use, and kept: each has
 // a pool of built networks, since an [octcore.Net] is not safe for concurrent
@@ -31,10 +36,23 @@ import (
 	"log"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // DefaultMaxBody is the largest request body accepted: 4 MiB.
 const DefaultMaxBody = 4 << 20
+
+// Defaults of the limits that keep a server's memory bounded under load.
+const (
+	// DefaultDecodeBudget is the memory that the images being decoded at
+	// one time may take together, as imageio.DecodeCost counts it: 192 MiB.
+	DefaultDecodeBudget = 192 << 20
+	// DefaultMaxConcurrent is the number of requests handled at once.
+	DefaultMaxConcurrent = 64
+	// DefaultQueueWait is how long a request waits for a request slot or for
+	// decode budget before it is answered 503.
+	DefaultQueueWait = 5 * time.Second
+)
 
 // Options configure a [Server].
 type Options struct {
@@ -52,6 +70,20 @@ type Options struct {
 	// AnySize is the longer side that images are scaled to for models that
 	// take any input size; 0 means 224.
 	AnySize int
+	// DecodeBudget bounds the bytes that the images decoded at one time may
+	// take together (imageio.DecodeCost of each); 0 means
+	// DefaultDecodeBudget. An image that needs more than the whole budget
+	// (or than imageio.MaxDecodedBytes) is refused with 413; one that does
+	// not fit beside those being decoded waits for them, up to QueueWait,
+	// then gets 503.
+	DecodeBudget int64
+	// MaxConcurrent bounds the requests handled at once; 0 means
+	// DefaultMaxConcurrent. Further requests wait up to QueueWait, then
+	// get 503.
+	MaxConcurrent int
+	// QueueWait is how long a request may wait for a slot or for decode
+	// budget; 0 means DefaultQueueWait.
+	QueueWait time.Duration
 	// Logf, when not nil, receives recovered panics and server-side errors.
 	Logf func(format string, args ...any)
 }
@@ -62,6 +94,8 @@ type Server struct {
 	reg    *registry
 	static http.Handler
 	models http.Handler
+	decode *budget // bytes of decoding memory
+	slots  *budget // requests in flight
 }
 
 // New returns a server over the models in o.Models. It lists the model files
@@ -76,6 +110,15 @@ func New(o Options) (*Server, error) {
 	if o.AnySize <= 0 {
 		o.AnySize = 224
 	}
+	if o.DecodeBudget <= 0 {
+		o.DecodeBudget = DefaultDecodeBudget
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if o.QueueWait <= 0 {
+		o.QueueWait = DefaultQueueWait
+	}
 	if o.Logf == nil {
 		o.Logf = log.Printf
 	}
@@ -83,7 +126,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opt: o, reg: reg}
+	s := &Server{opt: o, reg: reg, decode: newBudget(o.DecodeBudget), slots: newBudget(int64(o.MaxConcurrent))}
 	if o.Static != nil {
 		s.static = Static(o.Static)
 		s.models = http.StripPrefix("/models", Static(o.Models))
@@ -113,16 +156,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	setCORS(rw.Header())
+	if !s.slots.acquire(1, s.opt.QueueWait) {
+		busy(rw, fmt.Sprintf("server busy: %d requests in progress", s.opt.MaxConcurrent))
+		return
+	}
+	defer s.slots.release(1)
 	s.route(rw, r)
+}
+
+// busy answers 503 with Retry-After.
+func busy(w http.ResponseWriter, msg string) {
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusServiceUnavailable, msg+"; retry in a second")
 }
 
 // route dispatches one request.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
-	api := p == "/healthz" || strings.HasPrefix(p, "/api/")
-	if r.Method == http.MethodOptions && (api || s.static == nil) {
-		preflight(w, r)
+	if !strings.HasPrefix(p, "/") {
+		// A request target of another form than a path (e.g. "*"): net/http
+		// answers "OPTIONS *" itself and passes the others on.
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("request target %q: want a path", r.RequestURI))
 		return
+	}
+	api := p == "/healthz" || strings.HasPrefix(p, "/api/")
+	if r.Method == http.MethodOptions {
+		if m, ok := routeMethods[p]; ok {
+			preflight(w, m)
+			return
+		}
+		if !api && s.static != nil {
+			preflight(w, []string{http.MethodGet, http.MethodHead})
+			return
+		}
 	}
 	switch p {
 	case "/healthz":
@@ -161,6 +227,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// routeMethods are the methods of the API's routes (OPTIONS aside).
+var routeMethods = map[string][]string{
+	"/healthz":         {http.MethodGet, http.MethodHead},
+	"/api/v1/models":   {http.MethodGet, http.MethodHead},
+	"/api/v1/classify": {http.MethodPost},
+	"/api/v1/maps":     {http.MethodPost},
+}
+
 // allow answers 405 unless r's method is one of methods.
 func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 	for _, m := range methods {
@@ -173,23 +247,29 @@ func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 	return false
 }
 
+// setCORS sets the headers every response carries: any origin may read
+// the API and the files (they hold nothing private), and no response is
+// sniffed as another type than it says.
 func setCORS(h http.Header) {
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Type")
+	h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Type, Retry-After")
+	h.Set("X-Content-Type-Options", "nosniff")
 }
 
-// preflight answers a CORS preflight request.
-func preflight(w http.ResponseWriter, r *http.Request) {
+// AllowedHeaders are the request headers a cross-origin caller may send,
+// beyond the CORS-safelisted ones: the only header the API reads is
+// Content-Type (of a classify or maps body).
+const AllowedHeaders = "Content-Type"
+
+// preflight answers OPTIONS, which is also a CORS preflight, for a route
+// whose methods are methods: 204 with Allow.
+func preflight(w http.ResponseWriter, methods []string) {
 	h := w.Header()
-	h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
-	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-		h.Set("Access-Control-Allow-Headers", req)
-	} else {
-		h.Set("Access-Control-Allow-Headers", "Content-Type")
-	}
+	allowed := strings.Join(append(append([]string(nil), methods...), http.MethodOptions), ", ")
+	h.Set("Allow", allowed)
+	h.Set("Access-Control-Allow-Methods", allowed)
+	h.Set("Access-Control-Allow-Headers", AllowedHeaders)
 	h.Set("Access-Control-Max-Age", "86400")
-	h.Set("Allow", "GET, HEAD, POST, OPTIONS")
-	h.Add("Vary", "Access-Control-Request-Headers")
 	w.WriteHeader(http.StatusNoContent)
 }
 

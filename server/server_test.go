@@ -404,7 +404,7 @@ func TestClassifyErrors(t *testing.T) {
 		{"empty", "POST", "/api/v1/classify", "image/png", strings.NewReader(""), 400, "empty"},
 		{"garbage", "POST", "/api/v1/classify", "image/png", strings.NewReader("this is not an image at all"), 400, "unknown image format"},
 		{"truncated png", "POST", "/api/v1/classify", "image/png", bytes.NewReader(img[:len(img)/2]), 400, "png"},
-		{"huge dimensions", "POST", "/api/v1/classify", "image/png", bytes.NewReader(hugePNGHeader(t)), 400, "too large"},
+		{"huge dimensions", "POST", "/api/v1/classify", "image/png", bytes.NewReader(hugePNGHeader(t)), 413, "too large"},
 		{"unknown model", "POST", "/api/v1/classify?model=nope", "image/png", bytes.NewReader(img), 400, `unknown model "nope"`},
 		{"model path", "POST", "/api/v1/classify?model=../fashion-oct-a500", "image/png", bytes.NewReader(img), 400, "unknown model"},
 		{"top 0", "POST", "/api/v1/classify?top=0", "image/png", bytes.NewReader(img), 400, "top"},
@@ -553,12 +553,13 @@ func TestPreflightAndNotFound(t *testing.T) {
 	req := httptest.NewRequest("OPTIONS", "/api/v1/classify", nil)
 	req.Header.Set("Origin", "https://example.org")
 	req.Header.Set("Access-Control-Request-Method", "POST")
-	req.Header.Set("Access-Control-Request-Headers", "content-type")
+	// Only the header the API reads is allowed, whatever the request asks.
+	req.Header.Set("Access-Control-Request-Headers", "content-type, x-evil, authorization")
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, req)
 	h := rec.Header()
-	if rec.Code != 204 || h.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
-		h.Get("Access-Control-Allow-Headers") != "content-type" {
+	if rec.Code != 204 || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Methods") != "POST, OPTIONS" ||
+		h.Get("Allow") != "POST, OPTIONS" || h.Get("Access-Control-Allow-Headers") != "Content-Type" {
 		t.Errorf("preflight: %d %v", rec.Code, h)
 	}
 	wantError(t, do(t, s, "GET", "/api/v2/models", "", nil), 404, "no route")

@@ -23,10 +23,13 @@ import (
 //     .br or .gz sibling when that exists and is not older than the file
 //     (cmd/buildwasm writes them), else compressed once and kept in memory
 //     (native builds only; the GOOS=js build sends such files as they are).
-//   - Dot files are not served; a directory serves its index.html.
+//   - Dot files, directories named test or node_modules and files named
+//     *.test.* are not served (the page's own tests live in web/test); a
+//     directory serves its index.html.
 //
-// Every response says Cache-Control: no-cache and X-Content-Type-Options:
-// nosniff. Other methods are answered 405.
+// Every response says Cache-Control: no-cache, X-Content-Type-Options:
+// nosniff and Access-Control-Allow-Origin: *. OPTIONS answers 204 with Allow; other
+// methods are answered 405.
 func Static(fsys fs.FS) http.Handler {
 	return &static{fsys: fsys, files: http.FileServerFS(fsys), cache: map[string]*compressed{}}
 }
@@ -83,15 +86,27 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
+// hidden reports whether a path segment names something the page does not
+// need and a server must not serve: dot files, the tests, npm's packages.
+func hidden(part string) bool {
+	return strings.HasPrefix(part, ".") || part == "test" || part == "node_modules" || strings.Contains(part, ".test.")
+}
+
 func (s *static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	setCORS(h)
+	if r.Method == http.MethodOptions {
+		preflight(w, []string{http.MethodGet, http.MethodHead})
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
+		h.Set("Allow", "GET, HEAD, OPTIONS")
 		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: use GET or HEAD")
 		return
 	}
 	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 	for _, part := range strings.Split(name, "/") {
-		if strings.HasPrefix(part, ".") {
+		if hidden(part) {
 			writeError(w, http.StatusNotFound, "not found")
 			return
 		}
@@ -116,7 +131,6 @@ func (s *static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h := w.Header()
 	h.Set("Content-Type", contentType(name))
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
