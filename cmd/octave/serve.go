@@ -25,8 +25,23 @@ func init() {
 type serveOptions struct {
 	addr, models, web, model string
 	maxBody                  int64
+	decodeBudgetMiB          int64
+	maxConcurrent            int
+	queueWait                time.Duration
 	quiet                    bool
 }
+
+// Timeouts of `octave serve`'s connections (docs/DEPLOY.md, "Limits"): a
+// request's header must arrive within ReadHeaderTimeout and its whole body
+// within ReadTimeout (a client sending a byte a second is cut off), its
+// answer must be written within WriteTimeout of the header's end, and an
+// idle keep-alive connection is closed after IdleTimeout.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = time.Minute
+	WriteTimeout      = 2 * time.Minute
+	IdleTimeout       = 2 * time.Minute
+)
 
 func runServe(args []string, stdout io.Writer) error {
 	fs := newFlags("serve", "[--addr HOST:PORT] [--models DIR] [--web DIR] [--model NAME]")
@@ -36,6 +51,9 @@ func runServe(args []string, stdout io.Writer) error {
 	fs.StringVar(&o.web, "web", "web", `directory of the demo page served at / ("" serves the API only)`)
 	fs.StringVar(&o.model, "model", "", "default model (default fashion-oct-a500 when present, else the first)")
 	fs.Int64Var(&o.maxBody, "max-body", server.DefaultMaxBody, "largest request body in bytes")
+	fs.Int64Var(&o.decodeBudgetMiB, "decode-budget", server.DefaultDecodeBudget>>20, "MiB that the images being decoded at one time may take together")
+	fs.IntVar(&o.maxConcurrent, "max-concurrent", server.DefaultMaxConcurrent, "requests handled at once")
+	fs.DurationVar(&o.queueWait, "queue-wait", server.DefaultQueueWait, "how long a request waits for a slot or decode budget before 503")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -45,6 +63,15 @@ func runServe(args []string, stdout io.Writer) error {
 	}
 	if o.maxBody < 1 {
 		return usagef("--max-body %d: want at least 1", o.maxBody)
+	}
+	if o.decodeBudgetMiB < 1 {
+		return usagef("--decode-budget %d: want at least 1 (MiB)", o.decodeBudgetMiB)
+	}
+	if o.maxConcurrent < 1 {
+		return usagef("--max-concurrent %d: want at least 1", o.maxConcurrent)
+	}
+	if o.queueWait <= 0 {
+		return usagef("--queue-wait %v: want a positive duration", o.queueWait)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -66,6 +93,7 @@ func newServer(o serveOptions) (*server.Server, error) {
 	}
 	return server.New(server.Options{
 		Models: os.DirFS(o.models), Static: static, DefaultModel: o.model, MaxBody: o.maxBody,
+		DecodeBudget: o.decodeBudgetMiB << 20, MaxConcurrent: o.maxConcurrent, QueueWait: o.queueWait,
 		Logf: log.New(os.Stderr, "octave serve: ", log.LstdFlags).Printf,
 	})
 }
@@ -85,11 +113,13 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ln = server.Listener(ln)
 	var h http.Handler = srv
 	if !o.quiet {
 		h = server.LogRequests(h)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
+		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: 64 << 10}
 	fmt.Fprintf(stdout, "serving http://%s/ (models: %v, default %q)\n", ln.Addr(), srv.ModelNames(), srv.DefaultModel())
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
