@@ -3,6 +3,7 @@ package octcore
 import (
 	"math"
 	"sort"
+	"strconv"
 )
 
 // Probabilities returns the output of a classifier as probabilities: the
@@ -44,4 +45,27 @@ func TopK(p []float64, k int) []int {
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
 	return idx[:max(0, min(k, len(idx)))]
+}
+
+// Prediction is one class of a classifier's output: its label, its index and
+// its probability.
+type Prediction struct {
+	Label       string  `json:"label"`
+	Index       int     `json:"index"`
+	Probability float64 `json:"probability"`
+}
+
+// TopPredictions returns the k most probable classes of p, largest first (see
+// [TopK]), labelled from labels; a class past the end of labels is called
+// "class N".
+func TopPredictions(p []float64, labels []string, k int) []Prediction {
+	var out []Prediction
+	for _, i := range TopK(p, k) {
+		label := "class " + strconv.Itoa(i)
+		if i < len(labels) {
+			label = labels[i]
+		}
+		out = append(out, Prediction{Label: label, Index: i, Probability: p[i]})
+	}
+	return out
 }

@@ -64,3 +64,17 @@ func TestInputTensor(t *testing.T) {
 		}
 	}
 }
+
+func TestTopPredictions(t *testing.T) {
+	p := []float64{0.1, 0.5, 0.15, 0.25}
+	got := TopPredictions(p, []string{"a", "b", "c"}, 3)
+	want := []Prediction{{"b", 1, 0.5}, {"class 3", 3, 0.25}, {"c", 2, 0.15}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("top %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

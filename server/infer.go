@@ -128,11 +128,7 @@ func (s *Server) inputTensor(img image.Image, in weights.InputSpec) (*octcore.Te
 }
 
 // Prediction is one class of a classification.
-type Prediction struct {
-	Label       string  `json:"label"`
-	Index       int     `json:"index"`
-	Probability float64 `json:"probability"`
-}
+type Prediction = octcore.Prediction
 
 // ClassifyResponse is the body of a successful POST /api/v1/classify.
 type ClassifyResponse struct {
@@ -165,7 +161,7 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		res.Top = topK(octcore.Probabilities(m.m.Graph, out), m.m.Meta.Labels, top)
+		res.Top = octcore.TopPredictions(octcore.Probabilities(m.m.Graph, out), m.m.Meta.Labels, top)
 		return nil
 	})
 	if err != nil {
@@ -200,17 +196,6 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, m *model, f func(ne
 func millis(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
 // topK returns the k most probable classes, ties broken by index.
-func topK(p []float64, labels []string, k int) []Prediction {
-	var out []Prediction
-	for _, i := range octcore.TopK(p, k) {
-		label := "class " + strconv.Itoa(i)
-		if i < len(labels) {
-			label = labels[i]
-		}
-		out = append(out, Prediction{Label: label, Index: i, Probability: p[i]})
-	}
-	return out
-}
 
 // MapsResponse is the body of a successful POST /api/v1/maps.
 type MapsResponse struct {

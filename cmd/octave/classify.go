@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/octave-project/octave/octcore"
 	"github.com/octave-project/octave/octcore/imageio"
@@ -47,11 +46,7 @@ func readImageTensor(path string, in weights.InputSpec, anySize int) (*octcore.T
 }
 
 // prediction is one class of a classification.
-type prediction struct {
-	Index       int     `json:"index"`
-	Label       string  `json:"label"`
-	Probability float64 `json:"probability"`
-}
+type prediction = octcore.Prediction
 
 // classification is the result for one image.
 type classification struct {
@@ -60,17 +55,6 @@ type classification struct {
 }
 
 // topK returns the k most probable classes, ties broken by index.
-func topK(p []float64, labels []string, k int) []prediction {
-	var out []prediction
-	for _, i := range octcore.TopK(p, k) {
-		label := "class " + strconv.Itoa(i)
-		if i < len(labels) {
-			label = labels[i]
-		}
-		out = append(out, prediction{Label: label, Index: i, Probability: p[i]})
-	}
-	return out
-}
 
 func runClassify(args []string, stdout io.Writer) error {
 	fs := newFlags("classify", "--model FILE [--top K] [--size N] [--json] IMAGE...")
@@ -107,7 +91,7 @@ func runClassify(args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %v", path, err)
 		}
-		r := classification{Image: path, Top: topK(octcore.Probabilities(m.Graph, out), m.Meta.Labels, *top)}
+		r := classification{Image: path, Top: octcore.TopPredictions(octcore.Probabilities(m.Graph, out), m.Meta.Labels, *top)}
 		if *asJSON {
 			results = append(results, r)
 			continue
