@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The reference figures of DESIGN.md §2 (the paper and the octconv.pytorch
+// The published reference figures (the paper and the octconv.pytorch
 // README), each to the precision it is printed with.
 func TestCostReferenceTable(t *testing.T) {
 	rows := []struct {

@@ -2,7 +2,7 @@ package octcore
 
 // Independent references for the engine's operations, written as plainly as
 // possible: a 7-loop convolution, explicit pooling and upsampling, and the
-// octave convolution of DESIGN.md §2 as the sum of its paths. They share no
+// octave convolution of docs/FORMAT.md §3.1 as the sum of its paths. They share no
 // code with the engine.
 
 import (
@@ -114,7 +114,7 @@ func refSum(a, b *refMap) *refMap {
 	return y
 }
 
-// refOct computes an octconv per DESIGN.md §2 as the sum of its paths.
+// refOct computes an octconv per docs/FORMAT.md §3.1 as the sum of its paths.
 // ws holds the path weights (nil where the path does not exist); depthwise
 // layers pass groups = channels of each part.
 func refOct(xh, xl *refMap, ws map[string][]float32, cHo, cLo, k, stride, pad, dil, groups int, depthwise bool) (yh, yl *refMap) {

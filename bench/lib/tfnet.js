@@ -1,5 +1,5 @@
 // Translates an Octave layer list and its float32 parameters into a
-// TensorFlow.js function built from tfjs ops (NHWC), following DESIGN.md §2:
+// TensorFlow.js function built from tfjs ops (NHWC), following docs/FORMAT.md §3.1:
 //
 //   stride 1:  Y_H = conv(X_H; W_HH) + crop(up2(conv(X_L; W_LH)))
 //              Y_L = conv(X_L; W_LL) + conv(pool2(X_H); W_HL)

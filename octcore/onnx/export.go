@@ -5,7 +5,7 @@
 // TensorProto, ValueInfoProto, AttributeProto) and nothing else.
 //
 // An octconv layer becomes the sub-convolutions of its paths, following
-// DESIGN.md §2: pool2 is AveragePool 2x2 stride 2 with ceil_mode=1 and
+// docs/FORMAT.md §3.1: pool2 is AveragePool 2x2 stride 2 with ceil_mode=1 and
 // count_include_pad=0; up2 is Resize (nearest, asymmetric, floor) by 2
 // followed by a Slice that crops odd sizes; the paths into one output
 // branch are summed with Add. BatchNorm inside conv and octconv layers is
