@@ -99,7 +99,8 @@ test-wasm-simd:
 	PATH="$(WASMPATH127):$$PATH" $(SIMD) GOOS=js GOARCH=wasm $(GO) test $(WASM_PKGS)
 
 # The WebAssembly library: web/dist/octave.wasm (SIMD), octave-nosimd.wasm,
-# wasm_exec.js, each with .gz and .br siblings; prints their sizes.
+# wasm_exec.js, each with .gz and .br siblings (prints their sizes), and the
+# two models the npm package ships.
 wasm:
 	$(GO) run ./cmd/buildwasm -out web/dist
 
@@ -121,6 +122,7 @@ PORT ?= 8080
 # sources it is built from.
 wasm-if-needed:
 	@if [ ! -f web/dist/octave.wasm ] || [ ! -f web/dist/octave-nosimd.wasm ] || [ ! -f web/dist/wasm_exec.js ] || \
+	   [ ! -f web/dist/fashion-oct-a500.safetensors ] || [ ! -f web/dist/mnist-oct-a500.safetensors ] || \
 	   [ -n "$$(find wasm octcore go.mod go.sum -newer web/dist/octave.wasm \( -name '*.go' -o -name '*.s' -o -name 'go.*' \) 2>/dev/null | head -1)" ]; then \
 		$(MAKE) wasm; \
 	fi

@@ -11,7 +11,11 @@ export async function startBackend({ wasm, wasmExecURL }) {
   if (typeof globalThis.Go !== "function") {
     // wasm_exec.js is a classic script that defines globalThis.Go; it runs
     // unchanged when imported as a module.
-    await import(wasmExecURL);
+    try {
+      await import(/* webpackIgnore: true */ /* @vite-ignore */ wasmExecURL);
+    } catch (e) {
+      throw new Error(`Octave: importing ${wasmExecURL}: ${e && e.message}: check wasmExecURL`);
+    }
     if (typeof globalThis.Go !== "function") {
       throw new Error(`Octave: ${wasmExecURL} did not define Go: is it Go's wasm_exec.js?`);
     }
@@ -120,10 +124,26 @@ export class Backend {
 
   /** Ends the Go program; the backend is unusable afterwards. */
   exit() {
-    if (!this.stopped && !this.go.exited) {
+    const go = this.go;
+    if (!this.stopped && !go.exited) {
       try { this.api.exit(); } catch { /* already gone */ }
     }
     this.stopped ??= "terminated";
+    // Timers that Go scheduled before it exited would resume the dead
+    // program, and wasm_exec.js throws "Go program has already exited" from
+    // the timer: an uncaught exception that ends Node. Cancel them, and make
+    // any later resume a no-op.
+    if (go._scheduledTimeouts instanceof Map) {
+      for (const t of go._scheduledTimeouts.values()) clearTimeout(t);
+      go._scheduledTimeouts.clear();
+    }
+    const resume = go._resume;
+    if (typeof resume === "function" && !go._octaveStopped) {
+      go._octaveStopped = true;
+      go._resume = function () {
+        if (!this.exited) resume.call(this);
+      };
+    }
   }
 }
 

@@ -1,8 +1,9 @@
 // Octave's dedicated worker: runs one wasm instance off the caller's thread.
-// Started by octave.js as a module Web Worker in browsers and as a
-// worker_threads Worker in Node. Messages in: {id, op, args}; out:
-// {id, ok: true, result} or {id, ok: false, error: message}. Typed arrays in
-// results move as transferables.
+// octave.js starts it as a module Web Worker; in Node, octave-worker-node.js
+// runs the same handler in a worker_threads Worker. Messages in:
+// {id, op, args}; out: {id, ok: true, result} or {id, ok: false, error:
+// message}. Typed arrays in results move as transferables. No Node imports
+// here: bundlers build this file for the browser.
 
 import { startBackend, transferables } from "./octave-backend.js";
 
@@ -23,8 +24,8 @@ async function handle(msg, post) {
     } else if (op === "exit") {
       backend.exit();
       result = true;
-    } else if (typeof Backend_ops[op] === "function") {
-      result = Backend_ops[op](backend, args);
+    } else if (typeof OPS[op] === "function") {
+      result = OPS[op](backend, args);
     } else {
       throw new Error(`Octave: unknown operation ${JSON.stringify(op)}`);
     }
@@ -34,7 +35,7 @@ async function handle(msg, post) {
   }
 }
 
-const Backend_ops = {
+const OPS = {
   load: (b, a) => b.load(a[0]),
   classify: (b, a) => b.classify(...a),
   featureMaps: (b, a) => b.featureMaps(...a),
@@ -42,17 +43,17 @@ const Backend_ops = {
   count: (b) => b.count(),
 };
 
-// Messages are handled one at a time, in order.
-let queue = Promise.resolve();
+/**
+ * Serves messages from onMessage(handler) and answers through post(msg,
+ * transfer), one at a time, in order.
+ */
+export function serve(onMessage, post) {
+  let queue = Promise.resolve();
+  onMessage((msg) => {
+    queue = queue.then(() => handle(msg, post));
+  });
+}
 
 if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope) {
-  globalThis.addEventListener("message", (ev) => {
-    queue = queue.then(() => handle(ev.data, (m, t) => globalThis.postMessage(m, t)));
-  });
-} else {
-  const { parentPort } = await import("node:worker_threads");
-  if (!parentPort) throw new Error("octave-worker.js must run as a worker");
-  parentPort.on("message", (msg) => {
-    queue = queue.then(() => handle(msg, (m, t) => parentPort.postMessage(m, t)));
-  });
+  serve((f) => globalThis.addEventListener("message", (ev) => f(ev.data)), (m, t) => globalThis.postMessage(m, t));
 }

@@ -1,16 +1,28 @@
 // Types of web/octave.js. See docs/API.md.
+//
+// They compile with and without TypeScript's DOM lib: a browser type that
+// the project lacks (a Node-only project has no ImageData) drops out of the
+// unions below instead of failing to resolve.
+
+/** The instance type of the global class called N, or never where it is not declared. */
+type Global<N extends string> = typeof globalThis extends Record<N, { prototype: infer T }> ? T : never;
+
+/** A URL object: the global URL where declared (DOM lib, @types/node), else its shape. */
+export type URLObject = [Global<"URL">] extends [never] ? { readonly href: string; toString(): string } : Global<"URL">;
 
 /** An image or a tensor to run a model on. */
 export type Source =
-  | ImageData
-  | HTMLCanvasElement
-  | HTMLImageElement
-  | ImageBitmap
-  | OffscreenCanvas
+  | Global<"ImageData">
+  | Global<"HTMLCanvasElement">
+  | Global<"HTMLImageElement">
+  | Global<"ImageBitmap">
+  | Global<"OffscreenCanvas">
+  | Global<"HTMLVideoElement">
+  | Global<"VideoFrame">
   /** RGBA pixels, as ImageData holds them (works in Node too). */
   | { data: Uint8ClampedArray | Uint8Array; width: number; height: number }
   /** An image file (PNG, JPEG, GIF; in browsers also what the browser decodes), decoded by octcore/imageio. */
-  | Blob
+  | Global<"Blob">
   | ArrayBuffer
   | Uint8Array
   /** An already normalized channels x height x width tensor. */
@@ -27,17 +39,37 @@ export interface Tensor {
 
 export interface InitOptions {
   /** A directory with octave.wasm, octave-nosimd.wasm and wasm_exec.js, or one .wasm file. Default: ./dist/ beside octave.js. */
-  wasmURL?: string | URL;
+  wasmURL?: string | URLObject;
   /** The wasm binary itself (skips wasmURL). */
   wasm?: ArrayBuffer | ArrayBufferView;
   /** "auto" (default) picks the SIMD build where WebAssembly.validate accepts SIMD128. */
   simd?: "auto" | boolean;
   /** Go's wasm_exec.js. Default: beside the wasm. */
-  wasmExecURL?: string | URL;
+  wasmExecURL?: string | URLObject;
   /** Run in a dedicated worker (default true; worker_threads in Node). */
   worker?: boolean;
-  /** octave-worker.js. Default: beside octave.js. */
-  workerURL?: string | URL;
+  /** octave-worker.js. Default: beside octave.js (a Blob worker that imports it when it is on another origin). */
+  workerURL?: string | URLObject;
+  /** How many workers (wasm instances) concurrent calls are spread over (default 1). */
+  workers?: number;
+}
+
+/** Bytes of a model fetched so far; total is null when the size is not known. */
+export interface LoadProgress { loaded: number; total: number | null }
+
+export interface LoadOptions {
+  /** Run the model once on zeros before load resolves (default true). */
+  warmup?: boolean;
+  /** Called as the model's bytes arrive. */
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** Options of every run. */
+export interface RunOptions {
+  /** Stretch images to width x height; a number: scale the longer side to it (any-size models). */
+  size?: { width: number; height: number } | number;
+  /** false skips the check that every input value is finite (default true). */
+  checkInput?: boolean;
 }
 
 export interface PathMACs { hh: number; hl: number; lh: number; ll: number }
@@ -110,8 +142,8 @@ export interface FeatureMap {
   low: FeaturePart | null;
 }
 
-/** size: stretch images to width x height; a number: scale the longer side to it (any-size models). */
-export interface SizeOption { size?: { width: number; height: number } | number }
+/** @deprecated use RunOptions */
+export type SizeOption = RunOptions;
 
 /** The network's output from a featureMaps call with output: true. */
 export interface Output {
@@ -124,24 +156,53 @@ export interface Output {
 export declare class Model {
   readonly info: ModelInfo;
   /** Images are resized to the model's input size (or options.size). */
-  classify(source: Source, options?: { topK?: number } & SizeOption): Promise<Classification>;
+  classify(source: Source, options?: { topK?: number } & RunOptions): Promise<Classification>;
   /**
    * Images run at their own size (or options.size); with output: true they are prepared as for
    * classify and the result carries the output of the same run. Default layers: every conv and octconv.
    */
-  featureMaps(source: Source, options?: { layers?: string[]; output?: boolean; topK?: number } & SizeOption):
+  featureMaps(source: Source, options?: { layers?: string[]; output?: boolean; topK?: number } & RunOptions):
     Promise<FeatureMap[] & { ms: number; output?: Output }>;
+  /** Frees the model; a no-op once it or its instance is gone. */
   dispose(): Promise<void>;
 }
 
 export declare class Octave {
   static init(options?: InitOptions): Promise<Octave>;
+  /** The package version. */
+  static readonly version: string;
+  /** The models in the package, as URLs for octave.load. */
+  static readonly models: {
+    /** Fashion-MNIST, Oct-ResNet-mini at alpha .5. */
+    readonly fashion: URLObject;
+    /** MNIST digits, Oct-ResNet-mini at alpha .5. */
+    readonly mnist: URLObject;
+  };
   readonly simd: boolean;
-  load(model: string | URL | ArrayBuffer | ArrayBufferView | Blob, options?: { warmup?: boolean }): Promise<Model>;
-  /** The size of the instance's WebAssembly memory in bytes. */
+  /** The number of workers (wasm instances). */
+  readonly workers: number;
+  load(model: string | URLObject | ArrayBuffer | ArrayBufferView | Global<"Blob">, options?: LoadOptions): Promise<Model>;
+  /** The size of the WebAssembly memory in bytes, summed over the workers. */
   memoryBytes(): Promise<number>;
+  /** Stops the instance: pending calls reject with a TerminatedError (which needs no handler). */
   terminate(): void;
 }
+
+/** Every error the library raises on its own. */
+export declare class OctaveError extends Error {
+  name: "OctaveError" | "TerminatedError" | "DisposedError";
+}
+/** A call on a terminated instance, or one that terminate() cut short. */
+export declare class TerminatedError extends OctaveError {
+  name: "TerminatedError";
+}
+/** A call on a disposed model, or one that dispose() cut short. */
+export declare class DisposedError extends OctaveError {
+  name: "DisposedError";
+}
+
+/** The package version. */
+export declare const version: string;
 
 /** Whether this engine runs WebAssembly SIMD128. */
 export declare function simdSupported(): boolean;

@@ -1,10 +1,19 @@
 // Octave: Octave Convolution networks in WebAssembly. See docs/API.md.
 //
-//   import { Octave } from "./octave.js";
-//   const octave = await Octave.init();            // dedicated worker, SIMD if supported
-//   const model = await octave.load("model.safetensors");
+//   import { Octave } from "octave-wasm";
+//   const octave = await Octave.init();                  // a dedicated worker, SIMD if supported
+//   const model = await octave.load(Octave.models.fashion);
 //   const r = await model.classify(imageElement, { topK: 5 });
 //   model.dispose(); octave.terminate();
+//
+// This file is the browser entry and runs in Node as well. It never imports a
+// `node:` module: bundlers see only browser code. Node's services (reading
+// file: URLs, worker_threads) come from octave-node.js, the package's "node"
+// entry, or else from process.getBuiltinModule.
+//
+// Every file the library loads is named by a literal
+// new URL("./…", import.meta.url), the pattern that Vite, webpack 5, Rollup
+// and Parcel rewrite to the emitted asset.
 //
 // Images are not converted here: their pixels at their own size (an element,
 // canvas or bitmap is drawn unscaled onto a canvas to read them), or an image
@@ -14,7 +23,55 @@
 // Float32Array, channels, height, width}, or {high, low} of those for a model
 // whose input layer has alpha_out > 0) are taken as already normalized.
 
-const inNode = typeof process !== "undefined" && !!(process.versions && process.versions.node);
+/** The package version (package.json's "version"). */
+export const version = "0.2.0";
+
+const inNode = typeof process !== "undefined" && !!(process.versions && process.versions.node) &&
+  typeof process.cwd === "function";
+
+// ---- Errors ----
+
+/** Every error the library raises on its own is an OctaveError. */
+export class OctaveError extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = "OctaveError";
+  }
+}
+
+/** A call on an instance that was terminated, or one that terminate() cut short. */
+export class TerminatedError extends OctaveError {
+  constructor(message) {
+    super(message);
+    this.name = "TerminatedError";
+  }
+}
+
+/** A call on a model that was disposed, or one that dispose() cut short. */
+export class DisposedError extends OctaveError {
+  constructor(message) {
+    super(message);
+    this.name = "DisposedError";
+  }
+}
+
+// ---- Assets ----
+
+// The models in the package, as URLs beside this module (bundlers emit them).
+const MODELS = Object.freeze({
+  /** Fashion-MNIST, Oct-ResNet-mini at alpha .5 (the default model). */
+  fashion: new URL("./dist/fashion-oct-a500.safetensors", import.meta.url),
+  /** MNIST digits, Oct-ResNet-mini at alpha .5. */
+  mnist: new URL("./dist/mnist-oct-a500.safetensors", import.meta.url),
+});
+
+function defaultWasmURL(simd) {
+  return simd ? new URL("./dist/octave.wasm", import.meta.url) : new URL("./dist/octave-nosimd.wasm", import.meta.url);
+}
+
+function defaultWasmExecURL() {
+  return new URL("./dist/wasm_exec.js", import.meta.url);
+}
 
 // The smallest module that uses a SIMD128 instruction (v128.const): valid
 // exactly where the engine supports SIMD.
@@ -36,35 +93,138 @@ export function simdSupported() {
   }
 }
 
+// ---- Node services ----
+
+// nodeServices: {readFile(URL) -> Promise<Uint8Array>, Worker (worker_threads),
+// workerURL (octave-worker-node.js)}. octave-node.js registers them; otherwise
+// they come from process.getBuiltinModule (Node 20.16 and later).
+let nodeServices = null;
+
+/** @private used by octave-node.js */
+export function _useNode(services) {
+  nodeServices = services;
+}
+
+
+function node() {
+  if (nodeServices) return nodeServices;
+  const get = inNode && process.getBuiltinModule;
+  if (typeof get !== "function") {
+    throw new OctaveError("Octave: reading files and worker_threads need octave-node.js (import \"octave-wasm\" resolves to it in Node)");
+  }
+  const fs = get("node:fs/promises"), url = get("node:url"), wt = get("node:worker_threads");
+  nodeServices = {
+    readFile: async (u) => {
+      const b = await fs.readFile(url.fileURLToPath(u));
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    },
+    Worker: wt.Worker,
+    // Not new URL("…", import.meta.url): bundlers would emit it, and browsers
+    // never load it.
+    workerURL: new URL(import.meta.url.replace(/[^/]*$/, "octave-worker-node.js")),
+  };
+  return nodeServices;
+}
+
 function baseURL() {
   if (typeof location !== "undefined" && location.href) return location.href;
   if (inNode) return "file://" + process.cwd().replace(/\\/g, "/").replace(/\/?$/, "/");
   return import.meta.url;
 }
 
-function toURL(u) {
-  return u instanceof URL ? u : new URL(String(u), baseURL());
+function toURL(u, where) {
+  if (u instanceof URL) return u;
+  if (typeof u !== "string" || u === "") {
+    throw new OctaveError(`${where}: a URL must be a URL object or a non-empty string, got ${describe(u)}`);
+  }
+  try {
+    return new URL(u, baseURL());
+  } catch {
+    throw new OctaveError(`${where}: ${JSON.stringify(u)} is not a URL`);
+  }
 }
 
-async function fetchBytes(url, what) {
-  url = toURL(url);
-  if (url.protocol === "file:") {
-    const [{ readFile }, { fileURLToPath }] = await Promise.all([import("node:fs/promises"), import("node:url")]);
+// fetchBytes reads url (http(s):, file: in Node, blob:, data:) into a
+// Uint8Array, reporting {loaded, total} to onProgress (total: null when not
+// known). check(bytes, describeSource) says what is wrong with the bytes, or
+// nothing.
+async function fetchBytes(url, { where, hint, expected, check, onProgress }) {
+  if (url.protocol === "file:" && inNode) {
+    let b;
     try {
-      const b = await readFile(fileURLToPath(url));
-      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      b = await node().readFile(url);
     } catch (e) {
-      throw new Error(`Octave: reading ${what} ${url.href}: ${e.message}`);
+      throw new OctaveError(`${where}: reading ${url.href}: ${e.message}${hint ? `: ${hint}` : ""}`);
     }
+    onProgress?.({ loaded: b.byteLength, total: b.byteLength });
+    const bad = check(b);
+    if (bad) throw new OctaveError(`${where}: reading ${url.href}: ${bad}, expected ${expected}${hint ? `: ${hint}` : ""}`);
+    return b;
   }
   let res;
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new Error(`Octave: fetching ${what} ${url.href}: ${e.message}`);
+    const cross = typeof location !== "undefined" && location.origin && url.origin !== location.origin;
+    throw new OctaveError(`${where}: GET ${url.href} failed: ${e.message}` +
+      (cross ? " (another origin: the server must send Access-Control-Allow-Origin)" : "") + (hint ? `: ${hint}` : ""));
   }
-  if (!res.ok) throw new Error(`Octave: fetching ${what} ${url.href}: HTTP ${res.status} ${res.statusText}`);
-  return new Uint8Array(await res.arrayBuffer());
+  const type = res.headers.get("content-type") || "no Content-Type";
+  if (!res.ok) {
+    throw new OctaveError(`${where}: GET ${url.href}: HTTP ${res.status}${res.statusText ? " " + res.statusText : ""}${hint ? `: ${hint}` : ""}`);
+  }
+  const bytes = await readBody(res, onProgress);
+  const bad = check(bytes);
+  if (bad) {
+    throw new OctaveError(`${where}: GET ${url.href}: got ${type.split(";")[0]} (HTTP ${res.status}), expected ${expected}${hint ? `: ${hint}` : ""}`);
+  }
+  return bytes;
+}
+
+async function readBody(res, onProgress) {
+  // Content-Length counts the encoded bytes; the body is read decoded.
+  const len = res.headers.get("content-encoding") ? null : Number(res.headers.get("content-length")) || null;
+  if (!onProgress || !res.body) {
+    const b = new Uint8Array(await res.arrayBuffer());
+    onProgress?.({ loaded: b.byteLength, total: b.byteLength });
+    return b;
+  }
+  const reader = res.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  onProgress({ loaded: 0, total: len });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onProgress({ loaded, total: len });
+  }
+  const out = new Uint8Array(loaded);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  if (len !== loaded) onProgress({ loaded, total: loaded });
+  return out;
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+function notWasm(b) {
+  if (b.length >= 4 && WASM_MAGIC.every((v, i) => b[i] === v)) return "";
+  return b.length ? `bytes starting ${JSON.stringify(String.fromCharCode(...b.subarray(0, 8)))}` : "an empty body";
+}
+
+// notModel: a safetensors file starts with the header's length (8 bytes,
+// little-endian) and the header's "{".
+function notModel(b) {
+  if (b.length >= 9 && b[8] === 0x7b) {
+    const n = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+    if (n > 0n && n <= BigInt(b.length - 8)) return "";
+  }
+  return b.length ? `bytes starting ${JSON.stringify(String.fromCharCode(...b.subarray(0, 8)))}` : "an empty body";
 }
 
 // copyBytes returns a private copy of a binary source, or null.
@@ -81,140 +241,216 @@ function describe(v) {
   return (v.constructor && v.constructor.name) || "an object";
 }
 
-/** The Octave library: one WebAssembly instance, in a worker or in this thread. */
+const noop = () => {};
+
+/** The Octave library: one WebAssembly instance per worker (or in this thread). */
 export class Octave {
   /** @private use Octave.init */
-  constructor(transport, simd) {
-    this._t = transport;
+  constructor(instances, simd) {
+    this._inst = instances;
     /** Whether the instance runs the SIMD128 build. */
     this.simd = simd;
+    /** The number of wasm instances (workers) calls are spread over. */
+    this.workers = instances.length;
     this._models = new Set();
+    this._calls = new Set(); // promises of the public calls in flight
+    this._dead = null;
   }
+
+  /** The package version. */
+  static version = version;
+
+  /** The models in the package, as URLs: pass one to octave.load. */
+  static models = MODELS;
 
   /**
    * Starts an instance. Options:
    *   wasmURL      a directory holding octave.wasm, octave-nosimd.wasm and
-   *                wasm_exec.js (the default: ./dist/ beside this module), or
-   *                the URL of one .wasm file
+   *                wasm_exec.js, or the URL of one .wasm file (default: the
+   *                package's dist/)
    *   wasm         the wasm binary itself (ArrayBuffer, Uint8Array, Buffer)
    *   simd         "auto" (default: feature detection), true or false
    *   wasmExecURL  Go's wasm_exec.js (default: beside the wasm)
    *   worker       true (default): run in a dedicated worker; false: this thread
    *   workerURL    octave-worker.js (default: beside this module)
+   *   workers      how many workers (wasm instances) to spread calls over (1)
    */
   static async init(options = {}) {
     if (options === null || typeof options !== "object") {
-      throw new Error(`Octave.init: options must be an object, got ${describe(options)}`);
+      throw new OctaveError(`Octave.init: options must be an object, got ${describe(options)}`);
     }
     const simdMode = options.simd ?? "auto";
     if (simdMode !== "auto" && simdMode !== true && simdMode !== false) {
-      throw new Error(`Octave.init: simd must be "auto", true or false, got ${JSON.stringify(simdMode)}`);
+      throw new OctaveError(`Octave.init: simd must be "auto", true or false, got ${JSON.stringify(simdMode)}`);
     }
-    let simd = simdMode === "auto" ? simdSupported() : simdMode;
-    let dir = new URL("./dist/", import.meta.url);
-    let bytes;
+    const useWorker = options.worker ?? true;
+    const n = options.workers ?? 1;
+    if (!Number.isInteger(n) || n < 1 || n > 64) {
+      throw new OctaveError(`Octave.init: workers must be a whole number in 1..64, got ${JSON.stringify(n)}`);
+    }
+    if (!useWorker && n !== 1) {
+      throw new OctaveError(`Octave.init: workers: ${n} needs worker: true (this thread runs one instance)`);
+    }
+    const simd = simdMode === "auto" ? simdSupported() : simdMode;
+    let bytes, url, dir;
     if (options.wasm !== undefined) {
       bytes = copyBytes(options.wasm);
-      if (!bytes) throw new Error(`Octave.init: wasm must be an ArrayBuffer or a typed array, got ${describe(options.wasm)}`);
+      if (!bytes) throw new OctaveError(`Octave.init: wasm must be an ArrayBuffer or a typed array, got ${describe(options.wasm)}`);
     } else {
-      let url;
       if (options.wasmURL !== undefined) {
-        const u = toURL(options.wasmURL);
+        const u = toURL(options.wasmURL, "Octave.init: wasmURL");
         if (u.pathname.endsWith(".wasm")) url = u;
         else dir = new URL(u.href.endsWith("/") ? u.href : u.href + "/");
       }
-      if (!url) url = new URL(simd ? "octave.wasm" : "octave-nosimd.wasm", dir);
+      if (!url) url = dir ? new URL(simd ? "octave.wasm" : "octave-nosimd.wasm", dir) : defaultWasmURL(simd);
       else dir = new URL("./", url);
-      bytes = await fetchBytes(url, "the wasm binary");
+      bytes = await fetchBytes(url, {
+        where: "Octave.init", hint: "check wasmURL", expected: "application/wasm", check: notWasm,
+      });
     }
     if (!WebAssembly.validate(bytes)) {
-      if (simd && !simdSupported()) throw new Error("Octave.init: this engine lacks WebAssembly SIMD; use octave-nosimd.wasm");
-      throw new Error("Octave.init: the wasm binary is not valid WebAssembly for this engine");
+      if (simd && !simdSupported()) throw new OctaveError("Octave.init: this engine lacks WebAssembly SIMD; use octave-nosimd.wasm");
+      throw new OctaveError(`Octave.init: ${url ? url.href : "the wasm binary"} is not valid WebAssembly for this engine`);
     }
-    const wasmExecURL = toURL(options.wasmExecURL ?? new URL("wasm_exec.js", dir)).href;
-    const init = { wasm: bytes.buffer, wasmExecURL };
-    const useWorker = options.worker ?? true;
-    let transport;
-    if (useWorker) {
-      transport = await WorkerTransport.start(options.workerURL ?? new URL("./octave-worker.js", import.meta.url));
-    } else {
-      transport = new LocalTransport();
-    }
-    let r;
+    let execURL;
+    if (options.wasmExecURL !== undefined) execURL = toURL(options.wasmExecURL, "Octave.init: wasmExecURL");
+    else execURL = dir ? new URL("wasm_exec.js", dir) : defaultWasmExecURL();
+    const module = await WebAssembly.compile(bytes);
+    const instances = [];
     try {
-      r = await transport.call("init", [init], [init.wasm]);
+      for (let i = 0; i < n; i++) {
+        const t = useWorker ? await WorkerTransport.start(options.workerURL) : new LocalTransport();
+        instances.push({ t, busy: 0 });
+      }
+      const rs = await Promise.all(instances.map(({ t }) => t.call("init", [{ wasm: module, wasmExecURL: execURL.href }])));
+      return new Octave(instances, rs[0].simd);
     } catch (e) {
-      transport.close();
+      for (const { t } of instances) t.close();
       throw e;
     }
-    return new Octave(transport, r.simd);
   }
 
   /**
-   * Loads a model: a .safetensors file as a URL (or path, in Node), an
-   * ArrayBuffer, a Uint8Array or a Blob.
+   * Loads a model: a .safetensors file as a URL (a URL object or a string; a
+   * path in Node), an ArrayBuffer, a typed array or a Blob. Options: warmup
+   * (default true), onProgress({loaded, total}) while fetching.
    * @returns {Promise<Model>}
    */
-  async load(source, options = {}) {
-    this._alive("load");
-    let bytes = copyBytes(source);
-    if (!bytes) {
-      if (typeof source === "string" || source instanceof URL) {
-        bytes = await fetchBytes(source, "the model");
+  load(source, options = {}) {
+    return this._track(async () => {
+      this._alive("Octave.load");
+      if (options === null || typeof options !== "object") {
+        throw new OctaveError(`Octave.load: options must be an object, got ${describe(options)}`);
+      }
+      const { onProgress } = options;
+      if (onProgress !== undefined && typeof onProgress !== "function") {
+        throw new OctaveError(`Octave.load: onProgress must be a function, got ${describe(onProgress)}`);
+      }
+      let bytes = copyBytes(source);
+      if (bytes) {
+        onProgress?.({ loaded: bytes.byteLength, total: bytes.byteLength });
+      } else if (typeof source === "string" || source instanceof URL) {
+        bytes = await fetchBytes(toURL(source, "Octave.load"), {
+          where: "Octave.load", hint: "check the model URL", expected: "a .safetensors model file", check: notModel, onProgress,
+        });
       } else if (typeof Blob !== "undefined" && source instanceof Blob) {
         bytes = new Uint8Array(await source.arrayBuffer());
+        onProgress?.({ loaded: bytes.byteLength, total: bytes.byteLength });
       } else {
-        throw new Error(`Octave.load: the model must be a URL, an ArrayBuffer, a Uint8Array or a Blob, got ${describe(source)}`);
+        throw new OctaveError(`Octave.load: the model must be a URL, an ArrayBuffer, a Uint8Array or a Blob, got ${describe(source)}`);
       }
-    }
-    this._alive("load");
-    const r = await this._t.call("load", [bytes], [bytes.buffer]);
-    const model = new Model(this, r.handle, r.info);
-    this._models.add(model);
-    if ((options.warmup ?? true) && r.info.input.height > 0) {
-      // V8 tiers code up after the first runs: run once before handing out.
-      const { height, width } = r.info.input;
-      const [cH, cL] = inputSplit(r.info);
-      const zeros = (c, h, w) => ({ data: new Float32Array(c * h * w), channels: c, height: h, width: w });
-      const x = cL > 0 ? { high: zeros(cH, height, width), low: zeros(cL, Math.ceil(height / 2), Math.ceil(width / 2)) }
-        : zeros(cH, height, width);
-      try {
-        await model.classify(x);
-      } catch (e) {
-        await model.dispose();
-        throw e;
+      this._alive("Octave.load");
+      const rs = await Promise.all(this._inst.map((inst, i) => {
+        const b = i === this._inst.length - 1 ? bytes : bytes.slice();
+        return this._send(inst, "load", [b], [b.buffer]);
+      }));
+      const model = new Model(this, rs.map((r) => r.handle), rs[0].info);
+      this._models.add(model);
+      if ((options.warmup ?? true) && model.info.input.height > 0) {
+        // V8 tiers code up after the first runs: run once on every instance
+        // before handing the model out.
+        const { height, width } = model.info.input;
+        const [cH, cL] = inputSplit(model.info);
+        const zeros = (c, h, w) => ({ data: new Float32Array(c * h * w), channels: c, height: h, width: w });
+        const x = cL > 0 ? { high: zeros(cH, height, width), low: zeros(cL, Math.ceil(height / 2), Math.ceil(width / 2)) }
+          : zeros(cH, height, width);
+        try {
+          await Promise.all(this._inst.map(() => model.classify(x)));
+        } catch (e) {
+          await model.dispose();
+          throw e;
+        }
       }
-    }
-    return model;
+      return model;
+    });
   }
 
-  /** The size of the instance's WebAssembly memory, in bytes. */
-  async memoryBytes() {
-    this._alive("memoryBytes");
-    return this._t.call("memoryBytes", []);
+  /** The size of the WebAssembly memory, in bytes (summed over the workers). */
+  memoryBytes() {
+    return this._track(async () => {
+      this._alive("Octave.memoryBytes");
+      const rs = await Promise.all(this._inst.map((inst) => this._send(inst, "memoryBytes", [])));
+      return rs.reduce((a, b) => a + b, 0);
+    });
   }
 
-  /** Stops the instance: every model and pending call fails afterwards. */
+  /**
+   * Stops the instance. Calls in flight reject with a TerminatedError that
+   * needs no handler (it never surfaces as an unhandled rejection); a
+   * pending model.dispose() resolves; later calls reject with a
+   * TerminatedError; dispose() becomes a no-op. Calling it again does
+   * nothing.
+   */
   terminate() {
-    if (!this._t) return;
-    const t = this._t;
-    this._t = null;
-    for (const m of this._models) m._handle = 0;
+    if (this._dead) return;
+    this._dead = "terminate() was called";
+    for (const p of this._calls) p.catch(noop);
+    for (const m of this._models) m._handles = null;
     this._models.clear();
-    t.close();
+    for (const { t } of this._inst) t.close(new TerminatedError("Octave: the instance was terminated while the call was pending"));
   }
 
   _alive(what) {
-    if (!this._t) throw new Error(`Octave.${what}: the instance was terminated`);
+    if (this._dead) throw new TerminatedError(`${what}: the instance was terminated (${this._dead}); call Octave.init for a new one`);
+  }
+
+  // _track runs a public call, keeping its promise in _calls while it is in
+  // flight, so that terminate() can mark it handled.
+  _track(fn) {
+    const p = (async () => {
+      try {
+        return await fn();
+      } finally {
+        this._calls.delete(p);
+      }
+    })();
+    this._calls.add(p);
+    return p;
+  }
+
+  // _pick returns the least busy instance.
+  _pick() {
+    let best = this._inst[0];
+    for (const inst of this._inst) if (inst.busy < best.busy) best = inst;
+    return best;
+  }
+
+  async _send(inst, op, args, transfer) {
+    inst.busy++;
+    try {
+      return await inst.t.call(op, args, transfer);
+    } finally {
+      inst.busy--;
+    }
   }
 }
 
 /** A loaded model. */
 export class Model {
   /** @private use Octave.load */
-  constructor(octave, handle, info) {
+  constructor(octave, handles, info) {
     this._octave = octave;
-    this._handle = handle;
+    this._handles = handles; // one per instance; null once disposed
     /** The model's description: see docs/API.md. */
     this.info = info;
   }
@@ -223,15 +459,17 @@ export class Model {
    * Classifies an image or tensor.
    * @returns {Promise<{top: {label: string, index: number, probability: number}[], probabilities: Float32Array, ms: number}>}
    */
-  async classify(source, options = {}) {
-    this._transport("classify");
-    options = checkOptions("classify", options);
-    let topK = options.topK ?? 5;
-    if (!Number.isInteger(topK) || topK < 0) {
-      throw new Error(`Model.classify: topK must be a whole number >= 0, got ${JSON.stringify(topK)}`);
-    }
-    const r = await this._run("classify", source, options, true, (x) => [x]);
-    return { top: topOf(r.probabilities, this.info.labels, topK), probabilities: r.probabilities, ms: r.ms };
+  classify(source, options = {}) {
+    return this._octave._track(async () => {
+      this._check("classify");
+      options = checkOptions("classify", options);
+      let topK = options.topK ?? 5;
+      if (!Number.isInteger(topK) || topK < 0) {
+        throw new OctaveError(`Model.classify: topK must be a whole number >= 0, got ${JSON.stringify(topK)}`);
+      }
+      const r = await this._run("classify", source, options, true, (x) => [x]);
+      return { top: topOf(r.probabilities, this.info.labels, topK), probabilities: r.probabilities, ms: r.ms };
+    });
   }
 
   /**
@@ -242,42 +480,45 @@ export class Model {
    * size and preprocessing) and the result also has maps.output: {top,
    * probabilities, logits} of the same run (topK as for classify).
    */
-  async featureMaps(source, options = {}) {
-    this._transport("featureMaps");
-    options = checkOptions("featureMaps", options);
-    let layers = options.layers;
-    if (layers !== undefined && layers !== null) {
-      if (!Array.isArray(layers) || layers.some((l) => typeof l !== "string")) {
-        throw new Error(`Model.featureMaps: layers must be an array of layer names, got ${describe(layers)}`);
+  featureMaps(source, options = {}) {
+    return this._octave._track(async () => {
+      this._check("featureMaps");
+      options = checkOptions("featureMaps", options);
+      let layers = options.layers;
+      if (layers !== undefined && layers !== null) {
+        if (!Array.isArray(layers) || layers.some((l) => typeof l !== "string")) {
+          throw new OctaveError(`Model.featureMaps: layers must be an array of layer names, got ${describe(layers)}`);
+        }
+        const known = new Set(this.info.layers.map((l) => l.name));
+        const unknown = layers.filter((l) => !known.has(l));
+        if (unknown.length) {
+          throw new OctaveError(`Model.featureMaps: unknown layer ${JSON.stringify(unknown[0])}; the model's layers are ${[...known].join(", ")}`);
+        }
       }
-      const known = new Set(this.info.layers.map((l) => l.name));
-      const unknown = layers.filter((l) => !known.has(l));
-      if (unknown.length) {
-        throw new Error(`Model.featureMaps: unknown layer ${JSON.stringify(unknown[0])}; the model's layers are ${[...known].join(", ")}`);
+      const output = !!options.output;
+      let topK = options.topK ?? 5;
+      if (!Number.isInteger(topK) || topK < 0) {
+        throw new OctaveError(`Model.featureMaps: topK must be a whole number >= 0, got ${JSON.stringify(topK)}`);
       }
-    }
-    const output = !!options.output;
-    let topK = options.topK ?? 5;
-    if (!Number.isInteger(topK) || topK < 0) {
-      throw new Error(`Model.featureMaps: topK must be a whole number >= 0, got ${JSON.stringify(topK)}`);
-    }
-    const r = await this._run("featureMaps", source, options, output, (x) => [x, layers ?? null, output]);
-    r.maps.ms = r.ms;
-    if (r.output) {
-      const { logits, probabilities } = r.output;
-      r.maps.output = { top: topOf(probabilities, this.info.labels, topK), probabilities, logits };
-    }
-    return r.maps;
+      const r = await this._run("featureMaps", source, options, output, (x) => [x, layers ?? null, output]);
+      r.maps.ms = r.ms;
+      if (r.output) {
+        const { logits, probabilities } = r.output;
+        r.maps.output = { top: topOf(probabilities, this.info.labels, topK), probabilities, logits };
+      }
+      return r.maps;
+    });
   }
 
-  // _run converts source and makes the call; an image file that the wasm
-  // cannot decode (a format only the browser knows, such as AVIF) is decoded
-  // by the browser instead and sent as pixels.
+  // _run checks and converts source and makes the call; an image file that
+  // the wasm cannot decode (a format only the browser knows, such as AVIF) is
+  // decoded by the browser instead and sent as pixels.
   async _run(what, source, options, fit, args) {
-    const t = this._transport(what);
+    checkSize(what, source, this.info, options.size, fit);
     const x = await toSource(what, source, this.info, options.size, fit);
+    checkFinite(what, x, options);
     try {
-      return await t.call(what, [this._handle, ...args(x)], transferOf(x));
+      return await this._call(what, x, args);
     } catch (e) {
       if (x.kind !== "encoded" || !/unknown image format/.test(e.message) || typeof createImageBitmap !== "function") throw e;
       let bmp;
@@ -286,32 +527,53 @@ export class Model {
       } catch {
         throw e;
       }
+      checkSize(what, bmp, this.info, options.size, fit);
       const px = drawPixels(`Model.${what}`, bmp, { width: bmp.width, height: bmp.height });
       bmp.close?.();
       const y = { ...x, kind: "rgba", data: px.rgba, width: px.w, height: px.h, fresh: true };
-      return this._transport(what).call(what, [this._handle, ...args(y)], transferOf(y));
+      return this._call(what, y, args);
     }
   }
 
-  /** Frees the model. Later calls on it reject. */
+  /**
+   * Frees the model. Calls on it still converting their input reject with a
+   * DisposedError, later calls too; calls already running finish. A no-op
+   * when the model or its instance is gone.
+   */
   async dispose() {
-    if (!this._handle) return;
-    const h = this._handle;
-    this._handle = 0;
+    const hs = this._handles;
+    if (!hs) return;
+    this._handles = null;
     const o = this._octave;
     o._models.delete(this);
-    if (o._t) await o._t.call("dispose", [h]);
+    if (o._dead) return;
+    try {
+      await Promise.all(o._inst.map((inst, i) => inst.t.call("dispose", [hs[i]])));
+    } catch (e) {
+      // terminate() frees everything: the dispose is done either way.
+      if (!(e instanceof TerminatedError)) throw e;
+    }
   }
 
-  _transport(what) {
-    if (!this._octave._t) throw new Error(`Model.${what}: the Octave instance was terminated`);
-    if (!this._handle) throw new Error(`Model.${what}: the model was disposed`);
-    return this._octave._t;
+  _check(what) {
+    this._octave._alive(`Model.${what}`);
+    if (!this._handles) throw new DisposedError(`Model.${what}: the model was disposed`);
+  }
+
+  // _call sends a run to the least busy instance, checking first that
+  // neither the model nor the instance went away while the input was being
+  // converted.
+  async _call(op, x, args) {
+    this._check(op);
+    const o = this._octave;
+    const inst = o._pick();
+    const h = this._handles[o._inst.indexOf(inst)];
+    return o._send(inst, op, [h, ...args(x)], transferOf(x));
   }
 }
 
 // transferOf lists the buffers that a call may hand over to a worker: those
-// that toTensor made, never the caller's own.
+// that toSource made, never the caller's own.
 function transferOf(x) {
   return x.fresh ? [x.data.buffer] : [];
 }
@@ -333,7 +595,7 @@ function inputSplit(info) {
 function checkOptions(what, options) {
   if (options === undefined) return {};
   if (options === null || typeof options !== "object") {
-    throw new Error(`Model.${what}: options must be an object, got ${describe(options)}`);
+    throw new OctaveError(`Model.${what}: options must be an object, got ${describe(options)}`);
   }
   return options;
 }
@@ -371,13 +633,13 @@ function posInt(v) {
 
 // checkTensor checks a tensor source's shape and returns it as sent.
 function checkTensor(where, what, t) {
-  if (!isTensorLike(t)) throw new Error(`${where}: the ${what} must be {data: Float32Array, channels, height, width}, got ${describe(t)}`);
+  if (!isTensorLike(t)) throw new OctaveError(`${where}: the ${what} must be {data: Float32Array, channels, height, width}, got ${describe(t)}`);
   const { channels, height, width, data } = t;
   if (!posInt(channels) || !posInt(height) || !posInt(width)) {
-    throw new Error(`${where}: ${what} channels, height and width must be positive whole numbers, got ${channels}, ${height}, ${width}`);
+    throw new OctaveError(`${where}: ${what} channels, height and width must be positive whole numbers, got ${channels}, ${height}, ${width}`);
   }
   if (data.length !== channels * height * width) {
-    throw new Error(`${where}: the ${what} holds ${data.length} values, ${channels}x${height}x${width} needs ${channels * height * width}`);
+    throw new OctaveError(`${where}: the ${what} holds ${data.length} values, ${channels}x${height}x${width} needs ${channels * height * width}`);
   }
   return { data, channels, height, width };
 }
@@ -391,41 +653,41 @@ async function toSource(what, src, info, size, fit) {
   const where = `Model.${what}`;
   const input = info.input;
   if (src === null || typeof src !== "object") {
-    throw new Error(`${where}: the source must be ${SOURCES}; got ${describe(src)}`);
+    throw new OctaveError(`${where}: the source must be ${SOURCES}; got ${describe(src)}`);
   }
   const img = { fit };
   if (typeof size === "number") {
-    if (!posInt(size)) throw new Error(`${where}: size must be {width, height} or a longer side, in whole pixels, got ${size}`);
+    if (!posInt(size)) throw new OctaveError(`${where}: size must be {width, height} or a longer side, in whole pixels, got ${size}`);
     img.longer = size;
   } else if (size !== undefined) {
     if (!(size && posInt(size.width) && posInt(size.height))) {
-      throw new Error(`${where}: size must be {width, height} in whole pixels, got ${JSON.stringify(size)}`);
+      throw new OctaveError(`${where}: size must be {width, height} in whole pixels, got ${JSON.stringify(size)}`);
     }
     img.size = { width: size.width, height: size.height };
   }
   const [cH, cL] = inputSplit(info);
   if (isOctaves(src)) {
-    if (cL === 0) throw new Error(`${where}: the model's input layer takes no low part (alpha_out = 0): pass one tensor`);
+    if (cL === 0) throw new OctaveError(`${where}: the model's input layer takes no low part (alpha_out = 0): pass one tensor`);
     const high = checkTensor(where, "high tensor", src.high), low = checkTensor(where, "low tensor", src.low);
     if (high.channels !== cH || low.channels !== cL) {
-      throw new Error(`${where}: the tensors have ${high.channels} high and ${low.channels} low channels, the model takes ${cH} and ${cL}`);
+      throw new OctaveError(`${where}: the tensors have ${high.channels} high and ${low.channels} low channels, the model takes ${cH} and ${cL}`);
     }
     return { kind: "tensor", ...high, low, fresh: false };
   }
   if (isTensorLike(src)) {
     const t = checkTensor(where, "tensor", src);
     if (cL > 0) {
-      throw new Error(`${where}: the model's input layer has alpha_out > 0: pass {high, low} tensors of ${cH} and ${cL} channels`);
+      throw new OctaveError(`${where}: the model's input layer has alpha_out > 0: pass {high, low} tensors of ${cH} and ${cL} channels`);
     }
     if (t.channels !== input.channels) {
-      throw new Error(`${where}: the tensor has ${t.channels} channels, the model takes ${input.channels}`);
+      throw new OctaveError(`${where}: the tensor has ${t.channels} channels, the model takes ${input.channels}`);
     }
     return { kind: "tensor", ...t, fresh: false };
   }
   if (isRGBALike(src)) {
     const { width: w, height: h } = src;
     if (!posInt(w) || !posInt(h) || src.data.length !== 4 * w * h) {
-      throw new Error(`${where}: image data of ${w}x${h} pixels needs ${4 * w * h} RGBA bytes, got ${src.data.length}`);
+      throw new OctaveError(`${where}: image data of ${w}x${h} pixels needs ${4 * w * h} RGBA bytes, got ${src.data.length}`);
     }
     return { kind: "rgba", data: src.data, width: w, height: h, ...img, fresh: false };
   }
@@ -434,7 +696,7 @@ async function toSource(what, src, info, size, fit) {
     if (src instanceof ArrayBuffer) data = new Uint8Array(src);
     else if (ArrayBuffer.isView(src)) data = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
     else data = new Uint8Array(await src.arrayBuffer());
-    if (data.length === 0) throw new Error(`${where}: the image file is empty`);
+    if (data.length === 0) throw new OctaveError(`${where}: the image file is empty`);
     // Never transferred: kept for the browser's decoder should the wasm not know the format.
     return { kind: "encoded", data, ...img, fresh: false };
   }
@@ -443,14 +705,14 @@ async function toSource(what, src, info, size, fit) {
     const { rgba, w, h } = drawPixels(where, src, own);
     return { kind: "rgba", data: rgba, width: w, height: h, ...img, fresh: true };
   }
-  throw new Error(`${where}: the source must be ${SOURCES}; got ${describe(src)}`);
+  throw new OctaveError(`${where}: the source must be ${SOURCES}; got ${describe(src)}`);
 }
 
 function naturalSize(where, s) {
   const w = s.naturalWidth ?? s.videoWidth ?? s.displayWidth ?? s.width;
   const h = s.naturalHeight ?? s.videoHeight ?? s.displayHeight ?? s.height;
   if (!posInt(w) || !posInt(h)) {
-    throw new Error(`${where}: the image has no pixels yet (${w}x${h}): wait for it to load`);
+    throw new OctaveError(`${where}: the image has no pixels yet (${w}x${h}): wait for it to load`);
   }
   return { width: w, height: h };
 }
@@ -464,13 +726,13 @@ function drawPixels(where, src, { width, height }) {
     canvas = document.createElement("canvas");
     canvas.width = width;
     canvas.height = height;
-  } else throw new Error(`${where}: drawing an image needs a canvas; pass ImageData-like pixels, an image file or a tensor`);
+  } else throw new OctaveError(`${where}: drawing an image needs a canvas; pass ImageData-like pixels, an image file or a tensor`);
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   try {
     ctx.drawImage(src, 0, 0, width, height);
     return { rgba: ctx.getImageData(0, 0, width, height).data, w: width, h: height };
   } catch (e) {
-    throw new Error(`${where}: the image cannot be read (${e.message}); a cross-origin image needs CORS`);
+    throw new OctaveError(`${where}: the image cannot be read (${e.message}); a cross-origin image needs CORS`);
   }
 }
 
@@ -499,21 +761,102 @@ export function resizeBilinear(src, w, h, tw, th) {
   return dst;
 }
 
+// ---- Bounds ----
+
+// A call may run at a size whose activations (the floats of every layer's
+// output, which the network allocates) stay within the larger of
+// MAX_ACTIVATIONS and ACTIVATION_FACTOR times the model's own figure at its
+// declared input size (224 x 224 for any-size models). Checked before any
+// pixel is drawn or allocated.
+const MAX_ACTIVATIONS = 1 << 24; // 64 MiB of float32
+const ACTIVATION_FACTOR = 4;
+
+function activationBudget(info) {
+  const at = info.layers.reduce((s, l) => s + l.activations, 0);
+  const [ch, cw] = info.costSize;
+  return { perPixel: at / (ch * cw), limit: Math.max(MAX_ACTIVATIONS, ACTIVATION_FACTOR * at) };
+}
+
+// checkSize bounds the size a call runs at, where it is known before the
+// wasm decodes anything: size (a number: the longer side, taken as a square),
+// a tensor's, RGBA pixels' or a drawable's own size. An image file resized to
+// a fixed-size model's input needs no check; one run at its own size is
+// bounded by octcore/imageio's decode limits.
+function checkSize(what, src, info, size, fit) {
+  const where = `Model.${what}`;
+  let w, h;
+  if (typeof size === "number") {
+    if (!posInt(size)) return; // toSource says what is wrong
+    w = h = size;
+  } else if (size !== undefined) {
+    if (!(size && posInt(size.width) && posInt(size.height))) return;
+    ({ width: w, height: h } = size);
+  } else if (isOctaves(src)) {
+    if (!isTensorLike(src.high)) return;
+    ({ width: w, height: h } = src.high);
+    if (!posInt(w) || !posInt(h)) return;
+  } else if (isTensorLike(src)) {
+    ({ width: w, height: h } = src);
+    if (!posInt(w) || !posInt(h)) return;
+  } else if (fit && info.input.height > 0 && info.input.width > 0) {
+    return; // an image resized to the model's own size
+  } else if (isRGBALike(src)) {
+    ({ width: w, height: h } = src);
+    if (!posInt(w) || !posInt(h)) return;
+  } else if (src && typeof src === "object" && isDrawable(src)) {
+    ({ width: w, height: h } = naturalSize(where, src));
+  } else {
+    return;
+  }
+  const { perPixel, limit } = activationBudget(info);
+  const need = perPixel * w * h;
+  if (need > limit) {
+    const side = Math.floor(Math.sqrt(limit / perPixel));
+    throw new OctaveError(`${where}: a ${w}x${h} input needs about ${fmtMiB(need)} of activations, over this model's limit of ` +
+      `${fmtMiB(limit)} (about ${side}x${side} pixels): pass a smaller image or size`);
+  }
+}
+
+function fmtMiB(floats) {
+  return `${Math.round((4 * floats) / (1 << 20))} MiB`;
+}
+
+// checkFinite rejects NaN and infinite input values (every output would be
+// NaN); options.checkInput: false skips the scan.
+// Only tensors are scanned: pixels and image files are finite by nature.
+function checkFinite(what, x, options) {
+  if (options.checkInput === false || x.kind !== "tensor") return;
+  for (const [part, t] of x.low ? [["high ", x], ["low ", x.low]] : [["", x]]) {
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      if (v - v !== 0) {
+        throw new OctaveError(`Model.${what}: ${part}input value ${i} is ${v}; the network needs finite values (checkInput: false skips this check)`);
+      }
+    }
+  }
+}
+
 // ---- Transports ----
 
 // LocalTransport runs the backend in this thread.
 class LocalTransport {
   constructor() {
     this.backend = null;
-    this.closed = false;
+    this.closed = null;
   }
 
   async call(op, args) {
-    if (this.closed) throw new Error("Octave: the instance was terminated");
+    if (this.closed) throw this.closed;
     if (op === "init") {
       const { startBackend } = await import("./octave-backend.js");
-      this.backend = await startBackend(args[0]);
-      return { simd: this.backend.simd };
+      const b = await startBackend(args[0]);
+      if (this.closed) {
+        b.exit();
+        throw this.closed;
+      }
+      this.backend = b;
+      return { simd: b.simd };
     }
     const b = this.backend;
     switch (op) {
@@ -523,60 +866,115 @@ class LocalTransport {
       case "dispose": return b.dispose(args[0]);
       case "memoryBytes": return b.memoryBytes();
       case "count": return b.count();
-      default: throw new Error(`Octave: unknown operation ${op}`);
+      default: throw new OctaveError(`Octave: unknown operation ${op}`);
     }
   }
 
-  close() {
-    this.closed = true;
+  close(err) {
+    this.closed ??= err ?? new TerminatedError("Octave: the instance was terminated");
     if (this.backend) this.backend.exit();
   }
 }
 
-// WorkerTransport talks to octave-worker.js in a Web Worker or, in Node, a
-// worker_threads Worker.
+function crossOrigin(url) {
+  return typeof location !== "undefined" && /^https?:$/.test(location.protocol) && url.origin !== location.origin;
+}
+
+// startWorker starts the browser's module worker: the literal pattern that
+// bundlers follow, or, when this module comes from another origin (a CDN:
+// the wasm beside it is on that origin too; bundlers emit it beside the
+// app), a same-origin Blob worker that imports it with CORS.
+function startWorker(custom) {
+  if (custom) {
+    if (!crossOrigin(custom)) return { w: new Worker(custom, { type: "module" }), url: custom };
+    return blobWorker(custom);
+  }
+  if (crossOrigin(defaultWasmURL(true))) return blobWorker(new URL(import.meta.url.replace(/[^/]*$/, "octave-worker.js")));
+  const w = new Worker(new URL("./octave-worker.js", import.meta.url), { type: "module" });
+  return { w, url: null };
+}
+
+function blobWorker(url) {
+  const blob = new Blob([`import ${JSON.stringify(url.href)};\n`], { type: "text/javascript" });
+  const blobURL = URL.createObjectURL(blob);
+  return { w: new Worker(blobURL, { type: "module" }), url, blobURL };
+}
+
+// whyWorkerFailed turns a worker's error event into a reason: the event's own
+// message (a script error), or what a GET of the script returns.
+async function whyWorkerFailed(ev, url) {
+  if (ev && ev.message) return `${ev.message}${ev.filename ? ` (${ev.filename}:${ev.lineno})` : ""}`;
+  if (!url) return "the script or a module it imports did not load (see the browser console)";
+  try {
+    const res = await fetch(url);
+    const type = (res.headers.get("content-type") || "no Content-Type").split(";")[0];
+    if (!res.ok) return `GET ${url.href}: HTTP ${res.status}`;
+    if (!/javascript|ecmascript/.test(type)) return `GET ${url.href}: got ${type} (HTTP ${res.status}), expected text/javascript: check workerURL`;
+    return "the script or a module it imports did not load (see the browser console)";
+  } catch (e) {
+    return `GET ${url.href} failed: ${e.message}` + (crossOrigin(url) ? " (another origin: the server must send Access-Control-Allow-Origin)" : "");
+  }
+}
+
+// WorkerTransport talks to octave-worker.js in a Web Worker or, in Node,
+// octave-worker-node.js in a worker_threads Worker.
 class WorkerTransport {
-  static async start(url) {
-    url = toURL(url);
-    let w;
+  static async start(workerURL) {
+    const custom = workerURL === undefined ? undefined : toURL(workerURL, "Octave.init: workerURL");
     if (inNode && typeof globalThis.Worker !== "function") {
-      const { Worker } = await import("node:worker_threads");
-      w = new Worker(url);
+      const n = node();
+      const url = custom ?? n.workerURL;
+      const w = new n.Worker(url);
       w.unref(); // an idle instance does not keep Node running
-      return new WorkerTransport(w, true);
+      return new WorkerTransport(w, true, url);
     }
-    w = new Worker(url, { type: "module", name: "octave" });
-    return new WorkerTransport(w, false);
+    const { w, url, blobURL } = startWorker(custom);
+    return new WorkerTransport(w, false, url, blobURL);
   }
 
-  constructor(w, node) {
+  constructor(w, node, url, blobURL) {
     this.w = w;
     this.node = node;
+    this.url = url;
+    this.blobURL = blobURL;
     this.pending = new Map();
     this.next = 1;
     this.dead = null;
+    this.started = false;
     const onMessage = (msg) => {
+      this._started();
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
       this._idle();
       if (msg.ok) p.resolve(msg.result);
-      else p.reject(new Error(msg.error));
+      else p.reject(new OctaveError(msg.error));
     };
-    const onError = (e) => this._fail(`the worker failed: ${(e && e.message) || e}`);
+    const name = url ? url.href : "octave-worker.js (the package's worker)";
+    const what = () => this.started ? `the worker ${name} failed` : `the worker ${name} did not start`;
     if (node) {
       w.on("message", onMessage);
-      w.on("error", onError);
-      w.on("exit", (code) => this._fail(`the worker exited (code ${code})`));
+      w.on("error", (e) => this._fail(new OctaveError(`Octave: ${what()}: ${(e && e.message) || e}`)));
+      w.on("exit", (code) => this._fail(new OctaveError(`Octave: the worker ${name} exited (code ${code})`)));
     } else {
       w.addEventListener("message", (ev) => onMessage(ev.data));
-      w.addEventListener("error", (ev) => { ev.preventDefault?.(); onError(ev); });
-      w.addEventListener("messageerror", () => onError(new Error("a message could not be read")));
+      w.addEventListener("error", (ev) => {
+        ev.preventDefault?.();
+        const head = what();
+        whyWorkerFailed(ev, url).then((why) => this._fail(new OctaveError(`Octave: ${head}: ${why}`)));
+      });
+      w.addEventListener("messageerror", () => this._fail(new OctaveError(`Octave: a message from the worker ${name} could not be read`)));
     }
   }
 
+  _started() {
+    if (this.started) return;
+    this.started = true;
+    if (this.blobURL) URL.revokeObjectURL(this.blobURL);
+  }
+
   call(op, args, transfer = []) {
-    if (this.dead) return Promise.reject(new Error(`Octave: ${this.dead}`));
+    if (this.dead) return Promise.reject(this.dead);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -586,7 +984,7 @@ class WorkerTransport {
       } catch (e) {
         this.pending.delete(id);
         this._idle();
-        reject(new Error(`Octave: ${op}: the call could not be sent to the worker: ${e.message}`));
+        reject(new OctaveError(`Octave: ${op}: the call could not be sent to the worker: ${e.message}`));
       }
     });
   }
@@ -595,16 +993,17 @@ class WorkerTransport {
     if (this.node && this.pending.size === 0) this.w.unref();
   }
 
-  _fail(why) {
+  _fail(err) {
     if (this.dead) return;
-    this.dead = why;
-    for (const p of this.pending.values()) p.reject(new Error(`Octave: ${why}`));
+    this.dead = err;
+    for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this._idle();
   }
 
-  close() {
-    this._fail("the instance was terminated");
+  close(err) {
+    this._fail(err ?? new TerminatedError("Octave: the instance was terminated"));
     this.w.terminate();
+    if (this.blobURL && !this.started) URL.revokeObjectURL(this.blobURL);
   }
 }

@@ -6,12 +6,14 @@
 //	web/dist/octave-nosimd.wasm  scalar kernels (the same toolchain, no experiment)
 //
 // copies that toolchain's wasm_exec.js beside them, writes a .gz and a .br
-// sibling of every file, and prints the size of each. Both binaries come from
+// sibling of every file, and prints the size of each. It also copies the
+// models that the npm package ships (Octave.models: fashion and mnist, from
+// -models) into the output directory, beside the wasm. Both binaries come from
 // one toolchain so that one wasm_exec.js serves both.
 //
 // Usage:
 //
-//	go run ./cmd/buildwasm [-out web/dist] [-toolchain go1.27.3] [-pkg ./wasm]
+//	go run ./cmd/buildwasm [-out web/dist] [-toolchain go1.27.3] [-pkg ./wasm] [-models models/weights]
 package main
 
 import (
@@ -40,9 +42,13 @@ func main() {
 	toolchain := flag.String("toolchain", "go1.27.3", "Go toolchain for both builds (GOTOOLCHAIN)")
 	pkg := flag.String("pkg", "./wasm", "package to build")
 	goCmd := flag.String("go", "go", "go command")
+	models := flag.String("models", "models/weights", "directory of the models the package ships ("+strings.Join(packagedModels, ", ")+"); empty: none")
 	strict := flag.Bool("strict", false, "fail when octave.wasm is over its size budget (default: warn)")
 	flag.Parse()
 	err := run(*out, *toolchain, *pkg, *goCmd, os.Stdout)
+	if err == nil && *models != "" {
+		err = copyModels(*models, *out)
+	}
 	var over overBudget
 	if errors.As(err, &over) && !*strict {
 		fmt.Fprintln(os.Stderr, "buildwasm: warning:", err)
@@ -114,6 +120,19 @@ func run(out, toolchain, pkg, goCmd string, w io.Writer) error {
 	}
 	if len(problems) > 0 {
 		return overBudget(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// packagedModels are the model files of Octave.models in web/octave.js.
+var packagedModels = []string{"fashion-oct-a500.safetensors", "mnist-oct-a500.safetensors"}
+
+// copyModels copies packagedModels from dir to out.
+func copyModels(dir, out string) error {
+	for _, f := range packagedModels {
+		if err := copyFile(filepath.Join(dir, f), filepath.Join(out, f)); err != nil {
+			return fmt.Errorf("copying the packaged model: %w", err)
+		}
 	}
 	return nil
 }

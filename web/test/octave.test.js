@@ -3,12 +3,12 @@
 // same model files and images.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Octave, simdSupported } from "../octave.js";
+import { Octave, OctaveError, TerminatedError, DisposedError, simdSupported } from "../octave.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dist = join(root, "web", "dist");
@@ -210,7 +210,7 @@ test("wasm from bytes and from a file URL; explicit wasmURL", async () => {
     o.terminate();
   }
   await assert.rejects(Octave.init({ wasm: new Uint8Array([0, 1, 2]) }), /not valid WebAssembly/);
-  await assert.rejects(Octave.init({ wasmURL: join(fx, "missing.wasm") }), /reading the wasm binary/);
+  await assert.rejects(Octave.init({ wasmURL: join(fx, "missing.wasm") }), /reading file:.*missing\.wasm: ENOENT.*check wasmURL/);
 });
 
 test("npm pack installs into a fresh project and classifies from there", async () => {
@@ -247,4 +247,75 @@ octave.terminate();
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+});
+
+test("lifecycle: terminate() settles pending calls without unhandled rejections; named errors", async () => {
+  for (const worker of [true, false]) {
+    const octave = await Octave.init({ worker });
+    const e = exp.mini;
+    const model = await octave.load(join(fx, e.file));
+    const pending = [];
+    for (let i = 0; i < 5; i++) pending.push(model.classify(tensor(e.input)));
+    const d = model.dispose();
+    octave.terminate();
+    octave.terminate(); // twice is fine
+    await d; // a dispose cut short resolves
+    await model.dispose(); // a no-op after terminate
+    const settled = await Promise.allSettled(pending);
+    for (const s of settled) {
+      if (s.status === "rejected") {
+        assert.ok(s.reason instanceof TerminatedError && s.reason instanceof OctaveError, `worker ${worker}: ${s.reason}`);
+        assert.equal(s.reason.name, "TerminatedError");
+      }
+    }
+    await assert.rejects(model.classify(tensor(e.input)), (x) => x.name === "TerminatedError" && /terminated/.test(x.message));
+    await assert.rejects(octave.load(join(fx, e.file)), (x) => x instanceof TerminatedError);
+  }
+  // A disposed model: calls reject with a DisposedError.
+  const octave = await Octave.init({ worker: false });
+  const model = await octave.load(join(fx, exp.mini.file));
+  const p = model.classify(image(exp.mini.image));
+  await model.dispose();
+  await p.then(() => {}, (x) => assert.equal(x.name, "DisposedError"));
+  await assert.rejects(model.classify(tensor(exp.mini.input)), (x) => x instanceof DisposedError && /disposed/.test(x.message));
+  octave.terminate();
+});
+
+test("lifecycle in a fresh Node process, unawaited as README writes it: exit 0, nothing on stderr", () => {
+  const script = `
+import { Octave } from ${JSON.stringify(join(root, "web", "octave-node.js"))};
+for (const worker of [true, false]) {
+  const octave = await Octave.init({ worker });
+  const model = await octave.load(${JSON.stringify(join(fx, exp.mini.file))});
+  const x = { data: new Float32Array(784), channels: 1, height: 28, width: 28 };
+  for (let i = 0; i < 400; i++) await model.classify(x);
+  for (let i = 0; i < 3; i++) model.classify(x);
+  model.dispose(); octave.terminate();
+}
+setTimeout(() => console.log("done"), 200);
+`;
+  writeFileSync(join(fx, "lifecycle.mjs"), script);
+  const r = spawnSync("node", [join(fx, "lifecycle.mjs")], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.stderr, "");
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.trim(), "done");
+});
+
+test("bounds: sizes past the model's activation budget and non-finite values reject before running", async () => {
+  const octave = await Octave.init({ worker: false });
+  const model = await octave.load(join(fx, exp.mini.file));
+  const t0 = Date.now();
+  await assert.rejects(model.featureMaps(image(exp.mini.image), { size: { width: 20000, height: 20000 } }),
+    (x) => x instanceof OctaveError && /20000x20000 input needs about \d+ MiB of activations, over this model's limit/.test(x.message));
+  await assert.rejects(model.classify(image(exp.mini.image), { size: { width: 1e9, height: 1 } }), /over this model's limit/);
+  assert.ok(Date.now() - t0 < 1000, "rejected without resizing");
+  await assert.rejects(model.classify({ data: new Float32Array(1024 * 1024), channels: 1, height: 1024, width: 1024 }), /1024x1024 input needs/);
+  for (const v of [NaN, Infinity, -Infinity]) {
+    const x = tensor(exp.mini.input);
+    x.data[7] = v;
+    await assert.rejects(model.classify(x), new RegExp(`input value 7 is ${v}; the network needs finite values`));
+  }
+  const r = await model.classify(tensor(exp.mini.input));
+  close(r.probabilities, exp.mini.inputProbabilities, 1e-4, "after rejected calls");
+  octave.terminate();
 });
