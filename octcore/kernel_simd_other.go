@@ -12,6 +12,9 @@ import "simd"
 // pixels. This is the kernel of amd64 and arm64; WebAssembly runs a 4x2-vector
 // tile in assembly (kernel_wasm.s, see internal/genasm for why narrower).
 func microKernel(K int, a, b, c []float32, ldc, ldb int) {
+	if asmTile(K, a, b, c, ldc, ldb) {
+		return
+	}
 	L := lanes
 	w := 3 * L
 	a = a[:K*MR]

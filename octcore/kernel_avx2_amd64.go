@@ -1,0 +1,26 @@
+//go:build goexperiment.simd
+
+package octcore
+
+import "simd/archsimd"
+
+// useAVX2Tile selects the assembly tile: 256-bit vectors (nr = 24) and FMA.
+// The Go compiler keeps the twelve accumulators of the portable kernel in
+// registers only partly (spills and register copies every iteration); the
+// assembly runs about four times faster on the same sums.
+var useAVX2Tile = lanes == 8 && archsimd.X86.AVX2() && archsimd.X86.FMA()
+
+//go:noescape
+func tile4x24(K int, a, b, c *float32, ldc, ldb int)
+
+// asmTile runs microKernel in assembly when it can and reports whether it did.
+func asmTile(K int, a, b, c []float32, ldc, ldb int) bool {
+	if !useAVX2Tile || K <= 0 {
+		return false
+	}
+	_ = a[K*MR-1]
+	_ = b[(K-1)*ldb+23]
+	_ = c[3*ldc+23]
+	tile4x24(K, &a[0], &b[0], &c[0], ldc, ldb)
+	return true
+}

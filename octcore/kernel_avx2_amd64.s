@@ -1,0 +1,75 @@
+//go:build goexperiment.simd
+
+// The 4 x 24 register tile of microKernel for AVX2 with FMA (see
+// kernel_avx2_amd64.go): twelve accumulators in Y4-Y15, the same fused
+// multiply-adds in the same order as the Go kernel, so results are equal
+// bit for bit.
+
+#include "textflag.h"
+
+// func tile4x24(K int, a, b, c *float32, ldc, ldb int)
+TEXT ·tile4x24(SB), NOSPLIT, $0-48
+	MOVQ K+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), R8
+	MOVQ ldb+40(FP), R9
+	SHLQ $2, R8
+	SHLQ $2, R9
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JLE store
+loop:
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VBROADCASTSS (SI), Y3
+	VFMADD231PS Y0, Y3, Y4
+	VFMADD231PS Y1, Y3, Y5
+	VFMADD231PS Y2, Y3, Y6
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS Y0, Y3, Y7
+	VFMADD231PS Y1, Y3, Y8
+	VFMADD231PS Y2, Y3, Y9
+	VBROADCASTSS 8(SI), Y3
+	VFMADD231PS Y0, Y3, Y10
+	VFMADD231PS Y1, Y3, Y11
+	VFMADD231PS Y2, Y3, Y12
+	VBROADCASTSS 12(SI), Y3
+	VFMADD231PS Y0, Y3, Y13
+	VFMADD231PS Y1, Y3, Y14
+	VFMADD231PS Y2, Y3, Y15
+	ADDQ $16, SI
+	ADDQ R9, DX
+	DECQ CX
+	JNZ loop
+store:
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	ADDQ R8, DI
+	VMOVUPS Y7, (DI)
+	VMOVUPS Y8, 32(DI)
+	VMOVUPS Y9, 64(DI)
+	ADDQ R8, DI
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+	VMOVUPS Y12, 64(DI)
+	ADDQ R8, DI
+	VMOVUPS Y13, (DI)
+	VMOVUPS Y14, 32(DI)
+	VMOVUPS Y15, 64(DI)
+	VZEROUPPER
+	RET
