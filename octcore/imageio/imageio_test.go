@@ -327,3 +327,22 @@ func ExampleFitLonger() {
 	fmt.Println(FitLonger(photo, 224).Bounds().Size())
 	// Output: (224,168)
 }
+
+// ExampleTensor turns a 4x1 grey ramp into a one-channel input normalized
+// with mean 0.5 and std 0.5, so black maps to -1 and white to 1.
+func ExampleTensor() {
+	ramp := image.NewGray(image.Rect(0, 0, 4, 1))
+	for x, v := range []uint8{0, 85, 170, 255} {
+		ramp.SetGray(x, 0, color.Gray{Y: v})
+	}
+	x, err := Tensor(ramp, 1, 0, 0, []float32{0.5}, []float32{0.5})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(x.Shape())
+	fmt.Printf("%.3f\n", x.Data)
+	// Output:
+	// [1 1 4]
+	// [-1.000 -0.333 0.333 1.000]
+}
