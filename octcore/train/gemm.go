@@ -1,11 +1,19 @@
 package train
 
+import "github.com/octave-project/octave/octcore"
+
+// The matrix products of training run on the engine's register-tile kernel
+// (octcore.TileKernel): one kernel source for inference and training.
+
 // mr is the number of rows of one register tile.
-const mr = 4
+const mr = octcore.TileRows
+
+// nr is the number of columns of one register tile in this build.
+var nr = octcore.TileCols()
 
 const (
-	kc = 256  // depth of one packed block
-	nc = 1024 // columns of one packed block of B (a multiple of every nr)
+	kc = 256  // depth of one packed block: a B panel of kc x nr stays in L1
+	nc = 1536 // columns of one packed block of B (a multiple of every nr)
 )
 
 // gemmBuf holds the packing buffers of one goroutine.
@@ -20,11 +28,29 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
+// bKind says how the right-hand side op(B), K x N, is stored.
+type bKind int
+
+const (
+	bRows  bKind = iota // row-major K x N, rows ldb apart
+	bTrans              // row-major N x K, rows ldb apart: op(B) = B^T
+	// bPanels: already packed, panel-major: op(B)[k][n] at
+	// B[(n/nr)*K*nr + k*nr + n%nr] (what im2colPanels writes).
+	bPanels
+	// bPanelsTrans: op(B) = X^T for an N x K matrix X stored panel-major
+	// over its columns: op(B)[k][n] = X[n][k] at B[(k/nr)*N*nr + n*nr + k%nr].
+	bPanelsTrans
+)
+
 // gemm computes C = op(A) op(B), or C += op(A) op(B) when acc, where op(A)
-// is M x K and op(B) is K x N, all row-major with leading dimensions lda,
-// ldb, ldc. tA means A is stored K x M (op(A) = A^T); tB means B is stored
-// N x K.
-func (g *gemmBuf) gemm(tA, tB bool, M, N, K int, A []float32, lda int, B []float32, ldb int, C []float32, ldc int, acc bool) {
+// is M x K and op(B) is K x N (stored as bk says), row-major with leading
+// dimensions lda, ldb, ldc. tA means A is stored K x M (op(A) = A^T).
+//
+// Blocks of kc rows of op(B) are packed into panels of nr columns once per
+// block (contiguous, whatever the stride of B), and each panel meets every
+// row panel of the packed A while it is in L1. Full tiles that overwrite C
+// are written by the kernel in place; the others go through a tile buffer.
+func (g *gemmBuf) gemm(tA bool, bk bKind, M, N, K int, A []float32, lda int, B []float32, ldb int, C []float32, ldc int, acc bool) {
 	if M == 0 || N == 0 {
 		return
 	}
@@ -46,40 +72,38 @@ func (g *gemmBuf) gemm(tA, tB bool, M, N, K int, A []float32, lda int, B []float
 		for n0 := 0; n0 < N; n0 += nc {
 			nn := min(nc, N-n0)
 			np := (nn + nr - 1) / nr
-			// A non-transposed B is read in place, except for a last
-			// partial panel; the sums are the same either way.
-			inPlace := !tB
-			if !inPlace {
+			switch bk {
+			case bRows, bTrans:
 				g.b = grow(g.b, np*nr*kk)
-				packB(g.b, tB, nn, kk, B, ldb, k0, n0)
+				packB(g.b, bk == bTrans, nn, kk, B, ldb, k0, n0)
+			case bPanelsTrans:
+				g.b = grow(g.b, np*nr*kk)
+				packPanelsTrans(g.b, nn, kk, B, N, k0, n0)
 			}
 			for jp := 0; jp < np; jp++ {
 				j0 := n0 + jp*nr
 				jn := min(nr, N-j0)
-				// bp holds the panel's kk rows of nr columns, bld apart.
 				var bp []float32
-				bld := nr
-				switch {
-				case !inPlace:
+				if bk == bPanels {
+					q := j0 / nr
+					bp = B[q*K*nr+k0*nr : q*K*nr+(k0+kk)*nr]
+				} else {
 					bp = g.b[jp*nr*kk : (jp+1)*nr*kk]
-				case jn == nr:
-					bp, bld = B[k0*ldb+j0:], ldb
-				default:
-					g.b = grow(g.b, nr*kk)
-					packB(g.b, false, jn, kk, B[j0:], ldb, k0, 0)
-					bp = g.b
 				}
 				for ip := 0; ip < mp; ip++ {
-					microKernel(kk, g.a[ip*mr*kk:(ip+1)*mr*kk], bp, bld, g.tile)
+					ap := g.a[ip*mr*kk : (ip+1)*mr*kk]
 					i0 := ip * mr
 					in := min(mr, M-i0)
+					if !add && in == mr && jn == nr {
+						octcore.TileKernel(kk, ap, bp, C[i0*ldc+j0:], ldc, nr)
+						continue
+					}
+					octcore.TileKernel(kk, ap, bp, g.tile, nr, nr)
 					for i := 0; i < in; i++ {
 						c := C[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+jn]
 						t := g.tile[i*nr : i*nr+jn]
 						if add {
-							for j, v := range t {
-								c[j] += v
-							}
+							octcore.AddRows(c, c, t)
 						} else {
 							copy(c, t)
 						}
@@ -144,6 +168,35 @@ func packB(dst []float32, tB bool, nn, kk int, B []float32, ldb, k0, n0 int) {
 				d := panel[k*nr : k*nr+nr]
 				copy(d, B[(k0+k)*ldb+n0+j0:(k0+k)*ldb+n0+j0+jn])
 				clear(d[jn:])
+			}
+		}
+	}
+}
+
+// packPanelsTrans packs depth k0..k0+kk-1, columns n0..n0+nn-1 of op(B) =
+// X^T, X being N x K panel-major over its columns (see bPanelsTrans), into
+// panels of nr columns (zero past nn).
+func packPanelsTrans(dst []float32, nn, kk int, X []float32, N, k0, n0 int) {
+	np := (nn + nr - 1) / nr
+	for p := 0; p < np; p++ {
+		panel := dst[p*nr*kk : (p+1)*nr*kk]
+		j0 := p * nr
+		jn := min(nr, nn-j0)
+		if jn < nr {
+			clear(panel)
+		}
+		for j := 0; j < jn; j++ {
+			n := n0 + j0 + j
+			q, r := k0/nr, k0%nr
+			src := X[q*N*nr+n*nr:]
+			for k := 0; k < kk; k++ {
+				if r == nr {
+					r = 0
+					q++
+					src = X[q*N*nr+n*nr:]
+				}
+				panel[k*nr+j] = src[r]
+				r++
 			}
 		}
 	}

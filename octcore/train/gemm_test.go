@@ -7,14 +7,14 @@ import (
 )
 
 // TestGEMM compares gemm with a naive triple loop in float64 for every
-// transpose and odd sizes that cross the block boundaries.
+// storage of the operands and odd sizes that cross the block boundaries.
 func TestGEMM(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	var g gemmBuf
-	for _, sz := range [][3]int{{1, 1, 1}, {5, 7, 3}, {9, 1100, 17}, {13, 33, 300}, {4, 64, 513}} {
+	for _, sz := range [][3]int{{1, 1, 1}, {5, 7, 3}, {9, 1100, 17}, {13, 33, 300}, {4, 64, 513}, {8, 3100, 9}, {12, 48, 40}} {
 		M, N, K := sz[0], sz[1], sz[2]
 		for _, tA := range []bool{false, true} {
-			for _, tB := range []bool{false, true} {
+			for _, bk := range []bKind{bRows, bTrans, bPanels, bPanelsTrans} {
 				for _, acc := range []bool{false, true} {
 					A := randSlice(rng, M*K)
 					B := randSlice(rng, K*N)
@@ -32,7 +32,7 @@ func TestGEMM(t *testing.T) {
 									a = A[k*M+i]
 								}
 								b := B[k*N+j]
-								if tB {
+								if bk == bTrans {
 									b = B[j*K+k]
 								}
 								s += float64(a) * float64(b)
@@ -44,13 +44,26 @@ func TestGEMM(t *testing.T) {
 					if tA {
 						lda = M
 					}
-					if tB {
+					Bs := B
+					switch bk {
+					case bTrans:
 						ldb = K
+					case bPanels:
+						Bs = toPanels(B, K, N)
+					case bPanelsTrans:
+						// op(B) = X^T with X = B^T, N x K.
+						X := make([]float32, N*K)
+						for k := 0; k < K; k++ {
+							for j := 0; j < N; j++ {
+								X[j*K+k] = B[k*N+j]
+							}
+						}
+						Bs = toPanels(X, N, K)
 					}
-					g.gemm(tA, tB, M, N, K, A, lda, B, ldb, C, N, acc)
+					g.gemm(tA, bk, M, N, K, A, lda, Bs, ldb, C, N, acc)
 					for i := range want {
 						if math.Abs(float64(C[i])-want[i]) > 1e-4*math.Sqrt(float64(K))+1e-5 {
-							t.Fatalf("M%d N%d K%d tA %v tB %v acc %v: C[%d] = %v, want %v", M, N, K, tA, tB, acc, i, C[i], want[i])
+							t.Fatalf("M%d N%d K%d tA %v bk %v acc %v: C[%d] = %v, want %v", M, N, K, tA, bk, acc, i, C[i], want[i])
 						}
 					}
 				}
@@ -65,4 +78,17 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 		s[i] = float32(rng.NormFloat64())
 	}
 	return s
+}
+
+// toPanels stores the rows x cols row-major matrix m panel-major: element
+// (r, c) at [(c/nr)*rows*nr + r*nr + c%nr], zero past cols.
+func toPanels(m []float32, rows, cols int) []float32 {
+	np := (cols + nr - 1) / nr
+	p := make([]float32, np*rows*nr)
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			p[(c/nr)*rows*nr+r*nr+c%nr] = m[r*cols+c]
+		}
+	}
+	return p
 }

@@ -303,9 +303,9 @@ func (w *worker) alloc(n int) {
 			P := n * g.outH * g.outW
 			var col []float32
 			if !g.pointwise() {
-				col = make([]float32, p.cin*L.k*L.k*P)
-				if len(col) > len(w.dcol) {
-					w.dcol = make([]float32, len(col))
+				col = make([]float32, colPanels(p.cin*L.k*L.k, P))
+				if n := p.cin * L.k * L.k * P; n > len(w.dcol) {
+					w.dcol = make([]float32, n)
 				}
 			}
 			cs.cols = append(cs.cols, col)
@@ -366,29 +366,35 @@ func (w *worker) convForward(L *layer, train bool) {
 		}
 	}
 	z := cs.z
-	if z.H != nil {
-		clear(z.H.D)
-	}
-	if z.L != nil {
-		clear(z.L.D)
-	}
+	// The first path into each part overwrites it; the others add.
+	var written [2]bool
 	for j := range L.paths {
 		p := &L.paths[j]
 		g := &cs.geoms[j]
 		s := cs.pool[b2i(p.fromL)][p.pools]
 		P := w.n * g.outH * g.outW
 		K := p.cin * L.k * L.k
-		B := s.D
+		B, bk := s.D, bRows
 		if cs.cols[j] != nil {
-			im2col(cs.cols[j], s, g)
-			B = cs.cols[j]
+			im2colPanels(cs.cols[j], s, g)
+			B, bk = cs.cols[j], bPanels
 		}
 		dst := part(z, p.toL)
+		acc := written[b2i(p.toL)]
+		written[b2i(p.toL)] = true
 		if p.up {
-			w.gb.gemm(false, false, p.cout, P, K, p.w, K, B, P, cs.tmp[j].D, P, false)
+			w.gb.gemm(false, bk, p.cout, P, K, p.w, K, B, P, cs.tmp[j].D, P, false)
+			if !acc {
+				clear(dst.D)
+			}
 			up2Add(dst, cs.tmp[j])
 		} else {
-			w.gb.gemm(false, false, p.cout, P, K, p.w, K, B, P, dst.D, P, true)
+			w.gb.gemm(false, bk, p.cout, P, K, p.w, K, B, P, dst.D, P, acc)
+		}
+	}
+	for pt, t := range []*T{z.H, z.L} {
+		if t != nil && !written[pt] {
+			clear(t.D)
 		}
 	}
 	out := w.outs[L.idx]
@@ -716,12 +722,12 @@ func (w *worker) convBackward(L *layer) {
 			dy = cs.tmp[j]
 		}
 		src := cs.pool[b2i(p.fromL)][p.pools]
-		B := src.D
+		B, bk := src.D, bTrans
 		if cs.cols[j] != nil {
-			B = cs.cols[j]
+			B, bk = cs.cols[j], bPanelsTrans
 		}
 		gw := w.grad[p.gOff : p.gOff+p.cout*K]
-		w.gb.gemm(false, true, p.cout, K, P, dy.D, P, B, P, gw, K, true)
+		w.gb.gemm(false, bk, p.cout, K, P, dy.D, P, B, P, gw, K, true)
 		if !needDX {
 			continue
 		}
@@ -732,10 +738,10 @@ func (w *worker) convBackward(L *layer) {
 			dsrc = cs.dpool[b2i(p.fromL)][p.pools]
 		}
 		if cs.cols[j] == nil {
-			w.gb.gemm(true, false, K, P, p.cout, p.w, K, dy.D, P, dsrc.D, P, true)
+			w.gb.gemm(true, bRows, K, P, p.cout, p.w, K, dy.D, P, dsrc.D, P, true)
 		} else {
 			dcol := w.dcol[:K*P]
-			w.gb.gemm(true, false, K, P, p.cout, p.w, K, dy.D, P, dcol, P, false)
+			w.gb.gemm(true, bRows, K, P, p.cout, p.w, K, dy.D, P, dcol, P, false)
 			col2im(dsrc, dcol, g)
 		}
 	}

@@ -95,54 +95,6 @@ func (g *convGeom) pointwise() bool {
 	return g.k == 1 && g.s == 1 && g.p == 0
 }
 
-// im2col writes the im2col matrix of src: row (c, ky, kx), column (n, oy, ox).
-func im2col(col []float32, src *T, g *convGeom) {
-	P := src.N * g.outH * g.outW
-	k, W := g.k, src.W
-	for c := 0; c < src.C; c++ {
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				row := col[((c*k+ky)*k+kx)*P : ((c*k+ky)*k+kx+1)*P]
-				i := 0
-				off := kx - g.p
-				// Output columns whose input column lies inside the row (stride 1).
-				x0, x1 := max(0, -off), min(g.outW, W-off)
-				for n := 0; n < src.N; n++ {
-					pl := src.plane(c, n)
-					for oy := 0; oy < g.outH; oy++ {
-						r := row[i : i+g.outW]
-						i += g.outW
-						iy := oy*g.s - g.p + ky
-						if uint(iy) >= uint(src.H) {
-							clear(r)
-							continue
-						}
-						srow := pl[iy*W : (iy+1)*W]
-						if g.s == 1 {
-							if x0 >= x1 {
-								clear(r)
-								continue
-							}
-							clear(r[:x0])
-							copy(r[x0:x1], srow[x0+off:x1+off])
-							clear(r[x1:])
-							continue
-						}
-						for ox := range r {
-							ix := ox*g.s + off
-							if uint(ix) < uint(W) {
-								r[ox] = srow[ix]
-							} else {
-								r[ox] = 0
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
 // col2im adds the adjoint of im2col: every entry of dcol goes back to the
 // source pixel it was read from.
 func col2im(dsrc *T, dcol []float32, g *convGeom) {
@@ -180,6 +132,100 @@ func col2im(dsrc *T, dcol []float32, g *convGeom) {
 								srow[ix] += v
 							}
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// panelRow writes one row of a panel-major matrix (see bPanels): value n of
+// the row goes to dst[(n/nr)*stride + n%nr], where dst starts at the row
+// inside the first panel and stride is rows*nr.
+type panelRow struct {
+	dst    []float32
+	stride int
+	off, j int // start of the current panel, position in it
+}
+
+// put appends the values of s to the row.
+func (w *panelRow) put(s []float32) {
+	for len(s) > 0 {
+		n := min(nr-w.j, len(s))
+		copy(w.dst[w.off+w.j:w.off+w.j+n], s[:n])
+		s = s[n:]
+		w.next(n)
+	}
+}
+
+// zeros appends n zeros to the row.
+func (w *panelRow) zeros(n int) {
+	for n > 0 {
+		m := min(nr-w.j, n)
+		clear(w.dst[w.off+w.j : w.off+w.j+m])
+		n -= m
+		w.next(m)
+	}
+}
+
+func (w *panelRow) next(n int) {
+	w.j += n
+	if w.j == nr {
+		w.j = 0
+		w.off += w.stride
+	}
+}
+
+// colPanels returns the length of the panel-major im2col matrix of src.
+func colPanels(K, P int) int { return (P + nr - 1) / nr * nr * K }
+
+// im2colPanels writes the im2col matrix of src (row (c, ky, kx), column
+// (n, oy, ox)) panel-major, as the matrix product reads it (bPanels): no
+// packing is needed afterwards. Values past the last column are left as
+// they are.
+func im2colPanels(col []float32, src *T, g *convGeom) {
+	k, W := g.k, src.W
+	K := src.C * k * k
+	var tmp [1024]float32
+	for c := 0; c < src.C; c++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				row := (c*k+ky)*k + kx
+				w := panelRow{dst: col[row*nr:], stride: K * nr}
+				off := kx - g.p
+				x0, x1 := max(0, -off), min(g.outW, W-off)
+				for n := 0; n < src.N; n++ {
+					pl := src.plane(c, n)
+					for oy := 0; oy < g.outH; oy++ {
+						iy := oy*g.s - g.p + ky
+						if uint(iy) >= uint(src.H) {
+							w.zeros(g.outW)
+							continue
+						}
+						srow := pl[iy*W : (iy+1)*W]
+						if g.s == 1 {
+							if x0 >= x1 {
+								w.zeros(g.outW)
+								continue
+							}
+							w.zeros(x0)
+							w.put(srow[x0+off : x1+off])
+							w.zeros(g.outW - x1)
+							continue
+						}
+						r := tmp[:g.outW]
+						if g.outW > len(tmp) {
+							r = make([]float32, g.outW)
+						}
+						for ox := range r {
+							ix := ox*g.s + off
+							if uint(ix) < uint(W) {
+								r[ox] = srow[ix]
+							} else {
+								r[ox] = 0
+							}
+						}
+						w.put(r)
 					}
 				}
 			}
