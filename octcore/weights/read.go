@@ -460,10 +460,16 @@ func parseMetadata(meta map[string]string) (*Model, []octcore.ParamSpec, error) 
 	if len(m.Graph) > MaxLayers {
 		return nil, nil, errorf("weights: metadata %q: %d layers, more than the limit of %d", keyGraph, len(m.Graph), MaxLayers)
 	}
-	specs, err := octcore.ParamSpecs(m.Graph)
+	// One Compile checks the graph; its spec gives both the parameter
+	// tensors and, below, the cost at the input size.
+	spec, err := octcore.Compile(m.Graph)
+	if err == nil {
+		err = spec.ParamsErr
+	}
 	if err != nil {
 		return nil, nil, errorf("weights: metadata %q: %w", keyGraph, err)
 	}
+	specs := spec.Params
 	nparams := int64(0)
 	for _, s := range specs {
 		n := int64(1)
@@ -491,7 +497,15 @@ func parseMetadata(meta map[string]string) (*Model, []octcore.ParamSpec, error) 
 	if err := m.Meta.Input.check(m.Graph); err != nil {
 		return nil, nil, errorf("weights: metadata %q: %v", keyInput, err)
 	}
-	if err := checkActivations(m.Graph, m.Meta.Input); err != nil {
+	// The cost at the declared input size (224x224 when the model takes any
+	// size) bounds the activations and gives the output count for the labels.
+	in := m.Meta.Input
+	h, w := in.Height, in.Width
+	if h == 0 {
+		h, w = 224, 224
+	}
+	cost, costErr := spec.Cost(h, w)
+	if err := checkActivations(cost, costErr, in, h, w); err != nil {
 		return nil, nil, err
 	}
 	if s, ok := meta[keyLabels]; ok {
@@ -511,33 +525,24 @@ func parseMetadata(meta map[string]string) (*Model, []octcore.ParamSpec, error) 
 		m.Meta.Provenance[k] = v
 	}
 	if len(m.Meta.Labels) > 0 {
-		in := m.Meta.Input
-		h, w := in.Height, in.Width
-		if h == 0 {
-			h, w = 224, 224
-		}
-		if c, err := octcore.CostOf(m.Graph, h, w); err == nil {
-			if n := c.Layers[len(c.Layers)-1].Activations; int64(len(m.Meta.Labels)) != n {
+		if costErr == nil {
+			if n := cost.Layers[len(cost.Layers)-1].Activations; int64(len(m.Meta.Labels)) != n {
 				return nil, nil, errorf("weights: metadata %q names %d classes, the network outputs %d values at %dx%d",
 					keyLabels, len(m.Meta.Labels), n, h, w)
 			}
 		} else if in.Height > 0 {
-			return nil, nil, errorf("weights: metadata %q: the graph does not run at the input size %dx%d: %w", keyGraph, h, w, err)
+			return nil, nil, errorf("weights: metadata %q: the graph does not run at the input size %dx%d: %w", keyGraph, h, w, costErr)
 		}
 	}
 	return m, specs, nil
 }
 
-// checkActivations checks that g outputs at most MaxActivations values for
-// one input of the size in declares (224x224 when it takes any size). A
-// free-size graph that does not run at 224x224 is left to the labels check
-// and to Run: it may run at other sizes.
-func checkActivations(g octcore.Graph, in InputSpec) error {
-	h, w := in.Height, in.Width
-	if h == 0 {
-		h, w = 224, 224
-	}
-	c, err := octcore.CostOf(g, h, w)
+// checkActivations checks that the network outputs at most MaxActivations
+// values for one input of the size in declares (224x224, h x w, when it takes
+// any size); c and err are its cost at h x w. A free-size graph that does not
+// run at 224x224 is left to the labels check and to Run: it may run at other
+// sizes.
+func checkActivations(c octcore.Cost, err error, in InputSpec, h, w int) error {
 	if err != nil {
 		return nil
 	}
