@@ -40,6 +40,9 @@ func rawRequest(t *testing.T, addr, raw string) (int, http.Header) {
 // TestMalformedRequests sends requests a client gets wrong, over a real
 // connection through Listener as `octave serve` runs it: each gets its 4xx
 // (never a 5xx), and the server's own answers carry CORS and nosniff.
+// anyOf200or431 marks a case whose answer depends on the Go release.
+const anyOf200or431 = -1
+
 func TestMalformedRequests(t *testing.T) {
 	static := fstest.MapFS{
 		"index.html":           {Data: []byte("<!doctype html><title>Octave</title>")},
@@ -100,7 +103,9 @@ func TestMalformedRequests(t *testing.T) {
 		{"HTTP/2.0 request line", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 400, false},
 		{"no Host", "GET / HTTP/1.1\r\n\r\n", 400, false},
 		{"header without a colon", "GET / HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n", 400, false},
-		{"5,000 headers", "GET /healthz HTTP/1.1\r\nHost: x\r\n" + many.String() + "\r\n", 200, true},
+		// Go 1.26's net/http serves it; Go 1.27's caps the header count
+		// and answers 431 itself. Either is right; a 5xx is not.
+		{"5,000 headers", "GET /healthz HTTP/1.1\r\nHost: x\r\n" + many.String() + "\r\n", anyOf200or431, true},
 		{"a 2 MB header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("b", 2<<20) + "\r\n\r\n", 431, false},
 		{"empty body", post("Content-Length: 0\r\n", ""), 400, true},
 		{"truncated body", post("Content-Length: 100\r\nConnection: close\r\n", "\x89PNG"), 400, true},
@@ -128,7 +133,9 @@ func TestMalformedRequests(t *testing.T) {
 				return
 			}
 			status, h := rawRequest(t, addr, raw)
-			if status != c.status {
+			if c.status == anyOf200or431 && (status == 200 || status == 431) {
+				// as documented at the case
+			} else if status != c.status {
 				t.Errorf("status %d, want %d", status, c.status)
 			}
 			if status >= 500 {
