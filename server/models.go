@@ -206,18 +206,21 @@ func (m *model) withNet(f func(*octcore.Net) error) error {
 
 // ModelInfo describes a model in GET /api/v1/models.
 type ModelInfo struct {
-	Name     string            `json:"name"`
-	File     string            `json:"file"`
-	URL      string            `json:"url"`
-	Bytes    int64             `json:"bytes"`
-	Title    string            `json:"title"`
-	Default  bool              `json:"default"`
-	Labels   []string          `json:"labels"`
-	Input    weights.InputSpec `json:"input"`
-	Params   int64             `json:"params"`
-	MACs     int64             `json:"macs"`
-	CostSize [2]int            `json:"cost_size"`
-	Layers   []LayerInfo       `json:"layers"`
+	Name    string            `json:"name"`
+	File    string            `json:"file"`
+	URL     string            `json:"url"`
+	Bytes   int64             `json:"bytes"`
+	Title   string            `json:"title"`
+	Default bool              `json:"default"`
+	Labels  []string          `json:"labels"`
+	Input   weights.InputSpec `json:"input"`
+	Params  int64             `json:"params"`
+	// ParamsFolded counts the parameters with BatchNorm folded, as the
+	// network runs; equal to Params for a file written folded.
+	ParamsFolded int64       `json:"params_folded"`
+	MACs         int64       `json:"macs"`
+	CostSize     [2]int      `json:"cost_size"`
+	Layers       []LayerInfo `json:"layers"`
 	// Provenance holds the file's other metadata: dataset, recipe,
 	// measured accuracy.
 	Provenance map[string]string `json:"provenance"`
@@ -235,27 +238,18 @@ type LayerInfo struct {
 	MACs int64 `json:"macs"`
 }
 
-// describe builds the info of a loaded model.
+// describe builds the info of a loaded model from [weights.Describe].
 func describe(name, file string, size int64, m *weights.Model) (*ModelInfo, error) {
-	h, w := m.Meta.Input.Height, m.Meta.Input.Width
-	if h == 0 {
-		h, w = 224, 224
-	}
-	c, err := octcore.CostOf(m.Graph, h, w)
+	d, err := weights.Describe(m)
 	if err != nil {
 		return nil, err
 	}
+	c := d.Cost
 	info := &ModelInfo{
 		Name: name, File: file, URL: path.Join("/models", file), Bytes: size,
-		Title: m.Meta.Name, Labels: m.Meta.Labels, Input: m.Meta.Input,
-		Params: c.Params, MACs: c.MACs, CostSize: [2]int{h, w},
-		Provenance: m.Meta.Provenance,
-	}
-	if info.Labels == nil {
-		info.Labels = []string{}
-	}
-	if info.Provenance == nil {
-		info.Provenance = map[string]string{}
+		Title: d.Name, Labels: d.Labels, Input: d.Input,
+		Params: c.Params, ParamsFolded: d.ParamsFolded, MACs: c.MACs, CostSize: d.CostSize,
+		Provenance: d.Provenance,
 	}
 	for _, l := range c.Layers {
 		info.Layers = append(info.Layers, LayerInfo{Name: l.Name, Kind: l.Kind, AlphaOut: l.AlphaOut, High: l.OutHigh, Low: l.OutLow, MACs: l.MACs})

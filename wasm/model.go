@@ -3,7 +3,6 @@
 package main
 
 import (
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -27,19 +26,21 @@ type model struct {
 
 // modelInfo is model.info on the JavaScript side, in its field names.
 type modelInfo struct {
-	Name       string            `json:"name"`
-	Format     string            `json:"format"`
-	Alpha      float64           `json:"alpha"`
-	Input      inputInfo         `json:"input"`
-	Labels     []string          `json:"labels"`
-	Outputs    int               `json:"outputs"`
-	Params     int64             `json:"params"`
-	MACs       int64             `json:"macs"`
-	MACsByPath pathMACs          `json:"macsByPath"`
-	CostSize   [2]int            `json:"costSize"`
-	Layers     []layerInfo       `json:"layers"`
-	Provenance map[string]string `json:"provenance"`
-	SIMD       bool              `json:"simd"`
+	Name    string    `json:"name"`
+	Format  string    `json:"format"`
+	Alpha   float64   `json:"alpha"`
+	Input   inputInfo `json:"input"`
+	Labels  []string  `json:"labels"`
+	Outputs int       `json:"outputs"`
+	Params  int64     `json:"params"`
+	// ParamsFolded counts the parameters with BatchNorm folded.
+	ParamsFolded int64             `json:"paramsFolded"`
+	MACs         int64             `json:"macs"`
+	MACsByPath   pathMACs          `json:"macsByPath"`
+	CostSize     [2]int            `json:"costSize"`
+	Layers       []layerInfo       `json:"layers"`
+	Provenance   map[string]string `json:"provenance"`
+	SIMD         bool              `json:"simd"`
 }
 
 // inputInfo is the model file's input spec, under the same JSON names.
@@ -65,10 +66,6 @@ type layerInfo struct {
 	Activations int64    `json:"activations"`
 }
 
-// defaultCostSide is the input side at which the cost of a model that takes
-// any input size is reported.
-const defaultCostSide = 224
-
 // loadModel parses a model file and builds its network.
 func loadModel(data []byte) (*model, error) {
 	m, err := weights.Load(data)
@@ -84,37 +81,26 @@ func newModel(m *weights.Model) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := m.Meta.Input
-	if in.Channels == 0 {
-		in = weights.DefaultInput(m.Graph)
+	d, err := weights.Describe(m)
+	if d == nil {
+		return nil, err
 	}
-	h, w := in.Height, in.Width
-	if h == 0 || w == 0 {
-		h, w = defaultCostSide, defaultCostSide
-	}
-	cost, err := net.Cost(h, w)
 	if err != nil {
-		return nil, errorf("model cost at %dx%d: %w", h, w, err)
+		return nil, errorf("model cost at %dx%d: %w", d.CostSize[0], d.CostSize[1], err)
 	}
+	cost := d.Cost
 	info := modelInfo{
-		Name:       m.Meta.Name,
-		Format:     m.Meta.Format,
-		Input:      in,
-		Labels:     m.Meta.Labels,
-		Params:     cost.Params,
-		MACs:       cost.MACs,
-		CostSize:   [2]int{h, w},
-		Provenance: m.Meta.Provenance,
-		SIMD:       octcore.SIMD,
-	}
-	if info.Labels == nil {
-		info.Labels = []string{}
-	}
-	if info.Provenance == nil {
-		info.Provenance = map[string]string{}
-	}
-	for _, l := range m.Graph {
-		info.Alpha = math.Max(info.Alpha, math.Max(l.AlphaIn, l.AlphaOut))
+		Name:         d.Name,
+		Format:       d.Format,
+		Alpha:        d.Alpha,
+		Input:        d.Input,
+		Labels:       d.Labels,
+		Params:       cost.Params,
+		ParamsFolded: d.ParamsFolded,
+		MACs:         cost.MACs,
+		CostSize:     d.CostSize,
+		Provenance:   d.Provenance,
+		SIMD:         octcore.SIMD,
 	}
 	for _, lc := range cost.Layers {
 		li := layerInfo{
@@ -131,8 +117,7 @@ func newModel(m *weights.Model) (*model, error) {
 		info.MACsByPath.LL += lc.LL
 		info.Layers = append(info.Layers, li)
 	}
-	last := cost.Layers[len(cost.Layers)-1]
-	info.Outputs = int(last.Activations)
+	info.Outputs = d.Outputs
 	return &model{net: net, meta: m.Meta, graph: m.Graph, info: info}, nil
 }
 
@@ -176,6 +161,8 @@ func (m *model) infoJSON() (string, error) {
 	w.Int(int64(in.Outputs))
 	w.Key("params")
 	w.Int(in.Params)
+	w.Key("paramsFolded")
+	w.Int(in.ParamsFolded)
 	w.Key("macs")
 	w.Int(in.MACs)
 	w.Key("macsByPath")

@@ -105,6 +105,8 @@ export interface ModelInfo {
   labels: string[];
   outputs: number;
   params: number;
+  /** Parameters with BatchNorm folded into the convolutions, as the network runs (equal to params for a file written folded). */
+  paramsFolded: number;
   /** Multiply-adds of one inference at costSize. */
   macs: number;
   macsByPath: PathMACs;

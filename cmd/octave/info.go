@@ -79,11 +79,16 @@ func runInfo(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h, w, fixed := costSize(m)
-	cost, costErr := octcore.CostOf(m.Graph, h, w)
+	// weights.Describe is what the server and the wasm module report too.
+	d, costErr := weights.Describe(m)
+	if d == nil {
+		return fmt.Errorf("%s: %v", path, costErr)
+	}
+	h, w, fixed := d.CostSize[0], d.CostSize[1], d.FixedSize
 	if costErr != nil && fixed {
 		return fmt.Errorf("%s: the graph does not run at its input size %dx%d: %v", path, h, w, costErr)
 	}
+	cost := d.Cost
 	if *asJSON {
 		out := struct {
 			File       string            `json:"file"`
@@ -96,7 +101,9 @@ func runInfo(args []string, stdout io.Writer) error {
 			Graph      octcore.Graph     `json:"graph"`
 			CostSize   [2]int            `json:"cost_size"`
 			Cost       octcore.Cost      `json:"cost"`
-		}{path, m.Meta.Name, m.Meta.Format, m.Meta.Input, m.Meta.Labels, m.Meta.Provenance, m.Meta.DataSHA256, m.Graph, [2]int{h, w}, cost}
+			// ParamsFolded counts the parameters with BatchNorm folded.
+			ParamsFolded int64 `json:"params_folded"`
+		}{path, m.Meta.Name, m.Meta.Format, m.Meta.Input, m.Meta.Labels, m.Meta.Provenance, m.Meta.DataSHA256, m.Graph, [2]int{h, w}, cost, d.ParamsFolded}
 		e := json.NewEncoder(stdout)
 		e.SetIndent("", " ")
 		return e.Encode(out)
