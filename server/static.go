@@ -28,7 +28,8 @@ import (
 //     directory serves its index.html.
 //
 // Every response says Cache-Control: no-cache, X-Content-Type-Options:
-// nosniff and Access-Control-Allow-Origin: *. OPTIONS answers 204 with Allow; other
+// nosniff, Access-Control-Allow-Origin: * and the page's
+// Content-Security-Policy ([PageCSP]). OPTIONS answers 204 with Allow; other
 // methods are answered 405.
 func Static(fsys fs.FS) http.Handler {
 	return &static{fsys: fsys, files: http.FileServerFS(fsys), cache: map[string]*compressed{}}
@@ -86,6 +87,19 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
+// PageCSP is the Content-Security-Policy of the demo page and its files.
+// Scripts, styles, fonts and fetches come from the page's origin only;
+// WebAssembly may be compiled ('wasm-unsafe-eval'; eval itself stays
+// forbidden); workers come from the origin or a blob: URL (octave.js wraps a
+// cross-origin worker script in one); images also from data: and blob: URLs,
+// media also from the camera; no plugins, no <base>, no form posts, and no
+// page may frame this one (frame-ancestors 'none', the clickjacking guard).
+// The Worker's static assets carry the same policy: cmd/buildworker writes it
+// to their _headers file.
+const PageCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
+	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; " +
+	"worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
 // hidden reports whether a path segment names something the page does not
 // need and a server must not serve: dot files, the tests, npm's packages.
 func hidden(part string) bool {
@@ -95,6 +109,7 @@ func hidden(part string) bool {
 func (s *static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	setCORS(h)
+	h.Set("Content-Security-Policy", PageCSP)
 	if r.Method == http.MethodOptions {
 		preflight(w, []string{http.MethodGet, http.MethodHead})
 		return

@@ -28,7 +28,7 @@ const noModels = have("fashion-oct-a500.safetensors") ? false
 const otherModel = ["fashion-oct-a250", "fashion-oct-a125", "fashion-oct-a750", "fashion-oct-a000"]
   .find((f) => have(f + ".safetensors"));
 
-let server, browser, page, base, tmp; // browser is a persistent context
+let server, browser, page, base, tmp, pageResponse; // browser is a persistent context
 const problems = []; // console errors and page errors
 
 before(async () => {
@@ -62,7 +62,13 @@ before(async () => {
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-  await page.goto(base);
+  // The page's CSP violations (also those the console does not show).
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) =>
+      window.__cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"}`));
+  });
+  pageResponse = await page.goto(base);
 });
 
 after(async () => {
@@ -263,6 +269,18 @@ test("the alpha comparison runs every shipped Fashion-MNIST model", { skip: noMo
   }
   assert.equal(await page.locator("#cmp-chart polyline").count(), 1);
   await page.locator("#compare").screenshot({ path: join(out, "compare.png") });
+});
+
+test("the page runs under its Content-Security-Policy", { skip: noModels }, async () => {
+  const h = await pageResponse.allHeaders();
+  const csp = h["content-security-policy"] || "";
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/, `CSP header: ${JSON.stringify(csp)}`);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal(h["x-content-type-options"], "nosniff");
+  // By now the engine compiled the wasm in its worker and every section ran.
+  assert.equal(await page.evaluate(() => document.body.dataset.ready), "1");
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  assert.deepEqual(problems.filter((p) => /Content.Security.Policy/i.test(p)), []);
 });
 
 test("no console errors", { skip: noModels }, () => {
