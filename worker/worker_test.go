@@ -193,6 +193,19 @@ func TestWorker(t *testing.T) {
 		if res.StatusCode != 200 || !bytes.Contains(b, []byte("<html")) {
 			t.Errorf("GET /: %d, %d bytes", res.StatusCode, len(b))
 		}
+		assetHeaders := func(what string, h http.Header) {
+			t.Helper()
+			if h.Get("Content-Security-Policy") != server.PageCSP || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("%s: the asset lacks the headers of octave serve (CSP, nosniff, CORS): %v", what, h)
+			}
+		}
+		assetHeaders("GET /", res.Header)
+		if res, err := client.Get(p.URL + "/_headers"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				t.Error("GET /_headers: 200, the headers file is served")
+			}
+		}
 		want, err := os.ReadFile(filepath.Join("models", def.File))
 		if err != nil {
 			t.Fatal(err)
@@ -206,6 +219,7 @@ func TestWorker(t *testing.T) {
 		if res.StatusCode != 200 || !bytes.Equal(b, want) {
 			t.Errorf("GET %s: %d, %d bytes, want %d", def.URL, res.StatusCode, len(b), len(want))
 		}
+		assetHeaders("GET "+def.URL, res.Header)
 	})
 
 	t.Run("concurrent", func(t *testing.T) {

@@ -73,7 +73,7 @@ async function handle(req, env, ctx) {
 function internalError(err) {
   return new Response(JSON.stringify({ error: `internal error: ${err && err.message ? err.message : err}` }) + "\n", {
     status: 500,
-    headers: { "content-type": "application/json; charset=utf-8", "access-control-allow-origin": "*" },
+    headers: { "content-type": "application/json; charset=utf-8", "access-control-allow-origin": "*", "x-content-type-options": "nosniff" },
   });
 }
 

@@ -9,7 +9,9 @@
 //	wasm_exec.js   the Go runtime glue of github.com/syumai/workers
 //	worker.mjs     the entry point (worker/shim/worker.mjs)
 //	public/        the static assets: the demo page (web/, without its tests
-//	               and precompressed copies) and the models under models/
+//	               and precompressed copies) and the models under models/,
+//	               with a _headers file that gives every asset the headers
+//	               of `octave serve`: server.PageCSP, nosniff and CORS
 //	size.json      the script's raw and gzip sizes
 //
 // and prints the compressed size of the script against Cloudflare's limits
@@ -37,6 +39,7 @@ import (
 	"strings"
 
 	"github.com/octave-project/octave/internal/testmodel"
+	"github.com/octave-project/octave/server"
 )
 
 // Cloudflare's limits on a Worker's compressed script size.
@@ -114,8 +117,19 @@ func build(modelsDir, match, webDir, out string, random, simd bool, goCmd string
 			return err
 		}
 	}
+	if err := os.WriteFile(filepath.Join(public, "_headers"), []byte(assetHeaders), 0o644); err != nil {
+		return err
+	}
 	return report(out, models, simd)
 }
+
+// assetHeaders is the _headers file of the static assets (Cloudflare applies
+// it to every asset response and does not serve the file itself; wrangler dev
+// does the same): the headers server.Static sends for the same files.
+var assetHeaders = "/*\n" +
+	"  Content-Security-Policy: " + server.PageCSP + "\n" +
+	"  X-Content-Type-Options: nosniff\n" +
+	"  Access-Control-Allow-Origin: *\n"
 
 // stageModels replaces the model files in dst with those of src that match
 // the glob, or with an
