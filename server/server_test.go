@@ -589,6 +589,9 @@ func TestStatic(t *testing.T) {
 	if r.status != 200 || !bytes.Contains(r.body, []byte("<title>Octave</title>")) || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 		t.Errorf("GET /: %d %q %v", r.status, r.body, r.header)
 	}
+	if r.header.Get("Content-Security-Policy") != PageCSP { // the page of octave serve
+		t.Errorf("GET /: Content-Security-Policy %q, want PageCSP", r.header.Get("Content-Security-Policy"))
+	}
 	req := httptest.NewRequest("GET", "/dist/octave.wasm", nil)
 	req.Header.Set("Accept-Encoding", "gzip, br")
 	rec := httptest.NewRecorder()
