@@ -11,7 +11,7 @@ import (
 // there is one, and the time taken. `octave serve` and cmd/demo use it.
 func LogRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sr := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		sr := record(w)
 		start := time.Now()
 		next.ServeHTTP(sr, r)
 		took := time.Since(start).Round(time.Microsecond)
@@ -23,16 +23,35 @@ func LogRequests(next http.Handler) http.Handler {
 	})
 }
 
-// statusRecorder keeps the status of a response for the request log.
-type statusRecorder struct {
+// recorder keeps what the request log and the panic handler need to know
+// of a response: its status and whether anything was sent yet. One recorder
+// serves a request even when LogRequests wraps a Server.
+type recorder struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
+// record returns w's recorder, wrapping w only when it is not one already.
+func record(w http.ResponseWriter) *recorder {
+	if r, ok := w.(*recorder); ok {
+		return r
+	}
+	return &recorder{ResponseWriter: w, status: http.StatusOK}
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status = code
+	}
+	r.wrote = true
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

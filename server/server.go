@@ -143,7 +143,7 @@ func (s *Server) DefaultModel() string { return s.reg.def }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rw := &responseWriter{ResponseWriter: w}
+	rw := record(w)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -298,26 +298,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(b)
 }
-
-// responseWriter records whether a response has been started, so that a
-// recovered panic answers 500 only when nothing was sent yet.
-type responseWriter struct {
-	http.ResponseWriter
-	wrote bool
-}
-
-func (w *responseWriter) WriteHeader(code int) {
-	w.wrote = true
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *responseWriter) Write(b []byte) (int, error) {
-	w.wrote = true
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // healthz reports that the server is up and which models it holds.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
