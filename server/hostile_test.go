@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/octave-project/octave/internal/pngtest"
 )
 
 // rawRequest sends raw bytes to addr and returns the response's status and
@@ -173,17 +174,9 @@ func pngClaiming(w, h int, depth, ctype byte) []byte {
 	binary.BigEndian.PutUint32(ihdr, uint32(w))
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
 	ihdr[8], ihdr[9] = depth, ctype
-	chunk := func(typ string, data []byte) []byte {
-		var b bytes.Buffer
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		b.WriteString(typ)
-		b.Write(data)
-		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(typ), data...)))
-		return b.Bytes()
-	}
-	out := []byte("\x89PNG\r\n\x1a\n")
-	out = append(out, chunk("IHDR", ihdr)...)
-	out = append(out, chunk("IDAT", []byte{0x78, 0x9c})...)
+	out := []byte(pngtest.Signature)
+	out = append(out, pngtest.Chunk("IHDR", ihdr)...)
+	out = append(out, pngtest.Chunk("IDAT", []byte{0x78, 0x9c})...)
 	return out
 }
 

@@ -5,7 +5,6 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/color/palette"
@@ -18,17 +17,9 @@ import (
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
-)
 
-// pngChunk returns one PNG chunk with its CRC.
-func pngChunk(typ string, data []byte) []byte {
-	var b bytes.Buffer
-	binary.Write(&b, binary.BigEndian, uint32(len(data)))
-	b.WriteString(typ)
-	b.Write(data)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(typ), data...)))
-	return b.Bytes()
-}
+	"github.com/octave-project/octave/internal/pngtest"
+)
 
 // rawPNG writes a PNG by hand: IHDR for w x h at the colour type and depth,
 // the extra chunks, then the pixels (bpp bytes each, from px) unfiltered,
@@ -63,11 +54,11 @@ func rawPNG(w, h, depth, ctype, bpp int, interlaced bool, extra []byte, px func(
 	zw := zlib.NewWriter(&z)
 	zw.Write(raw.Bytes())
 	zw.Close()
-	out := []byte("\x89PNG\r\n\x1a\n")
-	out = append(out, pngChunk("IHDR", ihdr)...)
+	out := []byte(pngtest.Signature)
+	out = append(out, pngtest.Chunk("IHDR", ihdr)...)
 	out = append(out, extra...)
-	out = append(out, pngChunk("IDAT", z.Bytes())...)
-	return append(out, pngChunk("IEND", nil)...)
+	out = append(out, pngtest.Chunk("IDAT", z.Bytes())...)
+	return append(out, pngtest.Chunk("IEND", nil)...)
 }
 
 // decodeAlloc returns the bytes allocated while decoding data, as the
@@ -114,7 +105,7 @@ func TestDecodeCostBounds(t *testing.T) {
 		}
 		return b.Bytes()
 	}
-	trns := pngChunk("tRNS", []byte{0, 7})
+	trns := pngtest.Chunk("tRNS", []byte{0, 7})
 	cases := []struct {
 		name string
 		data []byte
