@@ -46,13 +46,14 @@ func main() {
 	strict := flag.Bool("strict", false, "fail when octave.wasm is over its size budget (default: warn)")
 	flag.Parse()
 	err := run(*out, *toolchain, *pkg, *goCmd, os.Stdout)
-	if err == nil && *models != "" {
-		err = copyModels(*models, *out)
-	}
 	var over overBudget
 	if errors.As(err, &over) && !*strict {
 		fmt.Fprintln(os.Stderr, "buildwasm: warning:", err)
 		err = nil
+	}
+	// After the budget warning: a binary over budget still gets its models.
+	if err == nil && *models != "" {
+		err = copyModels(*models, *out)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "buildwasm:", err)

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
+import { join, dirname, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Octave, OctaveError, TerminatedError, DisposedError, simdSupported } from "../octave.js";
 
@@ -52,6 +52,19 @@ const configs = [
   { simd: true, worker: false },
   { simd: false, worker: false },
 ];
+
+// npm pack leaves out a listed file that does not exist without a word; the
+// tarball is what users install, so list what it would hold.
+test("npm pack holds every file package.json lists, Octave.models among them", () => {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8" });
+  const packed = new Set(JSON.parse(out)[0].files.map((f) => f.path));
+  for (const f of pkg.files) assert.ok(packed.has(f), `${f} is in package.json "files" but not in the tarball`);
+  for (const [name, url] of Object.entries(Octave.models)) {
+    const rel = relative(root, fileURLToPath(url));
+    assert.ok(packed.has(rel), `Octave.models.${name} (${rel}) is not in the tarball`);
+  }
+});
 
 test("SIMD feature detection", () => {
   assert.equal(simdSupported(), true, "Node 20 runs SIMD128");
