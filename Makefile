@@ -168,9 +168,9 @@ models:
 # Training throughput, Go (one and two workers) against single-thread PyTorch
 # (Debian's python3-torch), written to models/bench/throughput.txt for the card.
 models-throughput:
-	{ echo "# written by make models-throughput on $$(date -u +%Y-%m-%dT%H:%MZ), load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	{ echo "# written by make models-throughput on $$(date -u +%Y-%m-%dT%H:%MZ), load average $$(cut -d' ' -f1-3 /proc/loadavg), $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $$(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || echo no AVX-512)"; \
 	  $(SIMD) $(GO) test -run '^$$' -bench TrainStep -benchtime 3x ./octcore/train/ | grep Bench; \
-	  /usr/bin/python3 models/bench/torch_train_bench.py --threads 1; } > models/bench/throughput.txt
+	  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 models/bench/torch_train_bench.py --threads 1; } > models/bench/throughput.txt
 
 models-chart:
 	$(GO) run ./models/card
