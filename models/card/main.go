@@ -1,14 +1,18 @@
 // Command card writes the model card of the shipped models: it reads every
-// models/weights/*.safetensors, writes models/weights/README.md (a table built
-// from each file's metadata, around fixed prose) and models/weights/accuracy.png,
-// a chart of Fashion-MNIST test accuracy against multiply-adds across alpha,
-// like Figure 4 of the OctConv paper.
+// models/weights/*.safetensors and every training run kept in
+// models/runs/*.safetensors, writes models/runs.json (each run's figures from
+// its file's metadata), models/weights/README.md (tables built from the
+// metadata, around fixed prose) and models/weights/accuracy.png, a chart of
+// Fashion-MNIST test accuracy against multiply-adds across alpha with the
+// spread over seeds, like Figure 4 of the OctConv paper.
 //
-//	go run ./models/card [-dir models/weights]
+//	go run ./models/card [-dir models/weights] [-runs models/runs]
 package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"image"
@@ -39,12 +43,51 @@ type row struct {
 	size, fp32Size     int
 	seconds            float64
 	command, seed, rec string
+	sha                string // data_sha256, or the file's own SHA-256
 }
 
 func main() {
-	dir := flag.String("dir", "models/weights", "directory of the model files")
+	dir := flag.String("dir", "models/weights", "directory of the shipped model files")
+	runsDir := flag.String("runs", "models/runs", "directory of the training runs kept beside them")
 	flag.Parse()
-	files, _ := filepath.Glob(filepath.Join(*dir, "*.safetensors"))
+	rows, runs := collect(*dir, *runsDir)
+	runsJSON := filepath.Join(filepath.Dir(*dir), "runs.json")
+	if err := os.WriteFile(runsJSON, marshalRuns(runs), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*dir, "README.md"), []byte(readme(rows, runs)), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	var fashion []row
+	for _, r := range rows {
+		if r.dataset == "fashion-mnist" {
+			fashion = append(fashion, r)
+		}
+	}
+	ep := longestRecipe(runs, "fashion-mnist")
+	if err := os.WriteFile(filepath.Join(*dir, "accuracy.png"), chart(fashion, groups(runs, "fashion-mnist", ep), ep), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("wrote %s, %s/README.md and accuracy.png for %d shipped models and %d runs\n", runsJSON, *dir, len(rows), len(runs))
+}
+
+// collect reads the shipped files of dir and the kept runs of runsDir; runs
+// lists both, with paths relative to their common parent (models/).
+func collect(dir, runsDir string) ([]row, []runRecord) {
+	rows := readRows(dir)
+	var runs []runRecord
+	for _, r := range rows {
+		runs = append(runs, record(r, filepath.Join(filepath.Base(dir), r.file), true))
+	}
+	for _, r := range readRows(runsDir) {
+		runs = append(runs, record(r, filepath.Join(filepath.Base(runsDir), r.file), false))
+	}
+	return rows, runs
+}
+
+// readRows reads every model file of dir, sorted by data set and alpha.
+func readRows(dir string) []row {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
 	var rows []row
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -71,7 +114,12 @@ func main() {
 		rows = append(rows, row{file: filepath.Base(f), dataset: p["dataset"], alpha: num("alpha"),
 			params: int64(num("params")), macs: int64(num("macs")), fp32: num("test_accuracy_fp32"),
 			int8: num("test_accuracy_int8"), val: num("val_accuracy"), size: len(data), fp32Size: fp.Len(),
-			seconds: num("train_seconds"), command: p["command"], seed: p["seed"], rec: p["recipe"]})
+			seconds: num("train_seconds"), command: p["command"], seed: p["seed"], rec: p["recipe"],
+			sha: m.Meta.DataSHA256})
+		if rows[len(rows)-1].sha == "" {
+			sum := sha256.Sum256(data)
+			rows[len(rows)-1].sha = hex.EncodeToString(sum[:])
+		}
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].dataset != rows[j].dataset {
@@ -79,22 +127,10 @@ func main() {
 		}
 		return rows[i].alpha < rows[j].alpha
 	})
-	if err := os.WriteFile(filepath.Join(*dir, "README.md"), []byte(readme(rows)), 0o644); err != nil {
-		log.Fatal(err)
-	}
-	var fashion []row
-	for _, r := range rows {
-		if r.dataset == "fashion-mnist" {
-			fashion = append(fashion, r)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(*dir, "accuracy.png"), chart(fashion), 0o644); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("wrote %s/README.md and accuracy.png for %d models\n", *dir, len(rows))
+	return rows
 }
 
-func readme(rows []row) string {
+func readme(rows []row, runs []runRecord) string {
 	var b strings.Builder
 	b.WriteString(`# Shipped models
 
@@ -126,6 +162,7 @@ re-evaluates every file and fails if it scores more than 0.05 points below its m
 	}
 	b.WriteString("\n![Fashion-MNIST test accuracy against multiply-adds](accuracy.png)\n\n")
 	b.WriteString(targets(rows))
+	b.WriteString(seedsSection(runs))
 	b.WriteString("## How they were made\n\n")
 	b.WriteString("`make models` (see the Makefile) builds the command with the simd kernels and runs, for each file,\n\n")
 	for _, r := range rows {
@@ -220,32 +257,47 @@ func targets(rows []row) string {
 	return b.String()
 }
 
-// chart draws test accuracy (int8 as shipped, fp32 hollow) against MACs.
-func chart(rows []row) []byte {
+// chart draws Fashion-MNIST test accuracy (int8) against MACs: for the runs
+// of the longest recipe, the mean over seeds with ±1 standard deviation bars
+// and every seed as a small dot; the shipped files as rings.
+func chart(shipped []row, gs []group, epochs int) []byte {
 	const W, H = 640, 420
 	const left, right, top, bottom = 70, 30, 40, 60
 	img := image.NewRGBA(image.Rect(0, 0, W, H))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 	black := color.RGBA{0, 0, 0, 255}
 	grey := color.RGBA{220, 220, 220, 255}
+	seedGrey := color.RGBA{120, 120, 120, 255}
 	blue := color.RGBA{31, 119, 180, 255}
 	orange := color.RGBA{255, 127, 14, 255}
 	text := func(x, y int, s string, c color.Color) {
 		d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
 		d.DrawString(s)
 	}
-	text(left, 22, "Oct-ResNet-mini on Fashion-MNIST: test accuracy vs multiply-adds", black)
-	if len(rows) == 0 {
+	text(left, 22, "Oct-ResNet-mini on Fashion-MNIST: int8 test accuracy vs multiply-adds", black)
+	if len(shipped) == 0 && len(gs) == 0 {
 		text(left, H/2, "no models yet", black)
 		return encode(img)
 	}
 	minX, maxX := math.Inf(1), math.Inf(-1)
 	minY, maxY := math.Inf(1), math.Inf(-1)
-	for _, r := range rows {
-		x := float64(r.macs) / 1e6
+	see := func(macs int64, ys ...float64) {
+		x := float64(macs) / 1e6
 		minX, maxX = math.Min(minX, x), math.Max(maxX, x)
-		minY = math.Min(minY, math.Min(r.int8, r.fp32))
-		maxY = math.Max(maxY, math.Max(r.int8, r.fp32))
+		for _, y := range ys {
+			if !math.IsNaN(y) {
+				minY, maxY = math.Min(minY, y), math.Max(maxY, y)
+			}
+		}
+	}
+	for _, r := range shipped {
+		see(r.macs, r.int8)
+	}
+	for _, g := range gs {
+		see(g.macs, g.int8...)
+		if !math.IsNaN(g.int8SD) {
+			see(g.macs, g.int8Mean-g.int8SD, g.int8Mean+g.int8SD)
+		}
 	}
 	padX := math.Max((maxX-minX)*0.1, 0.5)
 	minX, maxX = minX-padX, maxX+padX
@@ -263,20 +315,42 @@ func chart(rows []row) []byte {
 	hline(img, left, W-right, H-bottom, black)
 	vline(img, left, top, H-bottom, black)
 	text(W/2-80, H-18, "multiply-adds per image (millions)", black)
-	for i, r := range rows {
-		x := px(float64(r.macs) / 1e6)
+	for i, g := range gs {
+		x := px(float64(g.macs) / 1e6)
 		if i > 0 {
-			p := rows[i-1]
-			line(img, px(float64(p.macs)/1e6), py(p.int8), x, py(r.int8), blue)
+			p := gs[i-1]
+			line(img, px(float64(p.macs)/1e6), py(p.int8Mean), x, py(g.int8Mean), blue)
 		}
-		ring(img, x, py(r.fp32), 4, orange)
-		dot(img, x, py(r.int8), 4, blue)
-		text(x+7, py(r.int8)-6, fmt.Sprintf("a=%g", r.alpha), black)
+		if !math.IsNaN(g.int8SD) {
+			lo, hi := py(g.int8Mean-g.int8SD), py(g.int8Mean+g.int8SD)
+			vline(img, x, hi, lo, blue)
+			hline(img, x-4, x+4, hi, blue)
+			hline(img, x-4, x+4, lo, blue)
+		}
+		for _, v := range g.int8 {
+			dot(img, x+8, py(v), 2, seedGrey)
+		}
+		dot(img, x, py(g.int8Mean), 4, blue)
+		text(x+12, py(g.int8Mean)-6, fmt.Sprintf("a=%g n=%d", g.alpha, len(g.int8)), black)
 	}
-	dot(img, W-right-150, top+10, 4, blue)
-	text(W-right-140, top+14, "int8 (shipped)", black)
-	ring(img, W-right-150, top+26, 4, orange)
-	text(W-right-140, top+30, "fp32", black)
+	for _, r := range shipped {
+		ring(img, px(float64(r.macs)/1e6), py(r.int8), 5, orange)
+	}
+	lx := W - right - 230
+	if len(gs) > 0 {
+		dot(img, lx, top+10, 4, blue)
+		text(lx+10, top+14, fmt.Sprintf("mean +/- SD over seeds, %d epochs", epochs), black)
+		dot(img, lx, top+26, 2, seedGrey)
+		text(lx+10, top+30, "each seed", black)
+	}
+	if len(shipped) > 0 {
+		ring(img, lx, top+42, 5, orange)
+		label := "shipped file"
+		if m := epochsRe.FindStringSubmatch(shipped[0].rec); m != nil {
+			label += ", " + m[1] + " epochs"
+		}
+		text(lx+10, top+46, label, black)
+	}
 	return encode(img)
 }
 
