@@ -151,6 +151,17 @@ func packB(dst []float32, tB bool, nn, kk int, B []float32, ldb, k0, n0 int) {
 		j0 := p * nr
 		jn := min(nr, nn-j0)
 		if tB {
+			// 8 x 8 blocks through transpose8, the edges one by one.
+			jb, kb := 0, 0
+			if nr%8 == 0 {
+				jb, kb = jn/8*8, kk/8*8
+			}
+			for j := 0; j < jb; j += 8 {
+				src := B[(n0+j0+j)*ldb+k0:]
+				for k := 0; k < kb; k += 8 {
+					transpose8(panel[k*nr+j:], nr, src[k:], ldb)
+				}
+			}
 			for j := 0; j < nr; j++ {
 				if j >= jn {
 					for k := 0; k < kk; k++ {
@@ -159,8 +170,12 @@ func packB(dst []float32, tB bool, nn, kk int, B []float32, ldb, k0, n0 int) {
 					continue
 				}
 				row := B[(n0+j0+j)*ldb+k0 : (n0+j0+j)*ldb+k0+kk]
-				for k, v := range row {
-					panel[k*nr+j] = v
+				k := 0
+				if j < jb {
+					k = kb
+				}
+				for ; k < kk; k++ {
+					panel[k*nr+j] = row[k]
 				}
 			}
 		} else {
@@ -178,6 +193,13 @@ func packB(dst []float32, tB bool, nn, kk int, B []float32, ldb, k0, n0 int) {
 // panels of nr columns (zero past nn).
 func packPanelsTrans(dst []float32, nn, kk int, X []float32, N, k0, n0 int) {
 	np := (nn + nr - 1) / nr
+	// Depth kA..kB-1 is whole groups of 8 inside one panel of X (nr is a
+	// multiple of 8): 8 x 8 blocks through transpose8, the rest one by one.
+	kA, kB := k0, k0
+	if nr%8 == 0 {
+		kA = min((k0+7)/8*8, k0+kk)
+		kB = max((k0+kk)/8*8, kA)
+	}
 	for p := 0; p < np; p++ {
 		panel := dst[p*nr*kk : (p+1)*nr*kk]
 		j0 := p * nr
@@ -185,18 +207,32 @@ func packPanelsTrans(dst []float32, nn, kk int, X []float32, N, k0, n0 int) {
 		if jn < nr {
 			clear(panel)
 		}
+		jb := 0
+		if nr%8 == 0 {
+			jb = jn / 8 * 8
+		}
+		for j := 0; j < jb; j += 8 {
+			n := n0 + j0 + j
+			for k := kA; k < kB; k += 8 {
+				q, r := k/nr, k%nr
+				transpose8(panel[(k-k0)*nr+j:], nr, X[q*N*nr+n*nr+r:], nr)
+			}
+		}
 		for j := 0; j < jn; j++ {
 			n := n0 + j0 + j
-			q, r := k0/nr, k0%nr
-			src := X[q*N*nr+n*nr:]
-			for k := 0; k < kk; k++ {
-				if r == nr {
-					r = 0
-					q++
-					src = X[q*N*nr+n*nr:]
+			one := func(k int) {
+				panel[(k-k0)*nr+j] = X[(k/nr)*N*nr+n*nr+k%nr]
+			}
+			for k := k0; k < kA; k++ {
+				one(k)
+			}
+			if j >= jb {
+				for k := kA; k < kB; k++ {
+					one(k)
 				}
-				panel[k*nr+j] = src[r]
-				r++
+			}
+			for k := kB; k < k0+kk; k++ {
+				one(k)
 			}
 		}
 	}
