@@ -86,6 +86,43 @@ type convGeom struct {
 	k, s, p    int
 	inH, inW   int
 	outH, outW int
+	// masks[ky*k+kx][t] is all ones when output pixel t%(outH*outW) of an
+	// image reads inside the source at tap (ky, kx), else zero; made by
+	// shiftMasks for same-size stride-1 convolutions, nr values longer than
+	// an image so that a panel of nr pixels starting anywhere in an image
+	// finds its masks in one run.
+	masks [][]uint32
+}
+
+// shifted reports whether the im2col matrix of g is shifted copies of the
+// source: stride 1 and output size equal to the input size, so that tap
+// (ky, kx) of pixel i reads pixel i + (ky-p)*W + (kx-p) of the same
+// channel when it is inside the image.
+func (g *convGeom) shifted() bool {
+	return g.s == 1 && g.outH == g.inH && g.outW == g.inW && !g.pointwise()
+}
+
+// shiftMasks returns g.masks, computing them on first use.
+func (g *convGeom) shiftMasks() [][]uint32 {
+	if g.masks != nil {
+		return g.masks
+	}
+	hw := g.outH * g.outW
+	g.masks = make([][]uint32, g.k*g.k)
+	for ky := 0; ky < g.k; ky++ {
+		for kx := 0; kx < g.k; kx++ {
+			m := make([]uint32, hw+nr)
+			for t := range m {
+				pix := t % hw
+				iy, ix := pix/g.outW+ky-g.p, pix%g.outW+kx-g.p
+				if uint(iy) < uint(g.inH) && uint(ix) < uint(g.inW) {
+					m[t] = ^uint32(0)
+				}
+			}
+			g.masks[ky*g.k+kx] = m
+		}
+	}
+	return g.masks
 }
 
 func outSize(in, k, s, p int) int { return (in+2*p-k)/s + 1 }
@@ -99,6 +136,10 @@ func (g *convGeom) pointwise() bool {
 // source pixel it was read from.
 func col2im(dsrc *T, dcol []float32, g *convGeom) {
 	P := dsrc.N * g.outH * g.outW
+	if g.shifted() {
+		col2imShifted(dsrc, dcol, g)
+		return
+	}
 	k, W := g.k, dsrc.W
 	for c := 0; c < dsrc.C; c++ {
 		for ky := 0; ky < k; ky++ {
@@ -184,6 +225,10 @@ func colPanels(K, P int) int { return (P + nr - 1) / nr * nr * K }
 // packing is needed afterwards. Values past the last column are left as
 // they are.
 func im2colPanels(col []float32, src *T, g *convGeom) {
+	if g.shifted() {
+		im2colShifted(col, src, g)
+		return
+	}
 	k, W := g.k, src.W
 	K := src.C * k * k
 	var tmp [1024]float32
@@ -227,6 +272,83 @@ func im2colPanels(col []float32, src *T, g *convGeom) {
 						}
 						w.put(r)
 					}
+				}
+			}
+		}
+	}
+}
+
+// im2colShifted is im2colPanels for a shifted geometry (see
+// convGeom.shifted): every panel row is nr consecutive source values of one
+// channel, masked at the image borders. It fills the panels one after the
+// other, so the writes are sequential.
+func im2colShifted(col []float32, src *T, g *convGeom) {
+	k, W := g.k, src.W
+	hw := src.H * W
+	P := src.N * hw
+	K := src.C * k * k
+	masks := g.shiftMasks()
+	var tmp [64]float32
+	pix0 := 0
+	for q := 0; q*nr < P; q++ {
+		base := q * nr
+		panel := col[q*K*nr : (q+1)*K*nr]
+		row := 0
+		for c := 0; c < src.C; c++ {
+			plane := src.D[c*P : (c+1)*P]
+			for ky := 0; ky < k; ky++ {
+				for kx := 0; kx < k; kx++ {
+					m := masks[ky*k+kx][pix0 : pix0+nr]
+					dst := panel[row*nr : (row+1)*nr]
+					row++
+					s0 := base + (ky-g.p)*W + kx - g.p
+					if s0 >= 0 && s0+nr <= P {
+						maskCopy(dst, plane[s0:s0+nr], m)
+						continue
+					}
+					t := tmp[:nr]
+					for j := range t {
+						t[j] = 0
+						if i := s0 + j; i >= 0 && i < P {
+							t[j] = plane[i]
+						}
+					}
+					maskCopy(dst, t, m)
+				}
+			}
+		}
+		pix0 = (pix0 + nr) % hw
+	}
+}
+
+// col2imShifted is col2im for a shifted geometry: row (c, ky, kx) of dcol,
+// masked at the image borders, adds to channel c shifted by the tap's
+// offset. The sums run in the same order as col2im's.
+func col2imShifted(dsrc *T, dcol []float32, g *convGeom) {
+	k, W := g.k, dsrc.W
+	hw := dsrc.H * W
+	P := dsrc.N * hw
+	masks := g.shiftMasks()
+	// One image at a time, so that its plane stays in L1 while the k*k
+	// taps add to it.
+	for c := 0; c < dsrc.C; c++ {
+		plane := dsrc.D[c*P : (c+1)*P]
+		for n := 0; n < dsrc.N; n++ {
+			o := n * hw
+			for ky := 0; ky < k; ky++ {
+				// Output rows whose tap row ky is inside the image; within
+				// them, drop the first (last) pixel when the tap reads
+				// left (right) of it, so that every access stays in the
+				// image.
+				y0, y1 := max(0, g.p-ky), min(g.outH, dsrc.H+g.p-ky)
+				for kx := 0; kx < k; kx++ {
+					lo, hi := y0*W+max(0, g.p-kx), y1*W-max(0, kx-g.p)
+					if lo >= hi {
+						continue
+					}
+					r := ((c*k+ky)*k+kx)*P + o
+					d := (ky-g.p)*W + kx - g.p
+					maskAdd(plane[o+lo+d:o+hi+d], dcol[r+lo:r+hi], masks[ky*k+kx][lo:hi])
 				}
 			}
 		}
