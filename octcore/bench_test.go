@@ -95,3 +95,26 @@ func BenchmarkOctConv3x3(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWinograd times a 3x3 stride-1 convolution (c -> c channels, pad
+// 1, at hw x hw) with the direct kernel and as Winograd F(2x2, 3x3), side by
+// side, over the channel counts and map sizes of the crossover rule
+// (winoWins). GFLOP/s counts the direct convolution's multiply-adds for
+// both: for Winograd it is the effective rate.
+func BenchmarkWinograd(b *testing.B) {
+	for _, s := range []struct{ c, hw int }{
+		{16, 56}, {32, 56}, {64, 56}, {32, 28}, {64, 28}, {128, 28}, {64, 14}, {128, 14}, {256, 14},
+		{128, 7}, {256, 7}, {512, 7}, {64, 112},
+	} {
+		for _, mode := range []string{"off", "on"} {
+			b.Run(fmt.Sprintf("c=%d/hw=%d/wino=%s", s.c, s.hw, mode), func(b *testing.B) {
+				prev, _ := SetWinograd(mode)
+				defer SetWinograd(prev)
+				g := Graph{{Name: "input", Kind: "input", Out: s.c},
+					{Name: "conv", Kind: "conv", In: s.c, Out: s.c, Kernel: 3, Pad: 1, Act: "relu"}}
+				net, x := benchNet(b, g, s.hw)
+				runBench(b, float64(s.c*s.c*9*s.hw*s.hw), func() { net.Run(x) })
+			})
+		}
+	}
+}

@@ -192,6 +192,7 @@ func buildConv(i int, r *resolved, pr *paramReader) (op, error) {
 			o.aLH = append(o.aLH, concatGroup(lhParts, o.cHo/g, j))
 		}
 	}
+	o.addWinograd()
 	return o, nil
 }
 
@@ -328,6 +329,11 @@ func (o *convOp) conv(ws *workspace, slot int, srcs []*Tensor, counts []int, poo
 	if round := func(n int) int { return (n + nr - 1) / nr * nr }; wp != OW && rows > compactMinRows && 10*round(OH*OW) < 9*round(OH*wp) {
 		r.compact, r.wp, r.outW = true, wp, OW
 		r.N, r.srcW = OH*OW, OW
+	}
+	if winoEligible(geo, g) && winoUse(prods, OH, OW) {
+		// Winograd F(2x2, 3x3) instead of the direct product (winograd.go).
+		winoConv(ws, padInto(ws, srcs, counts, pooledSrc, geo, 2*wp+nr+geo.kw), hp, wp, OH, OW, prods)
+		return
 	}
 	x := srcs[0]
 	if len(srcs) == 1 && pooledSrc < 0 && geo.ph == 0 && geo.pw == 0 && st == 1 && cap(x.Data) >= len(x.Data)+nr {

