@@ -435,43 +435,14 @@ func (w *worker) convForward(L *layer, train bool) {
 				mu := float32(mean)
 				ga, be := L.gamma[c0+c], L.beta[c0+c]
 				// Normalize, scale and shift, add the residual, ReLU: one pass.
-				switch {
-				case rt != nil && L.relu:
-					rc := rt.D[c*per : (c+1)*per]
-					rc = rc[:len(zc)]
-					oc = oc[:len(zc)]
-					for k, v := range zc {
-						xh := (v - mu) * inv
-						zc[k] = xh
-						o := ga*xh + be
-						o += rc[k]
-						if o < 0 {
-							o = 0
-						}
-						oc[k] = o
-					}
-					continue
-				case rt == nil && L.relu:
-					oc = oc[:len(zc)]
-					for k, v := range zc {
-						xh := (v - mu) * inv
-						zc[k] = xh
-						o := ga*xh + be
-						if o < 0 {
-							o = 0
-						}
-						oc[k] = o
-					}
-					continue
+				var rc []float32
+				if rt != nil {
+					rc = rt.D[c*per : (c+1)*per]
 				}
-				for k, v := range zc {
-					xh := (v - mu) * inv
-					zc[k] = xh
-					oc[k] = ga*xh + be
-				}
-			} else {
-				copy(oc, zc)
+				bnApply(zc, oc, rc, mu, inv, ga, be, L.relu)
+				continue
 			}
+			copy(oc, zc)
 			if rt != nil {
 				for k, v := range rt.D[c*per : (c+1)*per] {
 					oc[k] += v
@@ -658,47 +629,31 @@ func (w *worker) convBackward(L *layer) {
 			continue
 		}
 		o := part(out, pt == 1)
-		switch {
-		case L.relu && L.add >= 0:
-			// ReLU mask and the residual's gradient in one pass.
-			r := part(w.douts[L.add], pt == 1).D[:len(g.D)]
-			od := o.D[:len(g.D)]
-			for k, v := range g.D {
-				if od[k] <= 0 {
-					v = 0
-					g.D[k] = 0
-				}
-				r[k] += v
+		// The ReLU mask, the residual's gradient and the BatchNorm sums in
+		// one pass, then the BatchNorm gradient in a second one.
+		per := g.N * g.H * g.W
+		for c := 0; c < g.C; c++ {
+			gc := g.D[c*per : (c+1)*per]
+			var oc, rc, xc []float32
+			if L.relu {
+				oc = o.D[c*per : (c+1)*per]
 			}
-		case L.relu:
-			od := o.D[:len(g.D)]
-			for k := range g.D {
-				if od[k] <= 0 {
-					g.D[k] = 0
-				}
+			if L.add >= 0 {
+				rc = part(w.douts[L.add], pt == 1).D[c*per : (c+1)*per]
 			}
-		case L.add >= 0:
-			r := part(w.douts[L.add], pt == 1)
-			for k, v := range g.D {
-				r.D[k] += v
+			if L.bn {
+				xc = part(cs.z, pt == 1).D[c*per : (c+1)*per]
 			}
-		}
-		if L.bn {
-			xh := part(cs.z, pt == 1)
-			per := g.N * g.H * g.W
-			for c := 0; c < g.C; c++ {
-				gc := g.D[c*per : (c+1)*per]
-				xc := xh.D[c*per : (c+1)*per]
-				sg, sgx := sums(gc, xc)
-				w.grad[L.gGamma+c0+c] += float32(sgx)
-				w.grad[L.gBeta+c0+c] += float32(sg)
-				a := L.gamma[c0+c] * cs.inv[pt][c]
-				mg := float32(sg / float64(per))
-				mgx := float32(sgx / float64(per))
-				for k, v := range gc {
-					gc[k] = a * (v - mg - xc[k]*mgx)
-				}
+			sg, sgx := gradPrep(gc, oc, rc, xc)
+			if !L.bn {
+				continue
 			}
+			w.grad[L.gGamma+c0+c] += float32(sgx)
+			w.grad[L.gBeta+c0+c] += float32(sg)
+			a := L.gamma[c0+c] * cs.inv[pt][c]
+			mg := float32(sg / float64(per))
+			mgx := float32(sgx / float64(per))
+			bnBack(gc, xc, a, mg, mgx)
 		}
 		c0 += g.C
 	}

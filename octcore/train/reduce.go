@@ -1,16 +1,18 @@
 package train
 
-// sums returns the sum of x and the sum of x*y (y may be nil: then of x*x),
+// sumBlock is the length of the runs that sums adds in float32.
+const sumBlock = 256
+
+// sumsGo returns the sum of x and the sum of x*y (y may be nil: then of x*x),
 // accumulated in float32 over short blocks with four independent
 // accumulators, and across blocks in float64.
-func sums(x, y []float32) (s, q float64) {
+func sumsGo(x, y []float32) (s, q float64) {
 	if y == nil {
 		y = x
 	}
 	y = y[:len(x)]
-	const blk = 256
-	for b0 := 0; b0 < len(x); b0 += blk {
-		xb := x[b0:min(b0+blk, len(x))]
+	for b0 := 0; b0 < len(x); b0 += sumBlock {
+		xb := x[b0:min(b0+sumBlock, len(x))]
 		yb := y[b0 : b0+len(xb)]
 		var s0, s1, s2, s3, q0, q1, q2, q3 float32
 		i := 0

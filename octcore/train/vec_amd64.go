@@ -38,3 +38,137 @@ func maskAdd(dst, src []float32, m []uint32) {
 		dst[j] += math.Float32frombits(math.Float32bits(src[j]) & m[j])
 	}
 }
+
+// bnApply is bnApplyGo with vectors.
+func bnApply(z, o, r []float32, mu, inv, ga, be float32, relu bool) {
+	n := len(z)
+	o = o[:n]
+	if r != nil {
+		r = r[:n]
+	}
+	L := lanes
+	vmu, vinv := simd.BroadcastFloat32s(mu), simd.BroadcastFloat32s(inv)
+	vga, vbe := simd.BroadcastFloat32s(ga), simd.BroadcastFloat32s(be)
+	var zero simd.Float32s
+	k := 0
+	for ; k+L <= n; k += L {
+		xh := simd.LoadFloat32s(z[k:]).Sub(vmu).Mul(vinv)
+		xh.Store(z[k:])
+		y := vga.Mul(xh).Add(vbe)
+		if r != nil {
+			y = y.Add(simd.LoadFloat32s(r[k:]))
+		}
+		if relu {
+			y = y.Masked(y.Greater(zero))
+		}
+		y.Store(o[k:])
+	}
+	var rt []float32
+	if r != nil {
+		rt = r[k:]
+	}
+	bnApplyGo(z[k:], o[k:], rt, mu, inv, ga, be, relu)
+}
+
+// gradPrep is gradPrepGo with vectors, in one pass.
+func gradPrep(g, o, r, xh []float32) (sg, sgx float64) {
+	n := len(g)
+	if o != nil {
+		o = o[:n]
+	}
+	if r != nil {
+		r = r[:n]
+	}
+	if xh != nil {
+		xh = xh[:n]
+	}
+	L := lanes
+	var zero simd.Float32s
+	nv := n / (2 * L) * (2 * L)
+	for b0 := 0; b0 < nv; b0 += sumBlock {
+		var s0, s1, q0, q1 simd.Float32s
+		for k := b0; k < min(b0+sumBlock, nv); k += 2 * L {
+			v0, v1 := simd.LoadFloat32s(g[k:]), simd.LoadFloat32s(g[k+L:])
+			if o != nil {
+				v0 = v0.Masked(simd.LoadFloat32s(o[k:]).Greater(zero))
+				v1 = v1.Masked(simd.LoadFloat32s(o[k+L:]).Greater(zero))
+				v0.Store(g[k:])
+				v1.Store(g[k+L:])
+			}
+			if r != nil {
+				simd.LoadFloat32s(r[k:]).Add(v0).Store(r[k:])
+				simd.LoadFloat32s(r[k+L:]).Add(v1).Store(r[k+L:])
+			}
+			if xh != nil {
+				s0, s1 = s0.Add(v0), s1.Add(v1)
+				q0 = q0.Add(v0.Mul(simd.LoadFloat32s(xh[k:])))
+				q1 = q1.Add(v1.Mul(simd.LoadFloat32s(xh[k+L:])))
+			}
+		}
+		if xh != nil {
+			sg += float64(hsum(s0.Add(s1)))
+			sgx += float64(hsum(q0.Add(q1)))
+		}
+	}
+	var ot, rt, xt []float32
+	if o != nil {
+		ot = o[nv:]
+	}
+	if r != nil {
+		rt = r[nv:]
+	}
+	if xh != nil {
+		xt = xh[nv:]
+	}
+	s, q := gradPrepGo(g[nv:], ot, rt, xt)
+	return sg + s, sgx + q
+}
+
+// hsum returns the sum of the lanes of v.
+func hsum(v simd.Float32s) float32 {
+	var buf [16]float32 // lanes <= 16 (AVX-512)
+	v.Store(buf[:lanes])
+	var s float32
+	for _, x := range buf[:lanes] {
+		s += x
+	}
+	return s
+}
+
+// sums is sumsGo with vectors.
+func sums(x, y []float32) (s, q float64) {
+	if y == nil {
+		y = x
+	}
+	n := len(x)
+	y = y[:n]
+	L := lanes
+	nv := n / (2 * L) * (2 * L)
+	for b0 := 0; b0 < nv; b0 += sumBlock {
+		var s0, s1, q0, q1 simd.Float32s
+		for k := b0; k < min(b0+sumBlock, nv); k += 2 * L {
+			x0, x1 := simd.LoadFloat32s(x[k:]), simd.LoadFloat32s(x[k+L:])
+			s0, s1 = s0.Add(x0), s1.Add(x1)
+			q0 = q0.Add(x0.Mul(simd.LoadFloat32s(y[k:])))
+			q1 = q1.Add(x1.Mul(simd.LoadFloat32s(y[k+L:])))
+		}
+		s += float64(hsum(s0.Add(s1)))
+		q += float64(hsum(q0.Add(q1)))
+	}
+	s1, q1 := sumsGo(x[nv:], y[nv:])
+	return s + s1, q + q1
+}
+
+// bnBack is bnBackGo with vectors.
+func bnBack(g, xh []float32, a, mg, mgx float32) {
+	n := len(g)
+	xh = xh[:n]
+	L := lanes
+	va, vmg, vmgx := simd.BroadcastFloat32s(a), simd.BroadcastFloat32s(mg), simd.BroadcastFloat32s(mgx)
+	k := 0
+	for ; k+L <= n; k += L {
+		v := simd.LoadFloat32s(g[k:]).Sub(vmg).Sub(simd.LoadFloat32s(xh[k:]).Mul(vmgx))
+		va.Mul(v).Store(g[k:])
+	}
+	bnBackGo(g[k:], xh[k:], a, mg, mgx)
+}
