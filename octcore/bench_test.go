@@ -103,7 +103,7 @@ func BenchmarkOctConv3x3(b *testing.B) {
 // both: for Winograd it is the effective rate.
 func BenchmarkWinograd(b *testing.B) {
 	for _, s := range []struct{ c, hw int }{
-		{16, 56}, {32, 56}, {64, 56}, {32, 28}, {64, 28}, {128, 28}, {64, 14}, {128, 14}, {256, 14},
+		{8, 28}, {16, 28}, {8, 14}, {16, 14}, {16, 56}, {32, 56}, {64, 56}, {32, 28}, {64, 28}, {128, 28}, {64, 14}, {128, 14}, {256, 14},
 		{128, 7}, {256, 7}, {512, 7}, {64, 112},
 	} {
 		for _, mode := range []string{"off", "on"} {

@@ -105,6 +105,7 @@ const (
 	bufUp
 	bufWinoV // Winograd: transformed input (winograd.go)
 	bufWinoM // Winograd: the products, before the output transform
+	bufWinoT // Winograd: a transform's row scratch
 	numBufs
 )
 

@@ -136,3 +136,17 @@ func TestSetWinogradRejectsUnknown(t *testing.T) {
 func TestWinogradRunAllocs(t *testing.T) {
 	withWinograd(t, "on", TestRunAllocs)
 }
+
+// The rule of winoAuto picks Winograd for the wide layers of the builds
+// where it was measured to win, and the direct kernel for the rest.
+func TestWinogradAutoRule(t *testing.T) {
+	if winoMinChannels < 0 {
+		if winoWins(512, 512, 7, 7) {
+			t.Fatal("winoWins chose Winograd in a build with no measured crossover")
+		}
+		return
+	}
+	if !winoWins(winoMinChannels, 64, 14, 14) || winoWins(winoMinChannels-1, 64, 14, 14) {
+		t.Fatalf("winoWins does not switch at %d channels", winoMinChannels)
+	}
+}

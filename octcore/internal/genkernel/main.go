@@ -1,8 +1,10 @@
-// Command genkernel writes octcore/kernel_vec_wasm.go from kernel_simd.go:
-// the same kernel source for the WebAssembly SIMD build, where vec is
+// Command genkernel writes octcore/kernel_vec_wasm.go from kernel_simd.go
+// and octcore/winograd_vec_wasm.go from winograd_vec.go: the same kernel
+// source for the WebAssembly SIMD build, where the vectors are
 // simd/archsimd's Float32x4 and the portable simd package (whose start-up
 // code links fmt and reflection) is not imported. Run it with go generate
-// in octcore; TestGeneratedKernelUpToDate checks the copy.
+// in octcore; TestGeneratedKernelUpToDate checks the copies. With
+// -stdout FILE it prints the generated FILE instead.
 package main
 
 import (
@@ -10,20 +12,38 @@ import (
 	"os"
 )
 
+// files maps each generated file to its source.
+var files = []struct{ out, src string }{
+	{"kernel_vec_wasm.go", "kernel_simd.go"},
+	{"winograd_vec_wasm.go", "winograd_vec.go"},
+}
+
 func main() {
-	src, err := os.ReadFile("kernel_simd.go")
-	if err != nil {
-		log.Fatal(err)
+	only := ""
+	if len(os.Args) > 2 && os.Args[1] == "-stdout" {
+		only = os.Args[2]
 	}
-	out, err := Generate(src)
-	if err != nil {
-		log.Fatal(err)
+	for _, f := range files {
+		if only != "" && f.out != only {
+			continue
+		}
+		src, err := os.ReadFile(f.src)
+		if err != nil {
+			log.Fatal(err)
+		}
+		out, err := Generate(src, f.src)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if only != "" {
+			os.Stdout.Write(out)
+			return
+		}
+		if err := os.WriteFile(f.out, out, 0o644); err != nil {
+			log.Fatal(err)
+		}
 	}
-	if len(os.Args) > 1 && os.Args[1] == "-stdout" {
-		os.Stdout.Write(out)
-		return
-	}
-	if err := os.WriteFile("kernel_vec_wasm.go", out, 0o644); err != nil {
-		log.Fatal(err)
+	if only != "" {
+		log.Fatalf("genkernel: no generated file %s", only)
 	}
 }
