@@ -18,8 +18,21 @@ const (
 
 // gemmBuf holds the packing buffers of one goroutine.
 type gemmBuf struct {
-	a, b, tile []float32
+	a, b, tile, c []float32
+	// fill writes the block of op(B) for bFill (see fillFunc).
+	fill fillFunc
 }
+
+// fillFunc writes depth k0..k0+kk-1, columns n0..n0+nn-1 of op(B) into dst
+// as panels of nr columns: column n0+j at dst[(j/nr)*kk*nr + k*nr + j%nr]
+// (values past nn are not read back). It computes operands that are never
+// stored whole, such as im2col matrices.
+type fillFunc func(dst []float32, k0, kk, n0, nn int)
+
+// blockFloats bounds a packed block of B (kc x nc values) for the products
+// whose B is filled by a fillFunc, so that it stays in L2 while the kernel
+// reads it.
+const blockFloats = 96 << 10
 
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {
@@ -40,6 +53,8 @@ const (
 	// bPanelsTrans: op(B) = X^T for an N x K matrix X stored panel-major
 	// over its columns: op(B)[k][n] = X[n][k] at B[(k/nr)*N*nr + n*nr + k%nr].
 	bPanelsTrans
+	// bFill: written block by block by g.fill.
+	bFill
 )
 
 // gemm computes C = op(A) op(B), or C += op(A) op(B) when acc, where op(A)
@@ -64,8 +79,12 @@ func (g *gemmBuf) gemm(tA bool, bk bKind, M, N, K int, A []float32, lda int, B [
 	}
 	mp := (M + mr - 1) / mr
 	g.tile = grow(g.tile, mr*nr)
-	for k0 := 0; k0 < K; k0 += kc {
-		kk := min(kc, K-k0)
+	kb := kc
+	if bk == bFill {
+		kb = max(64, min(kc, blockFloats/max(min(N, nc), 1)/8*8))
+	}
+	for k0 := 0; k0 < K; k0 += kb {
+		kk := min(kb, K-k0)
 		g.a = grow(g.a, mp*mr*kk)
 		packA(g.a, tA, M, kk, A, lda, k0)
 		add := acc || k0 > 0
@@ -79,37 +98,98 @@ func (g *gemmBuf) gemm(tA bool, bk bKind, M, N, K int, A []float32, lda int, B [
 			case bPanelsTrans:
 				g.b = grow(g.b, np*nr*kk)
 				packPanelsTrans(g.b, nn, kk, B, N, k0, n0)
+			case bFill:
+				g.b = grow(g.b, np*nr*kk)
+				g.fill(g.b, k0, kk, n0, nn)
 			}
-			for jp := 0; jp < np; jp++ {
-				j0 := n0 + jp*nr
-				jn := min(nr, N-j0)
-				var bp []float32
-				if bk == bPanels {
-					q := j0 / nr
-					bp = B[q*K*nr+k0*nr : q*K*nr+(k0+kk)*nr]
+			if bk == bPanels {
+				g.panels(g.a, M, kk, B[(n0/nr)*K*nr+k0*nr:], K*nr, n0, nn, add, C, ldc)
+			} else {
+				g.panels(g.a, M, kk, g.b, nr*kk, n0, nn, add, C, ldc)
+			}
+		}
+	}
+}
+
+// panels multiplies the packed block a of A (rows 0..M-1, depth kk) by the
+// panels of B for columns n0..n0+nn-1 (panel jp at b[jp*bStride:], kk x nr)
+// into C (columns n0.., leading dimension ldc), adding when add.
+func (g *gemmBuf) panels(a []float32, M, kk int, b []float32, bStride, n0, nn int, add bool, C []float32, ldc int) {
+	mp := (M + mr - 1) / mr
+	np := (nn + nr - 1) / nr
+	for jp := 0; jp < np; jp++ {
+		j0 := n0 + jp*nr
+		jn := min(nr, n0+nn-j0)
+		bp := b[jp*bStride : jp*bStride+nr*kk]
+		for ip := 0; ip < mp; ip++ {
+			ap := a[ip*mr*kk : (ip+1)*mr*kk]
+			i0 := ip * mr
+			in := min(mr, M-i0)
+			if !add && in == mr && jn == nr {
+				octcore.TileKernel(kk, ap, bp, C[i0*ldc+j0:], ldc, nr)
+				continue
+			}
+			octcore.TileKernel(kk, ap, bp, g.tile, nr, nr)
+			for i := 0; i < in; i++ {
+				c := C[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+jn]
+				t := g.tile[i*nr : i*nr+jn]
+				if add {
+					octcore.AddRows(c, c, t)
 				} else {
-					bp = g.b[jp*nr*kk : (jp+1)*nr*kk]
-				}
-				for ip := 0; ip < mp; ip++ {
-					ap := g.a[ip*mr*kk : (ip+1)*mr*kk]
-					i0 := ip * mr
-					in := min(mr, M-i0)
-					if !add && in == mr && jn == nr {
-						octcore.TileKernel(kk, ap, bp, C[i0*ldc+j0:], ldc, nr)
-						continue
-					}
-					octcore.TileKernel(kk, ap, bp, g.tile, nr, nr)
-					for i := 0; i < in; i++ {
-						c := C[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+jn]
-						t := g.tile[i*nr : i*nr+jn]
-						if add {
-							octcore.AddRows(c, c, t)
-						} else {
-							copy(c, t)
-						}
-					}
+					copy(c, t)
 				}
 			}
+		}
+	}
+}
+
+// gemmFill computes C = op(A) op(B) (C += when acc) like gemm, with op(B)
+// written block by block by fill, for products whose op(A) is small (M x K
+// within a few hundred KB) and N large: op(A) is packed once, and the
+// columns are taken in chunks that each meet every depth block while their
+// B block and C columns are in cache. With sink, C is not given: each
+// chunk of columns n0..n0+nn-1 goes to a scratch matrix c (M x nn, rows ldc
+// apart) handed to sink once complete, so C is never stored whole.
+func (g *gemmBuf) gemmFill(tA bool, M, N, K int, A []float32, lda int, fill fillFunc, C []float32, ldc int, acc bool, sink func(n0, nn int, c []float32, ldc int)) {
+	if M == 0 || N == 0 || K == 0 {
+		if K == 0 && !acc && sink == nil {
+			for i := 0; i < M; i++ {
+				clear(C[i*ldc : i*ldc+N])
+			}
+		}
+		return
+	}
+	mp := (M + mr - 1) / mr
+	g.tile = grow(g.tile, mr*nr)
+	nk := (K + kc - 1) / kc
+	g.a = grow(g.a, mp*mr*K)
+	for kb := 0; kb < nk; kb++ {
+		k0 := kb * kc
+		kk := min(kc, K-k0)
+		packA(g.a[mp*mr*k0:], tA, M, kk, A, lda, k0)
+	}
+	// Columns per chunk: the B block (depth up to kc) within blockFloats.
+	cn := max(nr, blockFloats/min(K, kc)/nr*nr)
+	if sink != nil {
+		cn = max(nr, min(cn, blockFloats/M/nr*nr))
+		g.c = grow(g.c, M*cn)
+	}
+	for n0 := 0; n0 < N; n0 += cn {
+		nn := min(cn, N-n0)
+		np := (nn + nr - 1) / nr
+		cc, cl, cj := C, ldc, n0
+		if sink != nil {
+			cc, cl, cj = g.c, nn, 0
+		}
+		for kb := 0; kb < nk; kb++ {
+			k0 := kb * kc
+			kk := min(kc, K-k0)
+			g.b = grow(g.b, np*nr*kk)
+			fill(g.b, k0, kk, n0, nn)
+			g.panels(g.a[mp*mr*k0:mp*mr*(k0+kk)], M, kk, g.b, nr*kk, cj, nn, acc || kb > 0, cc, cl)
+		}
+		if sink != nil {
+			sink(n0, nn, g.c, nn)
 		}
 	}
 }

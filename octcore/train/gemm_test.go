@@ -11,10 +11,10 @@ import (
 func TestGEMM(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	var g gemmBuf
-	for _, sz := range [][3]int{{1, 1, 1}, {5, 7, 3}, {9, 1100, 17}, {13, 33, 300}, {4, 64, 513}, {8, 3100, 9}, {12, 48, 40}} {
+	for _, sz := range [][3]int{{1, 1, 1}, {5, 7, 3}, {9, 1100, 17}, {13, 33, 300}, {4, 64, 513}, {8, 3100, 9}, {12, 48, 40}, {16, 5000, 600}} {
 		M, N, K := sz[0], sz[1], sz[2]
 		for _, tA := range []bool{false, true} {
-			for _, bk := range []bKind{bRows, bTrans, bPanels, bPanelsTrans} {
+			for _, bk := range []bKind{bRows, bTrans, bPanels, bPanelsTrans, bFill, bFill + 1, bFill + 2} {
 				for _, acc := range []bool{false, true} {
 					A := randSlice(rng, M*K)
 					B := randSlice(rng, K*N)
@@ -60,7 +60,28 @@ func TestGEMM(t *testing.T) {
 						}
 						Bs = toPanels(X, N, K)
 					}
-					g.gemm(tA, bk, M, N, K, A, lda, Bs, ldb, C, N, acc)
+					// bFill + 1 and + 2 stand for gemmFill without and with a
+					// sink; all three fill from B row-major.
+					fill := func(d []float32, k0, kk, n0, nn int) { packB(d, false, nn, kk, B, N, k0, n0) }
+					g.fill = fill
+					switch bk {
+					case bFill + 1:
+						g.gemmFill(tA, M, N, K, A, lda, fill, C, N, acc, nil)
+					case bFill + 2:
+						g.gemmFill(tA, M, N, K, A, lda, fill, nil, 0, false, func(n0, nn int, c []float32, ld int) {
+							for i := 0; i < M; i++ {
+								for j := 0; j < nn; j++ {
+									if acc {
+										C[i*N+n0+j] += c[i*ld+j]
+									} else {
+										C[i*N+n0+j] = c[i*ld+j]
+									}
+								}
+							}
+						})
+					default:
+						g.gemm(tA, bk, M, N, K, A, lda, Bs, ldb, C, N, acc)
+					}
 					for i := range want {
 						if math.Abs(float64(C[i])-want[i]) > 1e-4*math.Sqrt(float64(K))+1e-5 {
 							t.Fatalf("M%d N%d K%d tA %v bk %v acc %v: C[%d] = %v, want %v", M, N, K, tA, bk, acc, i, C[i], want[i])

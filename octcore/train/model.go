@@ -233,6 +233,7 @@ type worker struct {
 	grad  []float32
 	gb    gemmBuf
 	dcol  []float32
+	wtmp  []float32 // a block of im2col rows for a weight gradient
 	// batch statistics of every BN layer for the running averages: mean and
 	// unbiased variance, per channel (high first)
 	bnMean, bnVar [][]float64
@@ -302,7 +303,9 @@ func (w *worker) alloc(n int) {
 			cs.geoms = append(cs.geoms, g)
 			P := n * g.outH * g.outW
 			var col []float32
-			if !g.pointwise() {
+			// Shifted geometries compute their im2col matrix block by
+			// block inside the products (gemmFill, bFill): no buffer.
+			if !g.pointwise() && !g.shifted() {
 				col = make([]float32, colPanels(p.cin*L.k*L.k, P))
 				if n := p.cin * L.k * L.k * P; n > len(w.dcol) {
 					w.dcol = make([]float32, n)
@@ -382,6 +385,19 @@ func (w *worker) convForward(L *layer, train bool) {
 		dst := part(z, p.toL)
 		acc := written[b2i(p.toL)]
 		written[b2i(p.toL)] = true
+		if g.shifted() {
+			fill := func(d []float32, k0, kk, n0, nn int) { im2colRange(d, s, g, k0, kk, n0, nn) }
+			if p.up {
+				w.gb.gemmFill(false, p.cout, P, K, p.w, K, fill, cs.tmp[j].D, P, false, nil)
+				if !acc {
+					clear(dst.D)
+				}
+				up2Add(dst, cs.tmp[j])
+			} else {
+				w.gb.gemmFill(false, p.cout, P, K, p.w, K, fill, dst.D, P, acc, nil)
+			}
+			continue
+		}
 		if p.up {
 			w.gb.gemm(false, bk, p.cout, P, K, p.w, K, B, P, cs.tmp[j].D, P, false)
 			if !acc {
@@ -681,6 +697,16 @@ func (w *worker) convBackward(L *layer) {
 		if cs.cols[j] != nil {
 			B, bk = cs.cols[j], bPanelsTrans
 		}
+		if g.shifted() {
+			// Each depth block (pixels) of im2col^T: the im2col rows of
+			// its pixels, then transposed into panels.
+			bk = bFill
+			w.gb.fill = func(d []float32, k0, kk, n0, nn int) {
+				w.wtmp = grow(w.wtmp, (kk+nr-1)/nr*nr*nn)
+				im2colRange(w.wtmp, src, g, n0, nn, k0, kk)
+				packPanelsTrans(d, nn, kk, w.wtmp, nn, 0, 0)
+			}
+		}
 		gw := w.grad[p.gOff : p.gOff+p.cout*K]
 		w.gb.gemm(false, bk, p.cout, K, P, dy.D, P, B, P, gw, K, true)
 		if !needDX {
@@ -692,7 +718,14 @@ func (w *worker) convBackward(L *layer) {
 		} else {
 			dsrc = cs.dpool[b2i(p.fromL)][p.pools]
 		}
-		if cs.cols[j] == nil {
+		if g.shifted() {
+			// The im2col gradient chunk by chunk of pixels, each added
+			// back to dsrc while in cache.
+			fill := func(d []float32, k0, kk, n0, nn int) { packB(d, false, nn, kk, dy.D, P, k0, n0) }
+			w.gb.gemmFill(true, K, P, p.cout, p.w, K, fill, nil, 0, false, func(n0, nn int, c []float32, ld int) {
+				col2imRange(dsrc, c, ld, g, n0, nn)
+			})
+		} else if cs.cols[j] == nil {
 			w.gb.gemm(true, bRows, K, P, p.cout, p.w, K, dy.D, P, dsrc.D, P, true)
 		} else {
 			dcol := w.dcol[:K*P]

@@ -279,62 +279,71 @@ func im2colPanels(col []float32, src *T, g *convGeom) {
 }
 
 // im2colShifted is im2colPanels for a shifted geometry (see
-// convGeom.shifted): every panel row is nr consecutive source values of one
-// channel, masked at the image borders. It fills the panels one after the
-// other, so the writes are sequential.
+// convGeom.shifted).
 func im2colShifted(col []float32, src *T, g *convGeom) {
+	im2colRange(col, src, g, 0, src.C*g.k*g.k, 0, src.N*g.outH*g.outW)
+}
+
+// im2colRange writes rows r0..r0+rn-1 and columns (pixels) p0..p0+pn-1 of
+// the im2col matrix of src, for a shifted geometry, as panels of nr
+// columns: pixel p0+j of row r0+i at dst[(j/nr)*rn*nr + i*nr + j%nr].
+// Every panel row is nr consecutive source values of one channel, masked
+// at the image borders; the panels are filled one after the other, so the
+// writes are sequential. Values past the last pixel are zero.
+func im2colRange(dst []float32, src *T, g *convGeom, r0, rn, p0, pn int) {
 	k, W := g.k, src.W
+	kk := k * k
 	hw := src.H * W
 	P := src.N * hw
-	K := src.C * k * k
 	masks := g.shiftMasks()
 	var tmp [64]float32
-	pix0 := 0
-	for q := 0; q*nr < P; q++ {
-		base := q * nr
-		panel := col[q*K*nr : (q+1)*K*nr]
-		row := 0
-		for c := 0; c < src.C; c++ {
+	np := (pn + nr - 1) / nr
+	pix0 := p0 % hw
+	for q := 0; q < np; q++ {
+		base := p0 + q*nr
+		panel := dst[q*rn*nr : (q+1)*rn*nr]
+		c, t := r0/kk, r0%kk
+		for i := 0; i < rn; i++ {
+			ky, kx := t/k, t%k
+			m := masks[t][pix0 : pix0+nr]
+			d := panel[i*nr : (i+1)*nr]
 			plane := src.D[c*P : (c+1)*P]
-			for ky := 0; ky < k; ky++ {
-				for kx := 0; kx < k; kx++ {
-					m := masks[ky*k+kx][pix0 : pix0+nr]
-					dst := panel[row*nr : (row+1)*nr]
-					row++
-					s0 := base + (ky-g.p)*W + kx - g.p
-					if s0 >= 0 && s0+nr <= P {
-						maskCopy(dst, plane[s0:s0+nr], m)
-						continue
-					}
-					t := tmp[:nr]
-					for j := range t {
-						t[j] = 0
-						if i := s0 + j; i >= 0 && i < P {
-							t[j] = plane[i]
-						}
-					}
-					maskCopy(dst, t, m)
+			if t++; t == kk {
+				t = 0
+				c++
+			}
+			s0 := base + (ky-g.p)*W + kx - g.p
+			if s0 >= 0 && s0+nr <= P {
+				maskCopy(d, plane[s0:s0+nr], m)
+				continue
+			}
+			b := tmp[:nr]
+			for j := range b {
+				b[j] = 0
+				if x := s0 + j; x >= 0 && x < P && base+j < P {
+					b[j] = plane[x]
 				}
 			}
+			maskCopy(d, b, m)
 		}
 		pix0 = (pix0 + nr) % hw
 	}
 }
 
-// col2imShifted is col2im for a shifted geometry: row (c, ky, kx) of dcol,
-// masked at the image borders, adds to channel c shifted by the tap's
-// offset. The sums run in the same order as col2im's.
-func col2imShifted(dsrc *T, dcol []float32, g *convGeom) {
+// col2imRange adds columns (pixels) p0..p0+pn-1 of dcol, given as rows of
+// pn values ld apart (row (c, ky, kx) of the im2col matrix), to dsrc, for a
+// shifted geometry: row (c, ky, kx), masked at the image borders, adds to
+// channel c shifted by the tap's offset, one image at a time.
+func col2imRange(dsrc *T, dcol []float32, ld int, g *convGeom, p0, pn int) {
 	k, W := g.k, dsrc.W
 	hw := dsrc.H * W
 	P := dsrc.N * hw
 	masks := g.shiftMasks()
-	// One image at a time, so that its plane stays in L1 while the k*k
-	// taps add to it.
 	for c := 0; c < dsrc.C; c++ {
 		plane := dsrc.D[c*P : (c+1)*P]
-		for n := 0; n < dsrc.N; n++ {
+		for n := p0 / hw; n*hw < p0+pn; n++ {
 			o := n * hw
+			a, b := max(p0-o, 0), min(p0+pn-o, hw) // pixels of the image in range
 			for ky := 0; ky < k; ky++ {
 				// Output rows whose tap row ky is inside the image; within
 				// them, drop the first (last) pixel when the tap reads
@@ -343,14 +352,21 @@ func col2imShifted(dsrc *T, dcol []float32, g *convGeom) {
 				y0, y1 := max(0, g.p-ky), min(g.outH, dsrc.H+g.p-ky)
 				for kx := 0; kx < k; kx++ {
 					lo, hi := y0*W+max(0, g.p-kx), y1*W-max(0, kx-g.p)
+					lo, hi = max(lo, a), min(hi, b)
 					if lo >= hi {
 						continue
 					}
-					r := ((c*k+ky)*k+kx)*P + o
+					r := ((c*k+ky)*k+kx)*ld + o - p0
 					d := (ky-g.p)*W + kx - g.p
 					maskAdd(plane[o+lo+d:o+hi+d], dcol[r+lo:r+hi], masks[ky*k+kx][lo:hi])
 				}
 			}
 		}
 	}
+}
+
+// col2imShifted is col2im for a shifted geometry.
+func col2imShifted(dsrc *T, dcol []float32, g *convGeom) {
+	P := dsrc.N * g.outH * g.outW
+	col2imRange(dsrc, dcol, P, g, 0, P)
 }
