@@ -25,9 +25,10 @@ const MR = 4
 type packedA struct {
 	M, K int
 	data []float32
-	// wino holds the same weights transformed for Winograd F(2x2, 3x3)
-	// (winograd.go), for 3x3 products that can run that way; else nil.
-	wino *winoWeights
+	// wino holds, once a call has run this product as Winograd F(2x2, 3x3)
+	// (winograd.go), the same weights transformed; nil for products that
+	// cannot run that way.
+	wino *winoSlot
 }
 
 // packA packs the M x K row-major matrix src (row stride lda).

@@ -3,6 +3,7 @@ package octcore
 import (
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 )
 
@@ -93,6 +94,21 @@ type winoWeights struct {
 	u [winoN]packedA
 }
 
+// winoSlot marks a product that may run as Winograd and holds its
+// transformed weights, made by the first call that runs it that way: a Net
+// whose products never do (the direct kernel wins, or Winograd is off) does
+// not pay the transform at Build or the 16/9 of the weights' memory.
+type winoSlot struct {
+	once sync.Once
+	w    *winoWeights
+}
+
+// weights returns the transform of a, the slot's product's packed weights.
+func (s *winoSlot) weights(a packedA) *winoWeights {
+	s.once.Do(func() { s.w = newWinoWeights(a) })
+	return s.w
+}
+
 // newWinoWeights transforms a 3x3 convolution's packed weights a (K = C*9,
 // row k = (channel, ky, kx)).
 func newWinoWeights(a packedA) *winoWeights {
@@ -140,7 +156,7 @@ func winoKernel(g [3][3]float64) [4][4]float64 {
 	return u
 }
 
-// addWinograd transforms the weights of a layer's products that may run as
+// addWinograd gives a winoSlot to the layer's products that may run as
 // Winograd (3x3, dilation 1, one group; stride 1, or an octconv, whose
 // stride-2 products run at stride 1 on pooled inputs).
 func (o *convOp) addWinograd() {
@@ -149,7 +165,7 @@ func (o *convOp) addWinograd() {
 	}
 	for _, as := range [][]packedA{o.aH, o.aL, o.aLH} {
 		for j := range as {
-			as[j].wino = newWinoWeights(as[j])
+			as[j].wino = &winoSlot{}
 		}
 	}
 }
@@ -227,6 +243,13 @@ func winoConv(ws *workspace, padded []float32, hp, wp, oh, ow int, prods []produ
 	var as [2]packedA
 	var outs [2][]float32
 	panel := ws.buf(bufCol, C*nr) // unused: the products read V in place
+	var tw [2]*winoWeights        // each product's transformed weights
+	for n, p := 0, 0; p < len(prods); p++ {
+		if prods[p].out != nil {
+			tw[n] = prods[p].a[0].wino.weights(prods[p].a[0])
+			n++
+		}
+	}
 	for x := 0; x < winoN; x++ {
 		r := rhs{padded: V[x*C*Pp : (x+1)*C*Pp], strided: true, ld: Pp, K: C, N: Pn, srcW: Pn}
 		nq, off := 0, 0
@@ -235,7 +258,7 @@ func winoConv(ws *workspace, padded []float32, hp, wp, oh, ow int, prods []produ
 				continue
 			}
 			rq := p.out.C
-			as[nq] = p.a[0].wino.u[x]
+			as[nq] = tw[nq].u[x]
 			outs[nq] = Mbuf[off+x*rq*Pn : off+(x+1)*rq*Pn]
 			off += winoN * rq * Pn
 			nq++
