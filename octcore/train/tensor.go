@@ -1,6 +1,10 @@
 package train
 
-import "github.com/octave-project/octave/octcore"
+import (
+	"math"
+
+	"github.com/octave-project/octave/octcore"
+)
 
 // T is a batch of feature maps: C channels of N images of H x W pixels,
 // stored channel-major with the batch inside, element (c, n, y, x) at
@@ -369,4 +373,21 @@ func col2imRange(dsrc *T, dcol []float32, ld int, g *convGeom, p0, pn int) {
 func col2imShifted(dsrc *T, dcol []float32, g *convGeom) {
 	P := dsrc.N * g.outH * g.outW
 	col2imRange(dsrc, dcol, P, g, 0, P)
+}
+
+// maskCopyGo writes dst[j] = src[j] where m[j] is all ones, 0 where it is 0
+// (maskCopy: vectors in the SIMD build, this loop elsewhere and for tails).
+func maskCopyGo(dst, src []float32, m []uint32) {
+	src, m = src[:len(dst)], m[:len(dst)]
+	for j := range dst {
+		dst[j] = math.Float32frombits(math.Float32bits(src[j]) & m[j])
+	}
+}
+
+// maskAddGo adds src[j] to dst[j] where m[j] is all ones (maskAdd).
+func maskAddGo(dst, src []float32, m []uint32) {
+	src, m = src[:len(dst)], m[:len(dst)]
+	for j := range dst {
+		dst[j] += math.Float32frombits(math.Float32bits(src[j]) & m[j])
+	}
 }

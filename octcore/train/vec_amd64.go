@@ -2,10 +2,7 @@
 
 package train
 
-import (
-	"math"
-	"simd"
-)
+import "simd"
 
 // lanes is the number of float32 values in one vector.
 var lanes = simd.VectorBitSize() / 32
@@ -19,9 +16,7 @@ func maskCopy(dst, src []float32, m []uint32) {
 	for ; j+L <= n; j += L {
 		simd.LoadFloat32s(src[j:]).ToBits().And(simd.LoadUint32s(m[j:])).BitsToFloat32().Store(dst[j:])
 	}
-	for ; j < n; j++ {
-		dst[j] = math.Float32frombits(math.Float32bits(src[j]) & m[j])
-	}
+	maskCopyGo(dst[j:], src[j:], m[j:])
 }
 
 // maskAdd adds src[j] to dst[j] where m[j] is all ones.
@@ -34,9 +29,7 @@ func maskAdd(dst, src []float32, m []uint32) {
 		v := simd.LoadFloat32s(src[j:]).ToBits().And(simd.LoadUint32s(m[j:])).BitsToFloat32()
 		simd.LoadFloat32s(dst[j:]).Add(v).Store(dst[j:])
 	}
-	for ; j < n; j++ {
-		dst[j] += math.Float32frombits(math.Float32bits(src[j]) & m[j])
-	}
+	maskAddGo(dst[j:], src[j:], m[j:])
 }
 
 // bnApply is bnApplyGo with vectors.

@@ -2,23 +2,9 @@
 
 package train
 
-import "math"
+func maskCopy(dst, src []float32, m []uint32) { maskCopyGo(dst, src, m) }
 
-// maskCopy writes dst[j] = src[j] where m[j] is all ones, 0 where it is 0.
-func maskCopy(dst, src []float32, m []uint32) {
-	src, m = src[:len(dst)], m[:len(dst)]
-	for j := range dst {
-		dst[j] = math.Float32frombits(math.Float32bits(src[j]) & m[j])
-	}
-}
-
-// maskAdd adds src[j] to dst[j] where m[j] is all ones.
-func maskAdd(dst, src []float32, m []uint32) {
-	src, m = src[:len(dst)], m[:len(dst)]
-	for j := range dst {
-		dst[j] += math.Float32frombits(math.Float32bits(src[j]) & m[j])
-	}
-}
+func maskAdd(dst, src []float32, m []uint32) { maskAddGo(dst, src, m) }
 
 func bnApply(z, o, r []float32, mu, inv, ga, be float32, relu bool) {
 	bnApplyGo(z, o, r, mu, inv, ga, be, relu)
