@@ -155,7 +155,8 @@ MODEL_BIN    := models/checkpoints/octave
 # The 20-epoch recipe of issue 16: every alpha and seed the card's
 # accuracy-against-alpha table reports, into models/runs/NAME-aMMM-sS-e20
 # (.safetensors and the per-epoch .log), skipping finished files and resuming
-# from models/checkpoints/. About 45 min per run on an idle 2-core machine.
+# from models/checkpoints/. Each run's time is its train_seconds in
+# models/runs.json (28-37 min here on a shared 2-core machine).
 # Run it in the background: nohup make models-runs > models/runs.log 2>&1 &
 RUN_FLAGS ?= --width 1 --epochs 20 --batch 128 --lr 0.1 --wd 5e-4 --workers 2
 RUN_LIST  ?= fashion:0:0:1 fashion:500:0.5:1 fashion:500:0.5:2 fashion:0:0:2 fashion:500:0.5:3 \
