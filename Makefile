@@ -153,12 +153,13 @@ MODEL_BIN    := models/checkpoints/octave
 .PHONY: models models-runs models-chart models-throughput
 
 # The 20-epoch recipe of issue 16: every alpha and seed the card's
-# accuracy-against-alpha table reports, into models/runs/NAME-aMMM-sS-e20
+# accuracy-against-alpha table reports, into models/runs/NAME-aMMM-sS-eEPOCHS
 # (.safetensors and the per-epoch .log), skipping finished files and resuming
 # from models/checkpoints/. Each run's time is its train_seconds in
 # models/runs.json (28-37 min here on a shared 2-core machine).
 # Run it in the background: nohup make models-runs > models/runs.log 2>&1 &
-RUN_FLAGS ?= --width 1 --epochs 20 --batch 128 --lr 0.1 --wd 5e-4 --workers 2
+RUN_EPOCHS ?= 20
+RUN_FLAGS ?= --width 1 --epochs $(RUN_EPOCHS) --batch 128 --lr 0.1 --wd 5e-4 --workers 2
 RUN_LIST  ?= fashion:0:0:1 fashion:500:0.5:1 fashion:500:0.5:2 fashion:0:0:2 fashion:500:0.5:3 \
              fashion:0:0:3 fashion:250:0.25:1 fashion:125:0.125:1 fashion:750:0.75:1
 models-runs:
@@ -168,7 +169,7 @@ models-runs:
 	@for run in $(RUN_LIST); do \
 		set=$${run%%:*}; rest=$${run#*:}; milli=$${rest%%:*}; rest=$${rest#*:}; alpha=$${rest%%:*}; seed=$${rest#*:}; \
 		ds=$$set; [ $$set = fashion ] && ds=fashion-mnist; \
-		out=models/runs/$$set-oct-a$$(printf %03d $$milli)-s$$seed-e20; \
+		out=models/runs/$$set-oct-a$$(printf %03d $$milli)-s$$seed-e$(RUN_EPOCHS); \
 		if [ -f $$out.safetensors ]; then echo "== $$out.safetensors exists, skipping"; continue; fi; \
 		echo "== training $$out.safetensors"; \
 		{ $(MODEL_BIN) train --dataset $$ds --alpha $$alpha $(RUN_FLAGS) --seed $$seed --out $$out.safetensors --resume 2>&1; echo "exit $$?"; } | tee $$out.full.log; \
