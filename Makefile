@@ -28,6 +28,7 @@ help:
 	@echo "  make test-wasm-simd    the same with the SIMD128 kernels"
 	@echo "  make test-js           node:test tests of web/octave.js against both wasm builds"
 	@echo "  make test-web          the demo page in headless Chromium"
+	@echo "  make test-apps         the npm package packed and built in fixture apps (Vite, webpack, esbuild, CDN, Node, tsc)"
 	@echo "  make test-worker       the built Worker in wrangler dev, checked over HTTP"
 	@echo "  make bench-check       every bench engine's output agrees with Octave (no timing)"
 	@echo "Build:"
@@ -35,6 +36,7 @@ help:
 	@echo "  make wasm-if-needed    make wasm when a binary is missing or older than its sources"
 	@echo "  make worker            the Cloudflare Worker in worker/build/ (models embedded), with its size"
 	@echo "  make npm-deps          npm ci when wrangler is not installed"
+	@echo "  make apps-deps         npm ci in web/test/apps/ when its lock file changed"
 	@echo "  make fmt               gofmt -w the Go sources"
 	@echo "  make gallery           regenerate the demo page's test images (web/gallery/)"
 	@echo "Models:"
@@ -81,7 +83,7 @@ deps:
 		exit 1; \
 	fi
 
-test: deps vet test-native test-simd test-wasm test-wasm-simd wasm test-js test-web test-worker bench-check
+test: deps vet test-native test-simd test-wasm test-wasm-simd wasm test-js test-web test-apps test-worker bench-check
 
 vet: help-check
 	$(GO) vet ./...
@@ -134,6 +136,19 @@ demo: wasm-if-needed
 # Regenerates the test-image gallery of the demo page (committed).
 gallery:
 	$(GO) run ./cmd/gallery -out web/gallery
+
+# The npm package in fixture apps (web/test/apps/: Vite, webpack 5, esbuild,
+# another origin, Node ESM, TypeScript): npm pack, installed and built offline
+# from the apps' package-lock.json, run in headless Chromium.
+.PHONY: test-apps apps-deps
+apps-deps:
+	@if [ ! -f web/test/apps/node_modules/.package-lock.json ] || [ web/test/apps/package-lock.json -nt web/test/apps/node_modules/.package-lock.json ]; then \
+		cd web/test/apps && npm ci --no-audit --no-fund; \
+	fi
+
+test-apps: wasm-if-needed apps-deps
+	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
+	node --test web/test/apps.test.mjs
 
 # Browser tests of the demo page: playwright-core driving Debian's chromium.
 test-web: wasm-if-needed

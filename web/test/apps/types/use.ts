@@ -1,0 +1,17 @@
+// Compiled with tsc --strict, with and without the DOM lib (types/tsconfig*.json).
+import { Octave, Model, TerminatedError, DisposedError, OctaveError, version, type Classification, type Source } from "octave-wasm";
+
+async function main(): Promise<string> {
+  const octave: Octave = await Octave.init({ workers: 2, simd: "auto" });
+  const model: Model = await octave.load(Octave.models.fashion, {
+    onProgress: ({ loaded, total }) => { void (total === null ? loaded : loaded / total); },
+  });
+  const src: Source = { data: new Uint8ClampedArray(4 * 28 * 28), width: 28, height: 28 };
+  const r: Classification = await model.classify(src, { topK: 3, checkInput: true });
+  const maps = await model.featureMaps({ data: new Float32Array(784), channels: 1, height: 28, width: 28 }, { layers: ["stem"] });
+  const e: OctaveError = new TerminatedError("x");
+  const d: Error = new DisposedError("y");
+  model.dispose(); octave.terminate();
+  return `${version} ${Octave.version} ${r.top[0]?.label} ${maps.ms} ${maps[0]?.high?.width} ${e.name} ${d.message} ${octave.workers}`;
+}
+void main();

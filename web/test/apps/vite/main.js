@@ -1,0 +1,3 @@
+import * as lib from "octave-wasm";
+import { run } from "../common.js";
+run(lib);
