@@ -45,7 +45,7 @@ help:
 	@echo "  make models-chart      the model card, models/runs.json and the chart from the model files"
 	@echo "  make models-throughput training throughput, Go against PyTorch (models/bench/throughput.txt)"
 	@echo "Measure:"
-	@echo "  make bench             Octave against TensorFlow.js and ONNX Runtime Web (bench/RESULTS.md)"
+	@echo "  make bench             Octave against TensorFlow.js, ONNX Runtime Web, PyTorch CPU (bench/RESULTS.md)"
 	@echo "  make bench-smoke       the bench on the mini networks, 2 timed runs, outputs checked"
 	@echo "  make bench-go          the Go benchmarks of octcore"
 	@echo "  make verify-pytorch    import the five d-li14/octconv.pytorch architectures at 224x224, compare with PyTorch"

@@ -8,10 +8,13 @@
 //
 // --tool is the bench/tool binary (`make bench` builds it with the SIMD
 // toolchain); it prepares the cases and times Octave's native build under
-// GOMAXPROCS=1. --smoke runs the mini networks only, 2 timed runs each, and
-// writes to bench/work/smoke/ instead of the committed results. --check exits
-// non-zero when an engine's output differs from Octave native by more than
-// 1e-3 of the output's scale (no timing is asserted).
+// GOMAXPROCS=1. The PyTorch CPU engine (bench/torchnet.py, one thread) runs
+// after it when /usr/bin/python3 imports torch (PYTHON overrides the path);
+// --engines without pytorch-cpu skips it. --smoke runs the mini networks
+// only, 2 timed runs each, and writes to bench/work/smoke/ instead of the
+// committed results. --check exits non-zero when an engine's output differs
+// from Octave native by more than 1e-3 of the output's scale (no timing is
+// asserted).
 import { spawn } from "node:child_process";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -35,15 +38,18 @@ if (!tool) throw new Error("--tool PATH (the bench/tool binary) is required");
 const work = path.join(here, "work", smoke ? "smoke" : "full");
 const outDir = opt("out", smoke ? work : here);
 const runtimes = opt("runtimes", "node,chromium").split(",");
-const engines = opt("engines", ENGINES.join(",")).split(",");
+const engines = opt("engines", [...ENGINES, "pytorch-cpu"].join(",")).split(",");
+const python = process.env.PYTHON || "/usr/bin/python3";
 const only = opt("cases", "").split(",").filter(Boolean);
 const runsOverride = opt("runs", "");
 const warmMs = opt("warm-ms", "2000");
 const TOL = 1e-3;
 
-function run(cmd, argv, { env = {}, timeout = 30 * 60e3, capture = true } = {}) {
+function run(cmd, argv, { env = {}, unset = [], timeout = 30 * 60e3, capture = true } = {}) {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", capture ? "pipe" : "inherit", "pipe"] });
+    const e = { ...process.env, ...env };
+    for (const k of unset) delete e[k];
+    const p = spawn(cmd, argv, { cwd: root, env: e, stdio: ["ignore", capture ? "pipe" : "inherit", "pipe"] });
     let out = "", err = "";
     p.stdout?.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (err += d));
@@ -75,15 +81,28 @@ async function main() {
   };
   const load0 = os.loadavg();
   let chromiumVersion = null;
+  let torchVersion = null;
   // Octave native first: it writes the reference outputs.
   for (const c of cases) {
     const r = lastJSON(await run(tool, ["native", "-work", work, "-case", c.case, ...(runsOverride ? ["-runs", runsOverride] : [])], { env: { GOMAXPROCS: "1" } }));
     r.ref_max_abs = 0;
     record(r);
   }
+  if (engines.includes("pytorch-cpu")) {
+    // One thread: torch.set_num_threads(1) in torchnet.py, and OpenBLAS's own
+    // pool held to one thread too. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are
+    // unset for this command only, so that OpenBLAS picks its kernels and
+    // cache blocking from the CPU it runs on.
+    const torchEnv = { env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" }, unset: ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] };
+    torchVersion = (await run(python, ["-c", "import torch; print(torch.__version__)"], torchEnv).catch(() => "")).trim() || null;
+    if (!torchVersion) log(`pytorch-cpu skipped: ${python} cannot import torch (Debian: apt-get install python3-torch libopenblas0-pthread)`);
+    for (const c of torchVersion ? cases : []) {
+      record(lastJSON(await run(python, [path.join(here, "torchnet.py"), work, c.case, runsOverride || String(c.runs), warmMs], torchEnv)));
+    }
+  }
   if (runtimes.includes("node")) {
     for (const c of cases) {
-      for (const e of engines) {
+      for (const e of engines.filter((x) => ENGINES.includes(x))) {
         const r = lastJSON(await run("node", [path.join(here, "run-node.mjs"), e, c.case, runsOverride || String(c.runs), warmMs], { env: { BENCH_WORK: work } }));
         delete r.info;
         record(r);
@@ -98,7 +117,7 @@ async function main() {
     const rel = path.relative(path.join(here, "work"), work);
     try {
       for (const c of cases) {
-        for (const e of engines) {
+        for (const e of engines.filter((x) => ENGINES.includes(x))) {
           const ctx = await browser.newContext();
           const page = await ctx.newPage();
           await page.goto(`${url}/bench/page.html?engine=${e}&case=${c.case}&work=${rel}${runsOverride ? "&runs=" + runsOverride : ""}&warm=${warmMs}`);
@@ -131,6 +150,7 @@ async function main() {
     cpus: `${os.cpus().length} x ${os.cpus()[0]?.model}`,
     node: process.version,
     chromium: chromiumVersion,
+    torch: torchVersion,
     smoke,
     training_paused: flag("paused"),
     warmup: `at least 2 runs, then until ${warmMs} ms have passed (at most 1000 runs)`,

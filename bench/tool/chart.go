@@ -42,6 +42,7 @@ var chartEngines = []struct {
 	{"tfjs-wasm", color.RGBA{0x1f, 0x77, 0xb4, 255}},
 	{"tfjs-cpu", color.RGBA{0x9e, 0xc9, 0xe8, 255}},
 	{"ort-wasm", color.RGBA{0x2c, 0xa0, 0x2c, 255}},
+	{"pytorch-cpu", color.RGBA{0xee, 0x7f, 0x0e, 255}},
 }
 
 var macColor = color.RGBA{0x55, 0x55, 0x55, 255}

@@ -34,7 +34,7 @@ import (
 // Case is one entry of cases.json.
 type Case struct {
 	Name     string  `json:"case"`
-	Family   string  `json:"family"` // conv, mini, resnet50
+	Family   string  `json:"family"` // conv, mini, odd, resnet50, mobilenet
 	Alpha    float64 `json:"alpha"`
 	Channels int     `json:"channels"`
 	Height   int     `json:"height"`
@@ -189,6 +189,18 @@ func prep(args []string) error {
 			if err := addCase(c, g, randomParams(g, 11)); err != nil {
 				return err
 			}
+		}
+	}
+	// (d) Oct-MobileNet v1 (width 1) at 224, alpha .5: depthwise octave
+	// convolutions (hh and ll paths only) and 1x1 octave convolutions.
+	if !*smoke {
+		g, err := octcore.Arch("oct-mobilenetv1", octcore.ArchOptions{Alpha: 0.5})
+		if err != nil {
+			return err
+		}
+		c := Case{Name: "mobilenet-a500", Family: "mobilenet", Alpha: 0.5, Height: 224, Width: 224, Weights: "random", Runs: 20}
+		if err := addCase(c, g, randomParams(g, 13)); err != nil {
+			return err
 		}
 	}
 	b, _ := json.MarshalIndent(map[string]any{"cases": cases}, "", "  ")
