@@ -52,6 +52,7 @@ help:
 	@echo "  make bench-deps        npm ci in bench/ when its lock file changed"
 	@echo "  make bench-tool        build the bench's native tool (bench/work/octave-bench)"
 	@echo "  make load-test         500 classify requests against octave serve and the Worker"
+	@echo "  make hostile-rss       issue 18's memory attacks on octave serve: peak RSS and statuses"
 	@echo "  make help              this list"
 
 # Fails when a target of this Makefile is missing from make help.
@@ -288,6 +289,19 @@ load-test: worker npm-deps
 	$(GO) build -o build/octave ./cmd/octave
 	$(GO) run ./worker/cmd/loadtest $(LOAD_FLAGS) -- build/octave serve --addr 127.0.0.1:0 --quiet --models worker/models
 	$(GO) run ./worker/cmd/loadtest $(LOAD_FLAGS) -dir worker -wrangler -- ../$(WRANGLER) dev --ip 127.0.0.1 --port 0 --inspector-port 0 --show-interactive-dev-session=false
+
+# Issue 18's memory attacks (tiny image bombs at concurrency 16, a mixed load of
+# 2,000 requests) against `octave serve` on loopback, a fresh server for each:
+# prints each run's peak RSS (VmHWM) and statuses, fails over HOSTILE_BOUND MB
+# or on any 5xx or dropped connection. Not part of `make test`.
+HOSTILE_BOUND ?= 512
+HOSTILE_FLAGS ?=
+.PHONY: hostile-rss
+hostile-rss:
+	@mkdir -p build
+	$(GO) build -o build/octave ./cmd/octave
+	$(GO) build -o build/hostilerss ./cmd/hostilerss
+	nice -n 10 build/hostilerss -bound $(HOSTILE_BOUND) $(HOSTILE_FLAGS) -- build/octave serve --addr 127.0.0.1:0 --web "" --quiet --models models/weights
 
 # octave import / octave run against PyTorch (Debian's python3-torch) for the
 # five d-li14/octconv.pytorch architectures at full size: per architecture the

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/octave-project/octave/internal/e2e"
 	"github.com/octave-project/octave/server"
-	"github.com/octave-project/octave/worker/internal/e2e"
 )
 
 // TestWorker runs the built worker (make worker) in wrangler dev, offline,

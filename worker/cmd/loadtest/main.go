@@ -29,7 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/octave-project/octave/worker/internal/e2e"
+	"github.com/octave-project/octave/internal/e2e"
 )
 
 func main() {

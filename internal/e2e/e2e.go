@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,4 +224,69 @@ func (g *Gallery) PNG(i int) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// Pid returns the process's id, which is also its process group's id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Memory is what Linux reports of one process's resident memory, in bytes.
+type Memory struct {
+	Pid  int
+	Name string
+	Peak int64 // VmHWM: the most resident memory since the process started
+	Now  int64 // VmRSS
+}
+
+// GroupMemory returns the resident memory of each live process in process
+// group pgid, the process with the highest peak first (Linux: /proc).
+func GroupMemory(pgid int) ([]Memory, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var out []Memory
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(st)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || len(s) < i+2 {
+			continue
+		}
+		if f := strings.Fields(s[i+2:]); len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		m := Memory{Pid: pid}
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			switch k {
+			case "Name":
+				m.Name = v
+			case "VmHWM", "VmRSS":
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(v, " kB"), 10, 64)
+				if k == "VmHWM" {
+					m.Peak = kb << 10
+				} else {
+					m.Now = kb << 10
+				}
+			}
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Peak > out[j].Peak })
+	return out, nil
 }
