@@ -86,6 +86,7 @@ const state = {
   input: null, // {kind, dataset, gray, width, height, label, caption} or, for photos, {kind: "photo", source, name, width, height}
   output: null, // maps.output of the current input's run, when it has a prediction
   maps: null, // featureMaps result of the current input
+  ranAt: null, // [height, width] the network ran at for maps
   mapsMs: null,
   layer: null, // selected layer name
   set: "fashion-mnist", // gallery set shown
@@ -221,7 +222,8 @@ async function runOnce() {
   const info = model.info;
   const photo = inp.kind === "photo";
   const source = photo ? inp.source : rgbaOf(inp.gray, inp.width, inp.height);
-  const fits = photo ? photoFits() : inp.height === info.input.height && inp.width === info.input.width;
+  // A drawing is framed at its own resolution; the library resizes it.
+  const fits = photo ? photoFits() : inp.kind === "draw" || (inp.height === info.input.height && inp.width === info.input.width);
   const applies = fits && (photo || inp.dataset === state.entry.dataset);
   status.set(`Running ${state.entry.label}…`);
   try {
@@ -237,6 +239,10 @@ async function runOnce() {
     const seen = inputLayer.length ? maps.find((m) => m.layer === inputLayer[0]) : null;
     if (seen && seen.high) {
       paintInput($("input-view"), seen.high, info.input);
+      if (inp.kind === "draw") {
+        paintInput($("pad-small"), seen.high, info.input);
+        $("input-view").classList.toggle("photo", seen.high.width > 64 || seen.high.height > 64);
+      }
       if (photo) {
         const how = applies ? `as the model takes it, ${info.input.channels === 3 ? "colour" : "grey"}` : "maps only, grey";
         $("input-caption").textContent = `${inp.name} · ${seen.high.width}×${seen.high.height}, ${how}`;
@@ -244,6 +250,7 @@ async function runOnce() {
       }
     }
     state.maps = maps;
+    state.ranAt = seen && seen.high ? [seen.high.height, seen.high.width] : [inp.height, inp.width];
     state.output = applies ? maps.output : null;
     if (applies) showPrediction({ top: maps.output.top, ms: maps.ms }, inp);
     else showNoPrediction(inp, fits);
@@ -432,10 +439,9 @@ function setupPad() {
     return [((ev.clientX - r.left) / r.width) * pad.width, ((ev.clientY - r.top) / r.height) * pad.height];
   };
   const update = () => {
-    const gray = mnistFromDrawing(pad);
-    if (!gray) return;
-    paintGray($("pad-small"), gray, 28, 28);
-    useInput({ kind: "draw", dataset: "mnist", gray, width: 28, height: 28, label: null, caption: "Your drawing, 28×28" })
+    const d = mnistFromDrawing(pad);
+    if (!d) return;
+    useInput({ kind: "draw", dataset: "mnist", ...d, label: null, caption: `Your drawing, framed ${d.width}×${d.height}, 28×28 as the model takes it` })
       .catch((e) => showError(errText(e)));
   };
   let frame = 0;
@@ -649,7 +655,8 @@ function renderStats(l, m) {
   const info = state.model.info;
   const inp = state.input;
   const cs = info.costSize || [info.input.height, info.input.width];
-  const scale = inp ? (inp.width * inp.height) / (cs[0] * cs[1]) : 1;
+  const [h, w] = state.ranAt || (inp ? [inp.height, inp.width] : cs);
+  const scale = (h * w) / (cs[0] * cs[1]);
   const p = pathMacs(l);
   const total = (p.hh + p.hl + p.lh + p.ll) * scale || l.macs * scale;
   const ratio = costRatio(l.alphaIn, l.alphaOut);

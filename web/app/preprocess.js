@@ -1,8 +1,8 @@
 // The page's inputs as the library takes them. Resizing, colour conversion
 // and normalization are not done here: the library hands pixels (or a photo
 // file's bytes) to octcore/imageio in the wasm, the path of the command line
-// and the HTTP server. What is here: the MNIST-style centring of a drawing,
-// and painting.
+// and the HTTP server. What is here: the MNIST-style framing of a drawing
+// (pixels copied, not resized) and painting.
 
 /**
  * The red channel of RGBA pixels, 0..1, as a Float32Array: the grey level of
@@ -47,68 +47,53 @@ export function paintInput(canvas, part, input) {
   g.putImageData(id, 0, 0);
 }
 
-/** Draws a source into a canvas of w x h with high-quality smoothing, halving in steps. */
-export function resample(source, sw, sh, w, h) {
-  let cur = source, cw = sw, ch = sh;
-  while (cw / 2 >= w * 1.01 && ch / 2 >= h * 1.01) {
-    const c = new OffscreenCanvasOr(Math.round(cw / 2), Math.round(ch / 2));
-    const g = c.getContext("2d");
-    g.imageSmoothingQuality = "high";
-    g.drawImage(cur, 0, 0, cw, ch, 0, 0, c.width, c.height);
-    cur = c; cw = c.width; ch = c.height;
-  }
-  const out = new OffscreenCanvasOr(w, h);
-  const g = out.getContext("2d", { willReadFrequently: true });
-  g.imageSmoothingQuality = "high";
-  g.drawImage(cur, 0, 0, cw, ch, 0, 0, w, h);
-  return out;
-}
-
-function OffscreenCanvasOr(w, h) {
-  const c = document.createElement("canvas");
-  c.width = w; c.height = h;
-  return c;
-}
-
 /**
- * MNIST-style preprocessing of a drawing (white ink on black, any size):
- * the ink's bounding box is scaled to fit 20 x 20 keeping its aspect, then
- * placed in a 28 x 28 image so that its centre of mass is at the centre.
- * Returns grey values 0..1 (28 x 28) or null when nothing is drawn.
+ * MNIST-style framing of a drawing (white ink on black, any size), done at
+ * the drawing's own resolution so that the one resize is the library's
+ * (octcore/imageio, as for every other input): the returned square is the
+ * ink's bounding box enlarged by 28/20, so that the model's 28 x 28 input
+ * holds the ink in 20 x 20 keeping its aspect, with the ink's centre of mass
+ * at the square's centre (MNIST's recipe, its shift in drawing pixels rather
+ * than in 28ths). Pixels are copied, never resampled: the square as a PNG
+ * gives `octave classify` the page's numbers.
+ * Returns {gray (0..1, 8-bit levels), width, height} or null when nothing is drawn.
  */
 export function mnistFromDrawing(canvas) {
   const g = canvas.getContext("2d", { willReadFrequently: true });
   const { width: W, height: H } = canvas;
   const px = grayOf(g.getImageData(0, 0, W, H));
   let x0 = W, y0 = H, x1 = -1, y1 = -1;
+  let m = 0, mx = 0, my = 0;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
-      if (px[y * W + x] > 0.1) {
+      const v = px[y * W + x];
+      if (v > 0.1) {
         if (x < x0) x0 = x; if (x > x1) x1 = x;
         if (y < y0) y0 = y; if (y > y1) y1 = y;
       }
+      m += v; mx += v * (x + 0.5); my += v * (y + 0.5);
     }
   }
   if (x1 < 0) return null;
-  const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-  const s = 20 / Math.max(bw, bh);
-  const tw = Math.max(1, Math.round(bw * s)), th = Math.max(1, Math.round(bh * s));
-  const crop = document.createElement("canvas");
-  crop.width = bw; crop.height = bh;
-  crop.getContext("2d").drawImage(canvas, x0, y0, bw, bh, 0, 0, bw, bh);
-  const small = resample(crop, bw, bh, tw, th);
-  const sp = grayOf(small.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, tw, th));
-  let m = 0, mx = 0, my = 0;
-  for (let y = 0; y < th; y++) for (let x = 0; x < tw; x++) {
-    const v = sp[y * tw + x]; m += v; mx += v * (x + 0.5); my += v * (y + 0.5);
+  return frameInk(px, W, H, { x0, y0, x1, y1 }, mx / m, my / m);
+}
+
+/**
+ * The square of side round(longer side of the box * 28 / 20) whose centre is
+ * the point (cx, cy) of the W x H grey image px, copied pixel for pixel
+ * (black where the square leaves px).
+ */
+export function frameInk(px, W, H, box, cx, cy) {
+  const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1;
+  const S = Math.max(1, Math.round((Math.max(bw, bh) * 28) / 20));
+  const ox = Math.round(cx - S / 2), oy = Math.round(cy - S / 2);
+  const gray = new Float32Array(S * S);
+  const ya = Math.max(oy, 0), yb = Math.min(oy + S, H) - 1;
+  const xa = Math.max(ox, 0), xb = Math.min(ox + S, W) - 1;
+  for (let y = ya; y <= yb; y++) {
+    for (let x = xa; x <= xb; x++) gray[(y - oy) * S + (x - ox)] = px[y * W + x];
   }
-  const ox = Math.round(14 - (m ? mx / m : tw / 2)), oy = Math.round(14 - (m ? my / m : th / 2));
-  const out = new Float32Array(28 * 28);
-  for (let y = 0; y < th; y++) for (let x = 0; x < tw; x++) {
-    const X = x + ox, Y = y + oy;
-    if (X >= 0 && X < 28 && Y >= 0 && Y < 28) out[Y * 28 + X] = sp[y * tw + x];
-  }
-  return out;
+  return { gray, width: S, height: S };
 }
 
 /** Paints grey values 0..1 into a canvas of their size. */
