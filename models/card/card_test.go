@@ -52,6 +52,9 @@ func TestVerdict(t *testing.T) {
 		{"overlap", []group{mk(0, 92.0, 93.0), mk(0.5, 92.4, 93.2)}, "does not beat vanilla"},
 		{"one vanilla seed", []group{mk(0, 92.96), mk(0.5, 93.35, 93.33)}, "Not settled"},
 		{"no vanilla", []group{mk(0.5, 93.35)}, "not yet trained"},
+		{"single seed higher", []group{mk(0, 92.96, 93.14, 93.12), mk(0.25, 94.02), mk(0.5, 93.35, 93.33, 93.39)}, "alpha 0.5 at"},
+		{"single seed named", []group{mk(0, 92.96, 93.14, 93.12), mk(0.25, 94.02), mk(0.5, 93.35, 93.33, 93.39)}, "Alpha 0.25 scores higher on its one seed"},
+		{"only single seeds", []group{mk(0, 92.96, 93.14), mk(0.25, 94.02)}, "Not settled"},
 	} {
 		if got := verdict(c.gs); !strings.Contains(got, c.want) {
 			t.Errorf("%s: %q does not say %q", c.name, got, c.want)

@@ -164,7 +164,7 @@ re-evaluates every file and fails if it scores more than 0.05 points below its m
 	b.WriteString(targets(rows))
 	b.WriteString(seedsSection(runs))
 	b.WriteString("## How they were made\n\n")
-	b.WriteString("`make models` (see the Makefile) builds the command with the simd kernels and runs, for each file,\n\n")
+	b.WriteString("The files were trained with the simd kernels by these commands (as each file records them):\n\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "- `%s`: `%s`\n", r.file, r.command)
 	}
@@ -172,12 +172,12 @@ re-evaluates every file and fails if it scores more than 0.05 points below its m
 		fmt.Fprintf(&b, "\nRecipe: %s.\n", rows[0].rec)
 	}
 	b.WriteString(`
-The number of epochs was sized from the measured throughput so that all six models train in
-about an hour on an idle 2-core machine; more epochs (` + "`make models MODEL_EPOCHS=30`" + ` after
-removing the files) would raise every accuracy, and is the first thing to try for the targets
-below that are not met. Training time is the wall-clock time of the epochs on this 2-core
-machine, which was shared with other work while they ran (so it is an upper bound);
-evaluation is not included.
+Each shipped file is a byte-for-byte copy of seed 1 of its 20-epoch run in models/runs/
+(` + "`make models`" + ` copies ` + "`models/runs/NAME-s1-e20.safetensors`" + ` and trains the run first with
+` + "`make models-runs`" + ` when it is missing; the commands above are the ones recorded in each file).
+Training time is the wall-clock time of the epochs with two workers on this 2-core machine,
+which was shared with other work while they ran (so it is an upper bound); evaluation is not
+included.
 
 ## Training throughput
 
@@ -240,7 +240,7 @@ func targets(rows []row) string {
 			fmt.Fprintf(&b, "- Fashion-MNIST alpha 0.5 >= 93.0%%: %.2f%%, %s\n", r.int8, yes(r.int8 >= 93))
 		}
 		if r.dataset == "mnist" {
-			fmt.Fprintf(&b, "- MNIST >= 99.3%%: %.2f%%, %s\n", r.int8, yes(r.int8 >= 99.3))
+			fmt.Fprintf(&b, "- MNIST alpha 0.5 >= 99.5%%: %.2f%%, %s\n", r.int8, yes(r.int8 >= 99.5))
 		}
 	}
 	if vanilla != nil && bestOct != nil {
@@ -249,11 +249,11 @@ func targets(rows []row) string {
 	}
 	worst, big := 0.0, 0.0
 	for _, r := range rows {
-		worst = math.Max(worst, r.fp32-r.int8)
+		worst = math.Max(worst, math.Abs(r.fp32-r.int8))
 		big = math.Max(big, float64(r.size)/float64(r.fp32Size))
 	}
 	if len(rows) > 0 {
-		fmt.Fprintf(&b, "- int8 within 0.3 points of fp32: largest drop %.2f points, %s\n", worst, yes(worst <= 0.3))
+		fmt.Fprintf(&b, "- int8 within 0.2 points of fp32: largest difference %.2f points, %s\n", worst, yes(worst <= 0.2))
 		fmt.Fprintf(&b, "- each file <= 30%% of its fp32 size: largest %.1f%%, %s\n", 100*big, yes(big <= 0.3))
 	}
 	b.WriteString("\nEvery alpha shares one recipe (epochs, schedule, augmentation, seed); nothing was tuned per alpha.\n\n")

@@ -192,30 +192,43 @@ func seedsSection(runs []runRecord) string {
 // deviations (the ±1 SD intervals do not overlap); with fewer than two seeds
 // on either side the spread is unknown and the answer says so.
 func verdict(gs []group) string {
-	var van, best *group
+	// The comparison counts Oct alphas with at least two seeds (a spread
+	// needs two); a better single-seed alpha is named but not counted.
+	var van, best, single *group
 	for i := range gs {
 		g := &gs[i]
-		if g.alpha == 0 {
+		switch {
+		case g.alpha == 0:
 			van = g
-		} else if best == nil || g.int8Mean > best.int8Mean {
+		case len(g.int8) >= 2 && (best == nil || g.int8Mean > best.int8Mean):
 			best = g
+		case len(g.int8) < 2 && (single == nil || g.int8Mean > single.int8Mean):
+			single = g
 		}
 	}
-	if van == nil || best == nil {
+	if van == nil || (best == nil && single == nil) {
 		return "Vanilla (alpha 0) and at least one Oct alpha are both needed for the comparison; not yet trained."
 	}
-	gap := best.int8Mean - van.int8Mean
-	s := fmt.Sprintf("Best Oct model: alpha %g at %s against vanilla at %s, a gap of %+.2f points.",
-		best.alpha, pm(best.int8Mean, best.int8SD), pm(van.int8Mean, van.int8SD), gap)
-	if len(van.int8) < 2 || len(best.int8) < 2 {
-		return s + fmt.Sprintf(" **Not settled**: the spread needs at least two seeds on both sides (%d and %d so far).",
-			len(best.int8), len(van.int8))
+	note := ""
+	if single != nil && (best == nil || single.int8Mean > best.int8Mean) {
+		note = fmt.Sprintf(" Alpha %g scores higher on its one seed (%.2f%%) but is not compared until it has a second.",
+			single.alpha, single.int8Mean)
 	}
+	if best == nil || len(van.int8) < 2 {
+		n := 0
+		if best != nil {
+			n = len(best.int8)
+		}
+		return fmt.Sprintf("**Not settled**: the spread needs at least two seeds of vanilla and of an Oct alpha (vanilla has %d, the best Oct alpha with seeds %d).", len(van.int8), n) + note
+	}
+	gap := best.int8Mean - van.int8Mean
+	s := fmt.Sprintf("Best Oct model over at least two seeds: alpha %g at %s against vanilla at %s, a gap of %+.2f points.",
+		best.alpha, pm(best.int8Mean, best.int8SD), pm(van.int8Mean, van.int8SD), gap)
 	spread := best.int8SD + van.int8SD
 	if gap > spread {
-		return s + fmt.Sprintf(" **It beats vanilla by more than the spread** (%.2f > %.2f, the sum of both standard deviations).", gap, spread)
+		return s + fmt.Sprintf(" **It beats vanilla by more than the spread** (%.2f > %.2f, the sum of both standard deviations).", gap, spread) + note
 	}
-	return s + fmt.Sprintf(" **It does not beat vanilla by more than the spread** (%.2f ≤ %.2f, the sum of both standard deviations).", gap, spread)
+	return s + fmt.Sprintf(" **It does not beat vanilla by more than the spread** (%.2f ≤ %.2f, the sum of both standard deviations).", gap, spread) + note
 }
 
 func joinInts(x []int) string {
