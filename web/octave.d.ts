@@ -52,9 +52,11 @@ export interface InitOptions {
   workerURL?: string | URLObject;
   /** How many workers (wasm instances) concurrent calls are spread over (default 1). */
   workers?: number;
+  /** Called as the wasm binary's bytes arrive. */
+  onProgress?: (progress: LoadProgress) => void;
 }
 
-/** Bytes of a model fetched so far; total is null when the size is not known. */
+/** Bytes of a wasm binary or a model fetched so far; total is null when the size is not known. */
 export interface LoadProgress { loaded: number; total: number | null }
 
 export interface LoadOptions {

@@ -274,6 +274,8 @@ export class Octave {
    *   worker       true (default): run in a dedicated worker; false: this thread
    *   workerURL    octave-worker.js (default: beside this module)
    *   workers      how many workers (wasm instances) to spread calls over (1)
+   *   onProgress   called with {loaded, total} (bytes) while the wasm is
+   *                fetched; total is null when the server does not say
    */
   static async init(options = {}) {
     if (options === null || typeof options !== "object") {
@@ -291,11 +293,16 @@ export class Octave {
     if (!useWorker && n !== 1) {
       throw new OctaveError(`Octave.init: workers: ${n} needs worker: true (this thread runs one instance)`);
     }
+    const { onProgress } = options;
+    if (onProgress !== undefined && typeof onProgress !== "function") {
+      throw new OctaveError(`Octave.init: onProgress must be a function, got ${describe(onProgress)}`);
+    }
     const simd = simdMode === "auto" ? simdSupported() : simdMode;
     let bytes, url, dir;
     if (options.wasm !== undefined) {
       bytes = copyBytes(options.wasm);
       if (!bytes) throw new OctaveError(`Octave.init: wasm must be an ArrayBuffer or a typed array, got ${describe(options.wasm)}`);
+      onProgress?.({ loaded: bytes.byteLength, total: bytes.byteLength });
     } else {
       if (options.wasmURL !== undefined) {
         const u = toURL(options.wasmURL, "Octave.init: wasmURL");
@@ -305,7 +312,7 @@ export class Octave {
       if (!url) url = dir ? new URL(simd ? "octave.wasm" : "octave-nosimd.wasm", dir) : defaultWasmURL(simd);
       else dir = new URL("./", url);
       bytes = await fetchBytes(url, {
-        where: "Octave.init", hint: "check wasmURL", expected: "application/wasm", check: notWasm,
+        where: "Octave.init", hint: "check wasmURL", expected: "application/wasm", check: notWasm, onProgress,
       });
     }
     if (!WebAssembly.validate(bytes)) {

@@ -134,6 +134,9 @@ async function runApp(url, what, { keep = false } = {}) {
   assert.equal(r.version, JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
   assert.ok(r.progress && r.progress.loaded === statSync(join(root, "web", "dist", "fashion-oct-a500.safetensors")).size,
     `${what}: onProgress ended at ${JSON.stringify(r.progress)}`);
+  const wasmSize = statSync(join(root, "web", "dist", "octave.wasm")).size;
+  assert.ok(r.wasmProgress && r.wasmProgress.loaded === wasmSize && [null, wasmSize].includes(r.wasmProgress.total) && r.wasmProgressCalls > 1,
+    `${what}: Octave.init's onProgress ended at ${JSON.stringify(r.wasmProgress)} after ${r.wasmProgressCalls} calls (octave.wasm: ${wasmSize} bytes)`);
   assert.deepEqual(r.rejections, [], `${what}: unhandled rejections`);
   assert.deepEqual(problems, [], `${what}: console errors`);
   if (!keep) await page.close();
@@ -213,16 +216,23 @@ test("webpack 5", async () => {
   await runApp(await serve(join(dir, "dist")), "webpack");
 });
 
-test("esbuild with the documented copy", async () => {
-  const esbuild = await import(join(apps, "node_modules", "esbuild", "lib", "main.js"));
+// The ```sh block after "**esbuild**" in docs/API.md.
+function docsEsbuild() {
+  const doc = readFileSync(join(root, "docs", "API.md"), "utf8");
+  const m = /\*\*esbuild\*\*[\s\S]*?```sh\n([\s\S]*?)```/.exec(doc);
+  assert.ok(m, "docs/API.md has no esbuild recipe");
+  return m[1];
+}
+
+test("esbuild, the commands of docs/API.md", async () => {
   const dir = join(work, "esbuild");
   const out = join(dir, "out");
-  const r = await esbuild.build({ absWorkingDir: dir, entryPoints: ["main.js"], bundle: true, format: "esm", platform: "browser", outdir: out, logLevel: "silent" });
-  assert.deepEqual(r.errors, []);
-  assert.deepEqual(r.warnings.map((w) => w.text), []);
+  symlinkSync(join(apps, "node_modules"), join(dir, "node_modules"));
+  const script = docsEsbuild();
+  assert.match(script, /--bundle/);
+  const r = spawnSync("sh", ["-ec", script], { cwd: dir, encoding: "utf8", env: { ...process.env, npm_config_offline: "true" } });
+  assert.equal(r.status, 0, `${script}\n${r.stdout}${r.stderr}`);
   assert.doesNotMatch(readFileSync(join(out, "main.js"), "utf8"), /(\bfrom|\bimport|\brequire)\s*\(?\s*["']node:/, "the browser bundle imports a node: module");
-  // The one-line copy of docs/API.md ("Use with esbuild"), run where node_modules is.
-  execFileSync("sh", ["-c", "cp -R node_modules/octave-wasm/web/dist node_modules/octave-wasm/web/octave-*.js esbuild/out/"], { cwd: work });
   cpSync(join(dir, "index.html"), join(out, "index.html"));
   addGallery(out);
   await runApp(await serve(out), "esbuild");
@@ -248,6 +258,25 @@ test("Node ESM", () => {
   const out = JSON.parse(r.stdout);
   assert.equal(out.top[0].index, galleryIndex.labels[K]);
   assert.ok(out.modelURL.startsWith("file:") && out.modelURL.includes("node_modules/octave-wasm/"), out.modelURL);
+  const size = statSync(join(root, "web", "dist", "octave.wasm")).size;
+  assert.deepEqual(out.wasmProgress, { loaded: size, total: size });
+});
+
+// README's snippet, verbatim, after npm install: in Node, canvas is an
+// ImageData-shaped gallery image.
+test("README's JavaScript snippet runs verbatim in Node", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const m = /## The JavaScript library\n\n```js\n([\s\S]*?)```/.exec(readme);
+  assert.ok(m, "README has no JavaScript snippet");
+  const dir = join(work, "node");
+  writeFileSync(join(dir, "readme.mjs"), `import { galleryImage } from "./gallery.mjs";\n` +
+    `const canvas = galleryImage(${JSON.stringify(gallery)}, ${K});\n${m[1]}`);
+  const r = spawnSync("node", ["readme.mjs"], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.stderr, "", "stderr");
+  assert.equal(r.status, 0, `exit status ${r.status}`);
+  // console.log(r.top, r.ms): the best label is printed first.
+  const first = /label: '([^']+)'/.exec(r.stdout);
+  assert.equal(first?.[1], galleryIndex.classes[galleryIndex.labels[K]], r.stdout);
 });
 
 test("types: tsc --strict with and without the DOM lib; a wrong call fails", () => {

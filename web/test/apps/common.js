@@ -9,8 +9,8 @@ export async function run(lib, k = 0) {
   addEventListener("unhandledrejection", (ev) => result.rejections.push(String(ev.reason && (ev.reason.stack || ev.reason))));
   window.__octave = lib;
   try {
-    const progress = [];
-    const octave = await Octave.init();
+    const progress = [], wasmProgress = [];
+    const octave = await Octave.init({ onProgress: (p) => wasmProgress.push(p) });
     const model = await octave.load(Octave.models.fashion, { onProgress: (p) => progress.push(p) });
     const index = await (await fetch("gallery/fashion-mnist.json")).json();
     const img = new Image();
@@ -24,6 +24,7 @@ export async function run(lib, k = 0) {
     Object.assign(result, {
       version: Octave.version, simd: octave.simd, label: index.labels[k], top: r.top, ms: r.ms,
       modelURL: String(Octave.models.fashion), progress: progress.at(-1), progressCalls: progress.length,
+      wasmProgress: wasmProgress.at(-1), wasmProgressCalls: wasmProgress.length,
     });
     // Calls in flight when the app shuts down, as README writes it.
     for (let i = 0; i < 4; i++) model.classify(canvas);

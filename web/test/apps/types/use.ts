@@ -2,7 +2,7 @@
 import { Octave, Model, TerminatedError, DisposedError, OctaveError, version, type Classification, type Source } from "octave-wasm";
 
 async function main(): Promise<string> {
-  const octave: Octave = await Octave.init({ workers: 2, simd: "auto" });
+  const octave: Octave = await Octave.init({ workers: 2, simd: "auto", onProgress: (p) => { void p.loaded; } });
   const model: Model = await octave.load(Octave.models.fashion, {
     onProgress: ({ loaded, total }) => { void (total === null ? loaded : loaded / total); },
   });
