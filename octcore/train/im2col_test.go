@@ -7,7 +7,7 @@ import (
 
 // TestIm2colCol2im checks im2colPanels and col2im against their definitions
 // (direct loops over pixels and taps) for stride-1 same-size geometries,
-// which take the shifted path, and for strided and valid ones, which do not.
+// where im2colPanels takes the shifted path, and for strided and valid ones.
 func TestIm2colCol2im(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	for _, c := range []struct{ C, N, H, W, k, s, p int }{
@@ -56,6 +56,21 @@ func TestIm2colCol2im(t *testing.T) {
 								}
 							}
 						}
+					}
+				}
+			}
+		}
+		if g.shifted() && K > 2 && P > 5 {
+			// A block of rows and pixels that starts inside a channel and
+			// a panel, as the products ask for it.
+			r0, rn, p0, pn := 1, K-2, 3, P-5
+			blk := make([]float32, (pn+nr-1)/nr*nr*rn)
+			im2colRange(blk, src, &g, r0, rn, p0, pn)
+			for i := 0; i < rn; i++ {
+				for j := 0; j < pn; j++ {
+					r, p := r0+i, p0+j
+					if got, want := blk[(j/nr)*rn*nr+i*nr+j%nr], col[(p/nr)*K*nr+r*nr+p%nr]; got != want {
+						t.Fatalf("%+v: im2colRange row %d pixel %d = %v, want %v", c, r, p, got, want)
 					}
 				}
 			}

@@ -234,6 +234,7 @@ type worker struct {
 	gb    gemmBuf
 	dcol  []float32
 	wtmp  []float32 // a block of im2col rows for a weight gradient
+	wflip []float32 // flipped, transposed weights of one path (flipped)
 	// batch statistics of every BN layer for the running averages: mean and
 	// unbiased variance, per channel (high first)
 	bnMean, bnVar [][]float64
@@ -719,12 +720,15 @@ func (w *worker) convBackward(L *layer) {
 			dsrc = cs.dpool[b2i(p.fromL)][p.pools]
 		}
 		if g.shifted() {
-			// The im2col gradient chunk by chunk of pixels, each added
-			// back to dsrc while in cache.
-			fill := func(d []float32, k0, kk, n0, nn int) { packB(d, false, nn, kk, dy.D, P, k0, n0) }
-			w.gb.gemmFill(true, K, P, p.cout, p.w, K, fill, nil, 0, false, func(n0, nn int, c []float32, ld int) {
-				col2imRange(dsrc, c, ld, g, n0, nn)
-			})
+			// The input gradient of a same-size stride-1 convolution is
+			// the convolution of dy, in the same geometry, with the
+			// weights transposed (cin x cout) and flipped: one product of
+			// depth cout*k*k over the im2col blocks of dy, added straight
+			// into dsrc (no im2col gradient, no col2im).
+			wf := w.flipped(p, L.k)
+			Kt := p.cout * L.k * L.k
+			fill := func(d []float32, k0, kk, n0, nn int) { im2colRange(d, dy, g, k0, kk, n0, nn) }
+			w.gb.gemmFill(false, p.cin, P, Kt, wf, Kt, fill, dsrc.D, P, true, nil)
 		} else if cs.cols[j] == nil {
 			w.gb.gemm(true, bRows, K, P, p.cout, p.w, K, dy.D, P, dsrc.D, P, true)
 		} else {
@@ -749,4 +753,23 @@ func (w *worker) convBackward(L *layer) {
 			pool2Back(dst, d)
 		}
 	}
+}
+
+// flipped returns the weights of p (cout x cin x k x k) transposed and
+// flipped, cin x cout x k x k with tap (ky, kx) at (k-1-ky, k-1-kx): the
+// kernel whose same-size convolution of a gradient dy is the gradient of
+// p's input (see convBackward).
+func (w *worker) flipped(p *path, k int) []float32 {
+	kk := k * k
+	w.wflip = grow(w.wflip, p.cin*p.cout*kk)
+	for co := 0; co < p.cout; co++ {
+		for ci := 0; ci < p.cin; ci++ {
+			src := p.w[(co*p.cin+ci)*kk : (co*p.cin+ci+1)*kk]
+			dst := w.wflip[(ci*p.cout+co)*kk : (ci*p.cout+co+1)*kk]
+			for t, v := range src {
+				dst[kk-1-t] = v
+			}
+		}
+	}
+	return w.wflip
 }

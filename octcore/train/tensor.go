@@ -96,6 +96,7 @@ type convGeom struct {
 	// an image so that a panel of nr pixels starting anywhere in an image
 	// finds its masks in one run.
 	masks [][]uint32
+	offs  []int // see tapOffsets
 }
 
 // shifted reports whether the im2col matrix of g is shifted copies of the
@@ -104,6 +105,19 @@ type convGeom struct {
 // channel when it is inside the image.
 func (g *convGeom) shifted() bool {
 	return g.s == 1 && g.outH == g.inH && g.outW == g.inW && !g.pointwise()
+}
+
+// tapOffsets returns g.offs, computing them on first use: offs[ky*k+kx] =
+// (ky-p)*W + kx-p, the distance from an output pixel to the source value
+// that tap (ky, kx) reads in a shifted geometry (increasing with the tap).
+func (g *convGeom) tapOffsets() []int {
+	if g.offs == nil {
+		g.offs = make([]int, g.k*g.k)
+		for t := range g.offs {
+			g.offs[t] = (t/g.k-g.p)*g.inW + t%g.k - g.p
+		}
+	}
+	return g.offs
 }
 
 // shiftMasks returns g.masks, computing them on first use.
@@ -140,10 +154,6 @@ func (g *convGeom) pointwise() bool {
 // source pixel it was read from.
 func col2im(dsrc *T, dcol []float32, g *convGeom) {
 	P := dsrc.N * g.outH * g.outW
-	if g.shifted() {
-		col2imShifted(dsrc, dcol, g)
-		return
-	}
 	k, W := g.k, dsrc.W
 	for c := 0; c < dsrc.C; c++ {
 		for ky := 0; ky < k; ky++ {
@@ -295,84 +305,76 @@ func im2colShifted(col []float32, src *T, g *convGeom) {
 // at the image borders; the panels are filled one after the other, so the
 // writes are sequential. Values past the last pixel are zero.
 func im2colRange(dst []float32, src *T, g *convGeom, r0, rn, p0, pn int) {
-	k, W := g.k, src.W
-	kk := k * k
-	hw := src.H * W
+	kk := g.k * g.k
+	hw := src.H * src.W
 	P := src.N * hw
-	masks := g.shiftMasks()
-	var tmp [64]float32
+	masks, offs := g.shiftMasks(), g.tapOffsets()
+	var msBuf [64][]uint32
+	ms := msBuf[:0]
+	if kk > len(msBuf) {
+		ms = make([][]uint32, 0, kk)
+	}
+	ms = ms[:kk]
 	np := (pn + nr - 1) / nr
 	pix0 := p0 % hw
 	for q := 0; q < np; q++ {
 		base := p0 + q*nr
 		panel := dst[q*rn*nr : (q+1)*rn*nr]
-		c, t := r0/kk, r0%kk
-		for i := 0; i < rn; i++ {
-			ky, kx := t/k, t%k
-			m := masks[t][pix0 : pix0+nr]
-			d := panel[i*nr : (i+1)*nr]
-			plane := src.D[c*P : (c+1)*P]
-			if t++; t == kk {
-				t = 0
-				c++
+		if base+offs[0] < 0 || base+offs[kk-1]+nr > P || base+nr > P {
+			im2colEdge(panel, src, g, r0, rn, base, pix0)
+		} else {
+			// Every tap of the panel reads inside the batch: rows are
+			// masked copies, one channel's taps at a time.
+			for t := range ms {
+				ms[t] = masks[t][pix0 : pix0+nr]
 			}
-			s0 := base + (ky-g.p)*W + kx - g.p
-			if s0 >= 0 && s0+nr <= P {
-				maskCopy(d, plane[s0:s0+nr], m)
-				continue
+			c, t := r0/kk, r0%kk
+			for i := 0; i < rn; c, t = c+1, 0 {
+				n := min(kk-t, rn-i)
+				maskTaps(panel[i*nr:(i+n)*nr], src.D, c*P+base, offs[t:t+n], ms[t:t+n])
+				i += n
 			}
-			b := tmp[:nr]
-			for j := range b {
-				b[j] = 0
-				if x := s0 + j; x >= 0 && x < P && base+j < P {
-					b[j] = plane[x]
-				}
-			}
-			maskCopy(d, b, m)
 		}
 		pix0 = (pix0 + nr) % hw
 	}
 }
 
-// col2imRange adds columns (pixels) p0..p0+pn-1 of dcol, given as rows of
-// pn values ld apart (row (c, ky, kx) of the im2col matrix), to dsrc, for a
-// shifted geometry: row (c, ky, kx), masked at the image borders, adds to
-// channel c shifted by the tap's offset, one image at a time.
-func col2imRange(dsrc *T, dcol []float32, ld int, g *convGeom, p0, pn int) {
-	k, W := g.k, dsrc.W
-	hw := dsrc.H * W
-	P := dsrc.N * hw
-	masks := g.shiftMasks()
-	for c := 0; c < dsrc.C; c++ {
-		plane := dsrc.D[c*P : (c+1)*P]
-		for n := p0 / hw; n*hw < p0+pn; n++ {
-			o := n * hw
-			a, b := max(p0-o, 0), min(p0+pn-o, hw) // pixels of the image in range
-			for ky := 0; ky < k; ky++ {
-				// Output rows whose tap row ky is inside the image; within
-				// them, drop the first (last) pixel when the tap reads
-				// left (right) of it, so that every access stays in the
-				// image.
-				y0, y1 := max(0, g.p-ky), min(g.outH, dsrc.H+g.p-ky)
-				for kx := 0; kx < k; kx++ {
-					lo, hi := y0*W+max(0, g.p-kx), y1*W-max(0, kx-g.p)
-					lo, hi = max(lo, a), min(hi, b)
-					if lo >= hi {
-						continue
-					}
-					r := ((c*k+ky)*k+kx)*ld + o - p0
-					d := (ky-g.p)*W + kx - g.p
-					maskAdd(plane[o+lo+d:o+hi+d], dcol[r+lo:r+hi], masks[ky*k+kx][lo:hi])
-				}
+// im2colEdge writes one panel of im2colRange (pixels base..base+nr-1) whose
+// taps read past the ends of the batch.
+func im2colEdge(panel []float32, src *T, g *convGeom, r0, rn, base, pix0 int) {
+	kk := g.k * g.k
+	P := src.N * src.H * src.W
+	masks, offs := g.shiftMasks(), g.tapOffsets()
+	var tmp [64]float32
+	b := tmp[:nr]
+	if nr > len(tmp) {
+		b = make([]float32, nr)
+	}
+	c, t := r0/kk, r0%kk
+	for i := 0; i < rn; i++ {
+		plane := src.D[c*P : (c+1)*P]
+		s0 := base + offs[t]
+		for j := range b {
+			b[j] = 0
+			if x := s0 + j; x >= 0 && x < P && base+j < P {
+				b[j] = plane[x]
 			}
+		}
+		maskCopy(panel[i*nr:(i+1)*nr], b, masks[t][pix0:pix0+nr])
+		if t++; t == kk {
+			t = 0
+			c++
 		}
 	}
 }
 
-// col2imShifted is col2im for a shifted geometry.
-func col2imShifted(dsrc *T, dcol []float32, g *convGeom) {
-	P := dsrc.N * g.outH * g.outW
-	col2imRange(dsrc, dcol, P, g, 0, P)
+// maskTapsGo writes, for each tap t, dst[t*nr+j] = src[o+offs[t]+j] where
+// ms[t][j] is all ones, 0 elsewhere, for j < nr (maskTaps: vectors in the
+// SIMD build).
+func maskTapsGo(dst, src []float32, o int, offs []int, ms [][]uint32) {
+	for t, d := range offs {
+		maskCopyGo(dst[t*nr:(t+1)*nr], src[o+d:o+d+nr], ms[t])
+	}
 }
 
 // maskCopyGo writes dst[j] = src[j] where m[j] is all ones, 0 where it is 0
@@ -381,13 +383,5 @@ func maskCopyGo(dst, src []float32, m []uint32) {
 	src, m = src[:len(dst)], m[:len(dst)]
 	for j := range dst {
 		dst[j] = math.Float32frombits(math.Float32bits(src[j]) & m[j])
-	}
-}
-
-// maskAddGo adds src[j] to dst[j] where m[j] is all ones (maskAdd).
-func maskAddGo(dst, src []float32, m []uint32) {
-	src, m = src[:len(dst)], m[:len(dst)]
-	for j := range dst {
-		dst[j] += math.Float32frombits(math.Float32bits(src[j]) & m[j])
 	}
 }

@@ -2,7 +2,13 @@
 
 package train
 
-import "simd"
+import (
+	"simd"
+	"simd/archsimd"
+)
+
+// useAVX2Taps selects maskTaps' AVX2 loop (whole panels of 8-value vectors).
+var useAVX2Taps = archsimd.X86.AVX2() && nr%8 == 0
 
 // lanes is the number of float32 values in one vector.
 var lanes = simd.VectorBitSize() / 32
@@ -19,17 +25,32 @@ func maskCopy(dst, src []float32, m []uint32) {
 	maskCopyGo(dst[j:], src[j:], m[j:])
 }
 
-// maskAdd adds src[j] to dst[j] where m[j] is all ones.
-func maskAdd(dst, src []float32, m []uint32) {
-	n := len(dst)
-	src, m = src[:n], m[:n]
-	L := lanes
-	j := 0
-	for ; j+L <= n; j += L {
-		v := simd.LoadFloat32s(src[j:]).ToBits().And(simd.LoadUint32s(m[j:])).BitsToFloat32()
-		simd.LoadFloat32s(dst[j:]).Add(v).Store(dst[j:])
+// maskTaps is maskTapsGo with 8-value vectors (24-value panels unrolled).
+func maskTaps(dst, src []float32, o int, offs []int, ms [][]uint32) {
+	if !useAVX2Taps {
+		maskTapsGo(dst, src, o, offs, ms)
+		return
 	}
-	maskAddGo(dst[j:], src[j:], m[j:])
+	ms = ms[:len(offs)]
+	if nr == 24 {
+		for t, off := range offs {
+			s := src[o+off : o+off+24 : o+off+24]
+			m := ms[t][:24:24]
+			d := dst[t*24 : t*24+24 : t*24+24]
+			archsimd.LoadFloat32x8(s[0:8]).AsUint32x8().And(archsimd.LoadUint32x8(m[0:8])).AsFloat32x8().Store(d[0:8])
+			archsimd.LoadFloat32x8(s[8:16]).AsUint32x8().And(archsimd.LoadUint32x8(m[8:16])).AsFloat32x8().Store(d[8:16])
+			archsimd.LoadFloat32x8(s[16:24]).AsUint32x8().And(archsimd.LoadUint32x8(m[16:24])).AsFloat32x8().Store(d[16:24])
+		}
+		return
+	}
+	for t, off := range offs {
+		s := src[o+off : o+off+nr]
+		m := ms[t][:nr]
+		d := dst[t*nr : (t+1)*nr]
+		for j := 0; j+8 <= nr; j += 8 {
+			archsimd.LoadFloat32x8(s[j : j+8]).AsUint32x8().And(archsimd.LoadUint32x8(m[j : j+8])).AsFloat32x8().Store(d[j : j+8])
+		}
+	}
 }
 
 // bnApply is bnApplyGo with vectors.

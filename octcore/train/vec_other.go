@@ -4,7 +4,9 @@ package train
 
 func maskCopy(dst, src []float32, m []uint32) { maskCopyGo(dst, src, m) }
 
-func maskAdd(dst, src []float32, m []uint32) { maskAddGo(dst, src, m) }
+func maskTaps(dst, src []float32, o int, offs []int, ms [][]uint32) {
+	maskTapsGo(dst, src, o, offs, ms)
+}
 
 func bnApply(z, o, r []float32, mu, inv, ga, be float32, relu bool) {
 	bnApplyGo(z, o, r, mu, inv, ga, be, relu)
