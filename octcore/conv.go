@@ -109,8 +109,8 @@ func buildConv(i int, r *resolved, pr *paramReader) (op, error) {
 	}
 	o.biasH, o.biasL = bias[:o.cHo], bias[o.cHo:]
 	// Weight tensors by path. A vanilla conv has only hh, named N.weight.
-	get := func(path string, out, in int, sc0 int) ([]float32, error) {
-		name := r.Name + "." + path + ".weight"
+	get := func(p Path, out, in int, sc0 int) ([]float32, error) {
+		name := p.Weight(r.Name)
 		if !o.oct {
 			name = r.Name + ".weight"
 		}
@@ -120,42 +120,26 @@ func buildConv(i int, r *resolved, pr *paramReader) (op, error) {
 		}
 		return scaleRows(w, in*kk, scale, sc0), nil
 	}
-	if o.depthwise {
+	var w [len(Paths)][]float32 // by path, nil where a path does not exist
+	for pi, p := range Paths {
+		ok, out, in := r.path(p)
+		if !ok {
+			continue
+		}
+		sc0 := 0 // the BatchNorm scale's first row: high outputs, then low
+		if p.ToLow {
+			sc0 = o.cHo
+		}
 		var err error
-		if o.cHo > 0 {
-			if o.dwH, err = get("hh", o.cHo, 1, 0); err != nil {
-				return nil, err
-			}
+		if w[pi], err = get(p, out, in, sc0); err != nil {
+			return nil, err
 		}
-		if o.cLo > 0 {
-			if o.dwL, err = get("ll", o.cLo, 1, o.cHo); err != nil {
-				return nil, err
-			}
-		}
+	}
+	if o.depthwise {
+		o.dwH, o.dwL = w[pathHH], w[pathLL]
 		return o, nil
 	}
-	var hh, hl, lh, ll []float32
-	var err error
-	if o.cHo > 0 && o.cHi > 0 {
-		if hh, err = get("hh", o.cHo, o.cHi/g, 0); err != nil {
-			return nil, err
-		}
-	}
-	if o.cLo > 0 && o.cHi > 0 {
-		if hl, err = get("hl", o.cLo, o.cHi/g, o.cHo); err != nil {
-			return nil, err
-		}
-	}
-	if o.cHo > 0 && o.cLi > 0 {
-		if lh, err = get("lh", o.cHo, o.cLi/g, 0); err != nil {
-			return nil, err
-		}
-	}
-	if o.cLo > 0 && o.cLi > 0 {
-		if ll, err = get("ll", o.cLo, o.cLi/g, o.cHo); err != nil {
-			return nil, err
-		}
-	}
+	hh, hl, lh, ll := w[pathHH], w[pathHL], w[pathLH], w[pathLL]
 	wH, wL := o.cHi/g*kk, o.cLi/g*kk
 	var hParts, lParts, lhParts []part
 	if o.stride == 1 || !o.oct {

@@ -376,7 +376,6 @@ func infer(rs []resolved, h, w int) ([]Shape, Cost, error) {
 func (r *resolved) octShape(i int, in Shape, lc *LayerCost) (Shape, error) {
 	k, p, d := r.Kernel, r.Pad, r.Dilation
 	kk := int64(k * k)
-	g := int64(r.Groups)
 	// Resolution at which each output branch is computed.
 	hh, hw := in.H, in.W // high inputs of H->H
 	lh, lw := in.LowH, in.LowW
@@ -400,21 +399,20 @@ func (r *resolved) octShape(i int, in Shape, lc *LayerCost) (Shape, error) {
 	}
 	hp := int64(out.H * out.W)
 	lp := int64(out.LowH * out.LowW)
-	if r.depthwise {
-		lc.HH = int64(r.cHo) * kk * hp
-		lc.LL = int64(r.cLo) * kk * lp
-		return out, nil
+	// Each path's product runs at its output part's resolution, but an
+	// upsampled one (L->H at stride 1) at the low input's.
+	macs := [len(Paths)]*int64{&lc.HH, &lc.HL, &lc.LH, &lc.LL}
+	for pi, pa := range Paths {
+		ok, cout, cin := r.path(pa)
+		if !ok {
+			continue
+		}
+		px := hp
+		if pa.ToLow || pa.Up(r.Stride) {
+			px = lp
+		}
+		*macs[pi] = int64(cout) * int64(cin) * kk * px
 	}
-	lc.HH = int64(r.cHo) * int64(r.cHi) / g * kk * hp
-	lc.HL = int64(r.cLo) * int64(r.cHi) / g * kk * lp
-	lc.LL = int64(r.cLo) * int64(r.cLi) / g * kk * lp
-	// L->H runs at the low input's resolution: stride 1 upsamples its result,
-	// stride 2 uses it as is (there the high output has that resolution).
-	lhp := lp
-	if r.Stride == 2 {
-		lhp = hp
-	}
-	lc.LH = int64(r.cHo) * int64(r.cLi) / g * kk * lhp
 	return out, nil
 }
 

@@ -42,20 +42,10 @@ func paramSpecs(rs []resolved) ([]ParamSpec, error) {
 			k, g := r.Kernel, r.Groups
 			if r.Kind == "conv" {
 				add(i, r.Name+".weight", "weight", r.Out, r.In/g, k, k)
-			} else if r.depthwise {
-				if r.cHo > 0 {
-					add(i, r.Name+".hh.weight", "weight", r.cHo, 1, k, k)
-				}
-				if r.cLo > 0 {
-					add(i, r.Name+".ll.weight", "weight", r.cLo, 1, k, k)
-				}
 			} else {
-				for _, p := range []struct {
-					path    string
-					out, in int
-				}{{"hh", r.cHo, r.cHi}, {"hl", r.cLo, r.cHi}, {"lh", r.cHo, r.cLi}, {"ll", r.cLo, r.cLi}} {
-					if p.out > 0 && p.in > 0 {
-						add(i, r.Name+"."+p.path+".weight", "weight", p.out, p.in/g, k, k)
+				for _, p := range Paths {
+					if ok, out, in := r.path(p); ok {
+						add(i, p.Weight(r.Name), "weight", out, in, k, k)
 					}
 				}
 			}

@@ -376,56 +376,44 @@ func (e *exporter) conv(l octcore.Layer, x feature, lc octcore.LayerCost, outs m
 		if depthwise {
 			gH, gL = cHo, cLo
 		}
-		// Inputs of each path.
-		xh, xl := x.h, x.l
-		var hhIn, hlIn, llIn string
-		if stride == 1 {
-			hhIn, llIn = xh, xl
-			if cHi > 0 && cLo > 0 && !depthwise {
-				hlIn = e.pool2(l.Name, xh)
-			}
-		} else {
-			if cHi > 0 {
-				hhIn = e.pool2(l.Name, xh)
-				if cLo > 0 && !depthwise {
-					hlIn = e.pool2(l.Name, hhIn)
-				}
-			}
-			if cLi > 0 && cLo > 0 {
-				llIn = e.pool2(l.Name, xl)
+		// Each path's source, pooled as octcore.Paths says: one chain of
+		// pool2 per input part, made once and shared by the paths.
+		src := [2][3]string{{x.h}, {x.l}}
+		var need [2]int
+		for _, p := range octcore.Paths {
+			if p.Exists(cHi, cLi, cHo, cLo, depthwise) {
+				need[b2i(p.FromLow)] = max(need[b2i(p.FromLow)], p.Pools(stride))
 			}
 		}
-		type path struct {
-			tag    string
-			in     string
-			out    *string
-			bias   *string
-			groups int
-			ok     bool
+		for part := range src {
+			for lv := 1; lv <= need[part]; lv++ {
+				src[part][lv] = e.pool2(l.Name, src[part][lv-1])
+			}
 		}
+		// Into each output part, the path within its octave first (it
+		// carries the bias): hh and lh into the high part, ll and hl into
+		// the low.
 		var sumH, sumL []string
-		paths := []path{
-			{"hh", hhIn, &y.h, &bH, gH, cHi > 0 && cHo > 0},
-			{"lh", xl, &y.h, &bH, gH, cLi > 0 && cHo > 0 && !depthwise},
-			{"ll", llIn, &y.l, &bL, gL, cLi > 0 && cLo > 0},
-			{"hl", hlIn, &y.l, &bL, gL, cHi > 0 && cLo > 0 && !depthwise},
-		}
-		for _, p := range paths {
-			if !p.ok {
-				continue
+		for _, toLow := range []bool{false, true} {
+			bias, groups, sum := &bH, gH, &sumH
+			if toLow {
+				bias, groups, sum = &bL, gL, &sumL
 			}
-			v, err := e.convNode(l.Name+"."+p.tag, p.in, l.Name+"."+p.tag+".weight", *p.bias, l, 1, p.groups)
-			if err != nil {
-				return y, err
-			}
-			*p.bias = "" // added once
-			if p.tag == "lh" && stride == 1 {
-				v = e.up2(l.Name+".lh", v, lc.OutHigh[1], lc.OutHigh[2])
-			}
-			if p.out == &y.h {
-				sumH = append(sumH, v)
-			} else {
-				sumL = append(sumL, v)
+			for _, within := range []bool{true, false} {
+				for _, p := range octcore.Paths {
+					if p.ToLow != toLow || (p.FromLow == p.ToLow) != within || !p.Exists(cHi, cLi, cHo, cLo, depthwise) {
+						continue
+					}
+					v, err := e.convNode(l.Name+"."+p.Name, src[b2i(p.FromLow)][p.Pools(stride)], p.Weight(l.Name), *bias, l, 1, groups)
+					if err != nil {
+						return y, err
+					}
+					*bias = "" // added once
+					if p.Up(stride) {
+						v = e.up2(l.Name+"."+p.Name, v, lc.OutHigh[1], lc.OutHigh[2])
+					}
+					*sum = append(*sum, v)
+				}
 			}
 		}
 		for _, v := range sumH {
@@ -479,4 +467,11 @@ func (e *exporter) bn(l octcore.Layer, x feature, in octcore.LayerCost) (feature
 		}
 	}
 	return y, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -180,16 +180,12 @@ func (m *Model) compileConv(L *layer, l octcore.Layer, off map[string]int) error
 	}
 	if l.Kind == "conv" {
 		add(l.Name+".weight", l.In, l.Out, false, false, 0, false, stride)
-	} else if stride == 1 {
-		add(l.Name+".hh.weight", cHi, cHo, false, false, 0, false, 1)
-		add(l.Name+".hl.weight", cHi, cLo, false, true, 1, false, 1)
-		add(l.Name+".lh.weight", cLi, cHo, true, false, 0, true, 1)
-		add(l.Name+".ll.weight", cLi, cLo, true, true, 0, false, 1)
 	} else {
-		add(l.Name+".hh.weight", cHi, cHo, false, false, 1, false, 1)
-		add(l.Name+".hl.weight", cHi, cLo, false, true, 2, false, 1)
-		add(l.Name+".lh.weight", cLi, cHo, true, false, 0, false, 1)
-		add(l.Name+".ll.weight", cLi, cLo, true, true, 1, false, 1)
+		// Every path at stride 1 on its pooled source (octcore.Paths).
+		for _, p := range octcore.Paths {
+			cin, cout := p.Channels(cHi, cLi, cHo, cLo)
+			add(p.Weight(l.Name), cin, cout, p.FromLow, p.ToLow, p.Pools(stride), p.Up(stride), 1)
+		}
 	}
 	if l.BN {
 		L.bn = true
