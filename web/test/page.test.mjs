@@ -249,7 +249,12 @@ test("the alpha comparison runs every shipped Fashion-MNIST model", { skip: noMo
     alpha: Number(tr.dataset.alpha),
     cells: [...tr.children].map((td) => td.textContent.trim()),
     title: tr.title,
+    workers: tr.dataset.workers,
   })));
+  // The panel runs on a pool: Octave.init({ workers }) with one worker per core, up to 2.
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency || 1);
+  for (const r of rows) assert.equal(r.workers, String(Math.max(1, Math.min(2, cores))), `alpha ${r.alpha}: workers`);
+  assert.match(await page.locator("#status-text").textContent(), /^Compared \d+ models on \d+ test images, (in 1 worker|spread over 2 workers)$/);
   const shipped = ["a000", "a125", "a250", "a500", "a750"].filter((a) => have(`fashion-oct-${a}.safetensors`));
   assert.equal(rows.length, shipped.length, `one row per shipped model (${shipped.join(", ")})`);
   let lastMacs = Infinity;
