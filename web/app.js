@@ -7,6 +7,10 @@ import { MODELS, DEFAULT_MODEL, WASM_URL } from "./app/models.js";
 import { LUT, cssGradient, paintMap } from "./app/colormap.js";
 import { radialSpectrum, upsample2 } from "./app/spectrum.js";
 import { grayOf, rgbaOf, paintInput, mnistFromDrawing, paintGray } from "./app/preprocess.js";
+import {
+  LIMITS, inspectModel, checkFileSize, checkMemory, whyNotShowable, loadHint, describeModel,
+  looksLikeModelName, sniffSafetensors, fmtBytes,
+} from "./app/byo.js";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...kids) => {
@@ -92,6 +96,9 @@ const state = {
   set: "fashion-mnist", // gallery set shown
   galleries: {}, // dataset -> {index, pixels: Uint8ClampedArray (gray), width}
   runs: 0,
+  user: null, // {entry, model} of the model the user opened, or null
+  userOctave: null, // the engine instance user models run in (their own worker)
+  limits: LIMITS,
 };
 window.__octaveDemo = state; // for the browser tests and the curious
 
@@ -126,8 +133,13 @@ function fillModelSelect() {
   sel.addEventListener("change", () => switchModel(sel.value).catch((e) => showError(errText(e))));
 }
 
+/** Every model the select offers: the shipped ones and the user's. */
+function allEntries() {
+  return state.user ? [...MODELS, state.user.entry] : MODELS;
+}
+
 async function switchModel(id, { rerun = true } = {}) {
-  const entry = MODELS.find((m) => m.id === id);
+  const entry = allEntries().find((m) => m.id === id);
   if (!entry) throw new Error(`Unknown model ${id}`);
   $("model-select").value = id;
   status.set(`Loading ${entry.label}…`, 0);
@@ -147,14 +159,15 @@ async function switchModel(id, { rerun = true } = {}) {
     `${info.name || entry.id} · α = ${fmtAlpha(info.alpha ?? entry.alpha)} · ${fmtCount(info.params)} parameters · ` +
     `${fmtCount(info.macs)} multiply-adds per ${info.input.height}×${info.input.width} image` +
     (acc ? ` · test accuracy ${acc}` : "");
+  renderModelInfo(info, entry);
   buildLayerStrip();
   if (rerun && state.input) await run();
   else status.done("Ready");
 }
 
-/** The model entry to use for a dataset: the current one if it matches, else the dataset's α = .5 model. */
+/** The model entry to use for a dataset: the current one if it matches or is the user's, else the dataset's α = .5 model. */
 function entryFor(dataset) {
-  if (state.entry && state.entry.dataset === dataset) return state.entry;
+  if (state.entry && (state.entry.dataset === dataset || state.entry.user)) return state.entry;
   return MODELS.find((m) => m.dataset === dataset && m.alpha === 0.5) || MODELS.find((m) => m.dataset === dataset);
 }
 
@@ -206,37 +219,41 @@ async function runOnce() {
   const info = model.info;
   const photo = inp.kind === "photo";
   const source = photo ? inp.source : rgbaOf(inp.gray, inp.width, inp.height);
-  // A drawing is framed at its own resolution; the library resizes it.
-  const fits = photo ? photoFits() : inp.kind === "draw" || (inp.height === info.input.height && inp.width === info.input.width);
-  const applies = fits && (photo || inp.dataset === state.entry.dataset);
+  const user = !!state.entry.user;
+  // A drawing is framed at its own resolution; the library resizes it. A
+  // user's model takes every picture as it takes photos (resized and
+  // cropped to its input); the shipped ones take their own dataset's.
+  const fits = photo ? photoFits() : user || inp.kind === "draw" || (inp.height === info.input.height && inp.width === info.input.width);
+  const applies = fits && (photo || user || inp.dataset === state.entry.dataset);
+  const anySize = !info.input.height;
   status.set(`Running ${state.entry.label}…`);
   try {
     const inputLayer = info.layers[0] && info.layers[0].kind === "input" ? [info.layers[0].name] : [];
-    const names = convLayers().map((l) => l.name);
+    const names = mapsToFetch();
     const t0 = performance.now();
     const maps = await model.featureMaps(source, {
       layers: [...inputLayer, ...names], output: applies, topK: 5,
-      size: photo && !applies ? PHOTO_SIDE : undefined,
+      size: (photo && !applies) || anySize ? PHOTO_SIDE : undefined,
     });
     if (state.input !== inp || state.model !== model) return;
     state.mapsMs = performance.now() - t0;
     const seen = inputLayer.length ? maps.find((m) => m.layer === inputLayer[0]) : null;
     if (seen && seen.high) {
       paintInput($("input-view"), seen.high, info.input);
-      if (inp.kind === "draw") {
-        paintInput($("pad-small"), seen.high, info.input);
-        $("input-view").classList.toggle("photo", seen.high.width > 64 || seen.high.height > 64);
-      }
-      if (photo) {
+      if (inp.kind === "draw") paintInput($("pad-small"), seen.high, info.input);
+      if (photo || user) {
         const how = applies ? `as the model takes it, ${info.input.channels === 3 ? "colour" : "grey"}` : "maps only, grey";
-        $("input-caption").textContent = `${inp.name} · ${seen.high.width}×${seen.high.height}, ${how}`;
-        $("input-view").classList.toggle("photo", seen.high.width > 64 || seen.high.height > 64);
+        $("input-caption").textContent = `${photo ? inp.name : inp.caption} · ${seen.high.width}×${seen.high.height}, ${how}`;
+      } else {
+        $("input-caption").textContent = inp.caption;
       }
+      $("input-view").classList.toggle("photo", seen.high.width > 64 || seen.high.height > 64);
     }
     state.maps = maps;
     state.ranAt = seen && seen.high ? [seen.high.height, seen.high.width] : [inp.height, inp.width];
     state.output = applies ? maps.output : null;
-    if (applies) showPrediction({ top: maps.output.top, ms: maps.ms }, inp);
+    if (applies && !info.labels.length) showUnlabelled(maps.output, maps.ms);
+    else if (applies) showPrediction({ top: maps.output.top, ms: maps.ms }, inp);
     else showNoPrediction(inp, fits);
     renderLayer();
     state.runs++;
@@ -252,11 +269,13 @@ async function runOnce() {
 function showPrediction(r, inp) {
   const box = $("prediction");
   box.replaceChildren();
-  const truth = inp.label != null ? inp.truth ?? String(inp.label) : null;
+  // A gallery image's label is a class of its data set, which a user's model does not have.
+  const labelled = inp.label != null && !state.entry.user;
+  const truth = labelled ? inp.truth ?? String(inp.label) : null;
   box.append(el("h3", { text: "Prediction" }));
   const list = el("ol", { class: "bars", id: "top" });
   for (const t of r.top) {
-    const correct = inp.label != null && t.index === inp.label;
+    const correct = labelled && t.index === inp.label;
     list.append(el("li", { class: correct ? "correct" : "", "data-index": t.index },
       el("span", { class: "lab", text: t.label }),
       el("span", { class: "bar" }, el("span", { style: `width:${(100 * t.probability).toFixed(1)}%` })),
@@ -266,6 +285,17 @@ function showPrediction(r, inp) {
   const meta = [`${fmtMs(r.ms)} in the engine`];
   if (truth != null) meta.unshift(r.top[0].index === inp.label ? `✓ correct (true label: ${truth})` : `✗ true label: ${truth}`);
   box.append(el("p", { class: "meta", text: meta.join(" · ") }));
+}
+
+// showUnlabelled shows the output of a model without labels: no classes to
+// name, so no classification, only where its largest output is.
+function showUnlabelled(out, ms) {
+  const box = $("prediction");
+  const n = out.logits.length;
+  let k = 0;
+  for (let i = 1; i < n; i++) if (out.logits[i] > out.logits[k]) k = i;
+  box.replaceChildren(el("h3", { text: "Prediction" }),
+    el("p", { class: "meta", text: `This model has no labels, so there are no classes to name: its ${n} outputs are numbered, and output ${k} is the largest (${out.logits[k].toPrecision(4)}). ${fmtMs(ms)} in the engine.` }));
 }
 
 function showNoPrediction(inp, fits) {
@@ -291,7 +321,7 @@ function setInput(inp) {
 
 async function useInput(inp) {
   setInput(inp);
-  const want = inp.dataset ? entryFor(inp.dataset) : state.entry;
+  const want = inp.dataset ? entryFor(inp.dataset) : state.entry; // a user's model stays
   if (want && want !== state.entry) await switchModel(want.id);
   else await run();
 }
@@ -398,7 +428,7 @@ function setupTabs() {
     }
     if (focus) tab.focus();
     if (tab.id !== "tab-camera") stopCamera();
-    if (tab.id === "tab-draw" && state.entry && state.entry.dataset !== "mnist") {
+    if (tab.id === "tab-draw" && state.entry && state.entry.dataset !== "mnist" && !state.entry.user) {
       const e = entryFor("mnist");
       if (e) switchModel(e.id).catch((err) => showError(errText(err)));
     }
@@ -498,11 +528,20 @@ function setupPhoto() {
     document.addEventListener(t, (ev) => { ev.preventDefault(); drop.classList.add("over"); });
   }
   for (const t of ["dragleave", "dragend"]) document.addEventListener(t, () => drop.classList.remove("over"));
-  document.addEventListener("drop", (ev) => {
+  document.addEventListener("drop", async (ev) => {
     ev.preventDefault();
     drop.classList.remove("over");
+    $("byo").classList.remove("over");
     const f = ev.dataTransfer && ev.dataTransfer.files && ev.dataTransfer.files[0];
-    if (f) { $("tab-photo").click(); handle(f, f.name); }
+    if (!f) return;
+    // A model file (by its name, or a safetensors file under another name)
+    // opens as the user's model; anything else is a photo.
+    let model = looksLikeModelName(f.name);
+    if (!model && !(f.type || "").startsWith("image/")) {
+      try { model = sniffSafetensors(new Uint8Array(await f.slice(0, 9).arrayBuffer())); } catch { /* not readable: a photo error follows */ }
+    }
+    if (model) openUserFile(f);
+    else { $("tab-photo").click(); handle(f, f.name); }
   });
   document.addEventListener("paste", (ev) => {
     const items = ev.clipboardData ? [...ev.clipboardData.items] : [];
@@ -610,7 +649,19 @@ function selectLayer(name) {
     b.setAttribute("aria-checked", String(on));
     b.tabIndex = on ? 0 : -1;
   }
-  renderLayer();
+  // A large model's run fetches the selected layer's maps only: run again for another.
+  if (state.maps && !state.maps.find((x) => x.layer === name)) run().catch((e) => showError(errText(e)));
+  else renderLayer();
+}
+
+// mapsToFetch names the layers whose maps one run fetches: every conv and
+// octconv layer, or, when their maps together exceed LIMITS.mapsValues (a
+// large model), the selected one only.
+function mapsToFetch() {
+  const layers = convLayers();
+  const total = layers.reduce((a, l) => a + (l.activations || 0), 0);
+  if (total <= state.limits.mapsValues) return layers.map((l) => l.name);
+  return layers.some((l) => l.name === state.layer) ? [state.layer] : [layers[0].name];
 }
 
 function renderLayer() {
@@ -670,12 +721,17 @@ function renderStats(l, m) {
   box.append(el("div", { class: "paths-wrap" }, bar, legend));
 }
 
+// MAX_MAPS is the most maps drawn per branch (a wide layer of a large model
+// has thousands); the zoom dialog steps through all of them.
+const MAX_MAPS = 256;
+
 function renderGrid(grid, t, hw, hh, branch) {
   grid.replaceChildren();
   if (!t) return;
   const { channels, height, width, data } = t;
   const widthPct = (100 * (branch === "low" ? 2 * width : width)) / hw;
-  for (let c = 0; c < channels; c++) {
+  const shown = Math.min(channels, MAX_MAPS);
+  for (let c = 0; c < shown; c++) {
     const cv = el("canvas", { width, height, class: "pix map" });
     cv.style.width = widthPct + "%";
     const g = cv.getContext("2d");
@@ -689,6 +745,9 @@ function renderGrid(grid, t, hw, hh, branch) {
     if (hw && hh) btn.style.aspectRatio = `${hw} / ${hh}`;
     btn.addEventListener("click", () => zoom(branch, c));
     grid.append(btn);
+  }
+  if (shown < channels) {
+    grid.append(el("p", { class: "maps-note", text: `The first ${shown} of ${channels} maps; enlarge one and step with ← → to see the others.` }));
   }
 }
 
@@ -977,6 +1036,158 @@ function drawComparison(results, n) {
   });
 }
 
+// ---------- your model ----------
+
+function renderModelInfo(info, entry) {
+  const dl = (box, rows) => {
+    box.replaceChildren();
+    for (const [k, v] of rows) box.append(el("div", {}, el("dt", { text: k }), el("dd", { text: v })));
+  };
+  dl($("model-info"), describeModel(info, entry.user ? entry.source : entry.file));
+  const prov = Object.entries(info.provenance || {}).sort(([a], [b]) => a.localeCompare(b));
+  dl($("model-provenance"), prov.length ? prov.map(([k, v]) => [k, String(v)]) : [["—", "the file records no provenance"]]);
+  if (entry.user) $("model-details").open = true;
+}
+
+// userOctave returns the engine instance that user models run in: a worker
+// of their own, so that a model that exhausts its memory takes down that
+// instance only, never the shipped models' (a new one starts next time).
+async function userOctave() {
+  if (!state.userOctave) {
+    const p = Octave.init({ wasmURL: WASM_URL, worker: true });
+    state.userOctave = p;
+    p.catch(() => { if (state.userOctave === p) state.userOctave = null; });
+  }
+  return state.userOctave;
+}
+
+// The messages of an instance that is gone (the Go program stopped).
+const DEAD = /wasm instance has stopped|was terminated|worker .* (failed|exited)|Go program/;
+
+let opening = null; // the open in progress: one at a time
+
+/**
+ * Opens a model file the user gave: getBytes() reads it (size: its length
+ * when known before reading, for the early refusal). On any failure the
+ * page keeps its model, input and maps, and says what is wrong.
+ */
+async function openUserModel(name, source, size, getBytes) {
+  if (opening) throw new Error(`Still opening “${opening}”; wait for it, then try again.`);
+  opening = name;
+  const before = $("status-text").textContent;
+  try {
+    if (size != null) checkFileSize(size, name, state.limits);
+    status.set(`Reading ${name}…`, -1);
+    const bytes = await getBytes((p) => status.set(`Reading ${name}…`, p));
+    checkFileSize(bytes.length, name, state.limits);
+    const desc = inspectModel(bytes, name);
+    checkMemory(bytes.length, desc, name, state.limits);
+    status.set(`Loading ${name} (${fmtBytes(bytes.length)}, ${desc.tensors.length} tensors)…`, -1);
+    const octave = await userOctave();
+    let model;
+    try {
+      model = await octave.load(bytes);
+    } catch (e) {
+      const m = errText(e);
+      if (DEAD.test(m)) { octave.terminate(); state.userOctave = null; }
+      throw new Error(`Could not open “${name}”: ${m}${loadHint(m)}`);
+    }
+    const why = whyNotShowable(model.info, name, state.limits);
+    if (why) {
+      await model.dispose();
+      throw new Error(why);
+    }
+    const old = state.user;
+    const entry = { id: "user", user: true, dataset: null, source, file: name, label: `Your model · ${model.info.name || name}` };
+    state.user = { entry, model };
+    modelCache.set("user", Promise.resolve(model));
+    const sel = $("model-select");
+    let opt = sel.querySelector('option[value="user"]');
+    if (!opt) sel.append((opt = el("option", { value: "user" })));
+    opt.textContent = entry.label;
+    await switchModel("user");
+    if (old && old.model !== model) old.model.dispose().catch(() => {});
+    document.body.dataset.userModel = String((+document.body.dataset.userModel || 0) + 1);
+  } catch (e) {
+    status.done(before && !/^(Reading|Loading)/.test(before) ? before : "Ready");
+    throw e;
+  } finally {
+    opening = null;
+  }
+}
+
+function openUserFile(f) {
+  openUserModel(f.name, `${f.name} (this computer)`, f.size, async () => new Uint8Array(await f.arrayBuffer()))
+    .catch((e) => showError(errText(e)));
+}
+
+async function openUserURL(text) {
+  let url;
+  try {
+    url = new URL(text.trim(), location.href);
+  } catch {
+    throw new Error(`“${text}” is not a URL.`);
+  }
+  if (!/^https?:$/.test(url.protocol)) throw new Error(`${url.href}: only http and https URLs can be loaded.`);
+  const name = decodeURIComponent(url.pathname.split("/").pop() || url.host);
+  await openUserModel(name, url.href, null, async (onProgress) => {
+    let res;
+    try {
+      res = await fetch(url, { credentials: "omit" });
+    } catch (e) {
+      throw new Error(`Could not fetch ${url.href}: ${errText(e)}. ` +
+        (url.origin !== location.origin ? "The other site must allow this page to read it (CORS); otherwise download the file and open it here." : ""));
+    }
+    if (!res.ok) throw new Error(`Could not fetch ${url.href}: HTTP ${res.status}`);
+    const len = +res.headers.get("content-length") || 0;
+    if (len && !res.headers.get("content-encoding")) checkFileSize(len, name, state.limits);
+    return fetchBody(res, onProgress);
+  });
+}
+
+// fetchBody reads a response, reporting progress when its length is known.
+async function fetchBody(res, onProgress) {
+  const len = +res.headers.get("content-length") || 0;
+  if (!res.body || !len || res.headers.get("content-encoding")) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks = [];
+  let got = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    got += value.length;
+    if (got > state.limits.maxBytes) { reader.cancel(); checkFileSize(got, res.url, state.limits); }
+    onProgress && onProgress(got / len);
+  }
+  const out = new Uint8Array(got);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+}
+
+function setupByo() {
+  const file = $("model-file");
+  file.addEventListener("change", () => {
+    const f = file.files && file.files[0];
+    if (f) openUserFile(f);
+    file.value = "";
+  });
+  $("model-open").addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); file.click(); }
+  });
+  const go = () => {
+    const v = $("model-url").value;
+    if (!v.trim()) { showError("Type the URL of a .safetensors model file first."); return; }
+    openUserURL(v).catch((e) => showError(errText(e)));
+  };
+  $("model-url-load").addEventListener("click", go);
+  $("model-url").addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); go(); } });
+  const box = $("byo");
+  box.addEventListener("dragenter", () => box.classList.add("over"));
+  box.addEventListener("dragleave", () => box.classList.remove("over"));
+}
+
 // ---------- start ----------
 
 async function main() {
@@ -989,6 +1200,7 @@ async function main() {
   setupPhoto();
   setupCamera();
   setupZoom();
+  setupByo();
   $("upsample").addEventListener("change", () => {
     const m = state.maps && state.maps.find((x) => x.layer === state.layer);
     if (m) renderSpectrum(m);
