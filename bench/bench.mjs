@@ -82,23 +82,23 @@ async function main() {
   const load0 = os.loadavg();
   let chromiumVersion = null;
   let torchVersion = null;
-  // Octave native first: it writes the reference outputs.
+  // The native engines, case by case (Octave, then PyTorch right after it,
+  // so that the two see the same load): Octave native writes the reference
+  // outputs.
+  // One thread for PyTorch: torch.set_num_threads(1) in torchnet.py, and
+  // OpenBLAS's own pool held to one thread too. OPENBLAS_CORETYPE /
+  // OPENBLAS_L2_SIZE are unset for this command only, so that OpenBLAS
+  // picks its kernels and cache blocking from the CPU it runs on.
+  const torchEnv = { env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" }, unset: ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] };
+  if (engines.includes("pytorch-cpu")) {
+    torchVersion = (await run(python, ["-c", "import torch; print(torch.__version__)"], torchEnv).catch(() => "")).trim() || null;
+    if (!torchVersion) log(`pytorch-cpu skipped: ${python} cannot import torch (Debian: apt-get install python3-torch libopenblas0-pthread)`);
+  }
   for (const c of cases) {
     const r = lastJSON(await run(tool, ["native", "-work", work, "-case", c.case, ...(runsOverride ? ["-runs", runsOverride] : [])], { env: { GOMAXPROCS: "1" } }));
     r.ref_max_abs = 0;
     record(r);
-  }
-  if (engines.includes("pytorch-cpu")) {
-    // One thread: torch.set_num_threads(1) in torchnet.py, and OpenBLAS's own
-    // pool held to one thread too. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are
-    // unset for this command only, so that OpenBLAS picks its kernels and
-    // cache blocking from the CPU it runs on.
-    const torchEnv = { env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" }, unset: ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] };
-    torchVersion = (await run(python, ["-c", "import torch; print(torch.__version__)"], torchEnv).catch(() => "")).trim() || null;
-    if (!torchVersion) log(`pytorch-cpu skipped: ${python} cannot import torch (Debian: apt-get install python3-torch libopenblas0-pthread)`);
-    for (const c of torchVersion ? cases : []) {
-      record(lastJSON(await run(python, [path.join(here, "torchnet.py"), work, c.case, runsOverride || String(c.runs), warmMs], torchEnv)));
-    }
+    if (torchVersion) record(lastJSON(await run(python, [path.join(here, "torchnet.py"), work, c.case, runsOverride || String(c.runs), warmMs], torchEnv)));
   }
   if (runtimes.includes("node")) {
     for (const c of cases) {
@@ -157,7 +157,7 @@ async function main() {
     tolerance: `max abs diff <= ${TOL} x max(1, max |reference|)`,
   };
   const out = {
-    cases: results.map(({ times_ms, ...r }) => ({ ...r, times_ms: times_ms?.map((t) => +t.toFixed(3)) })),
+    cases: results.map(({ times_ms, cpu_times_ms, ...r }) => ({ ...r, times_ms: times_ms?.map((t) => +t.toFixed(3)), ...(cpu_times_ms ? { cpu_times_ms: cpu_times_ms.map((t) => +t.toFixed(3)) } : {}) })),
     case_info: cases.map(({ case: name, family, alpha, macs, weights, height, width, runs }) => ({ case: name, family, alpha, macs, weights, height, width, runs })),
     first_load: firstLoad,
     meta,

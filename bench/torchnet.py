@@ -16,7 +16,8 @@ nearest x2 and a crop for odd sizes. Timing follows bench/lib/engines.js's
 measure(): a checked first run (against the reference output Octave native
 wrote), a warm-up of at least 2 runs lasting WARMUP_MS (at most 1000 runs),
 then RUNS timed runs, each from a float32 NumPy input to the output in NumPy
-memory; the result is their median. torch.set_num_threads(1).
+memory; the result is their median, of the wall clock (median_ms) and of the
+process's CPU time (cpu_median_ms). torch.set_num_threads(1).
 """
 import json
 import math
@@ -278,15 +279,17 @@ def main():
     while warm < 2 or ((now() - w0) * 1e3 < warm_ms and warm < 1000):
         once(inp.copy())
         warm += 1
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
         x = inp.copy()
-        t = now()
+        t, c0 = now(), time.process_time()
         once(x)
         times.append((now() - t) * 1e3)
+        cpu.append((time.process_time() - c0) * 1e3)
     print(json.dumps({
         "case": case_name, "engine": "pytorch-cpu", "runtime": "native",
-        "median_ms": statistics.median(times), "max_abs_diff": diff, "ref_max_abs": scale,
+        "median_ms": statistics.median(times), "cpu_median_ms": statistics.median(cpu), "cpu_times_ms": cpu,
+        "max_abs_diff": diff, "ref_max_abs": scale,
         "first_ms": first_ms, "warmup_runs": warm, "times_ms": times,
         "torch": torch.__version__, "threads": torch.get_num_threads(),
         "mkldnn": torch.backends.mkldnn.is_available(),

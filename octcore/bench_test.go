@@ -59,6 +59,20 @@ func BenchmarkOctResNet50(b *testing.B) {
 	}
 }
 
+// BenchmarkOctMobileNet runs Oct-MobileNet v1 (width 1) at 224x224: the
+// depthwise octave convolutions and the 1x1 ones.
+func BenchmarkOctMobileNet(b *testing.B) {
+	for _, a := range []float64{0, .5} {
+		b.Run(fmt.Sprintf("alpha=%v", a), func(b *testing.B) {
+			g, _ := Arch("oct-mobilenetv1", ArchOptions{Alpha: a})
+			net, x := benchNet(b, g, 224)
+			c, _ := CostOf(g, 224, 224)
+			b.ReportMetric(float64(c.MACs)/1e9, "GMACs")
+			runBench(b, float64(c.MACs), func() { net.Run(x) })
+		})
+	}
+}
+
 // BenchmarkOctResNetMini is the small Fashion-MNIST network at 28x28.
 func BenchmarkOctResNetMini(b *testing.B) {
 	for _, a := range []float64{0, .125, .25, .5, .75} {

@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/octave-project/octave/octcore"
@@ -280,6 +281,25 @@ func native(args []string) error {
 	return nil
 }
 
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+// cpuTime is the CPU time this process has used (user + system): on a
+// shared machine it grows only while the process runs, unlike the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func nativeCase(work string, c Case, runs int) error {
 	if runs == 0 {
 		runs = c.Runs
@@ -325,21 +345,18 @@ func nativeCase(work string, c Case, runs int) error {
 		}
 	}
 	times := make([]float64, runs)
+	cpu := make([]float64, runs)
 	for i := range times {
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuTime()
 		if _, err := net.Run(x); err != nil {
 			return err
 		}
 		times[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
-	}
-	sorted := append([]float64(nil), times...)
-	sort.Float64s(sorted)
-	med := sorted[len(sorted)/2]
-	if len(sorted)%2 == 0 {
-		med = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
+		cpu[i] = float64((cpuTime() - c0).Nanoseconds()) / 1e6
 	}
 	line, _ := json.Marshal(map[string]any{
-		"case": c.Name, "engine": "octave-native", "runtime": "native", "median_ms": med,
+		"case": c.Name, "engine": "octave-native", "runtime": "native", "median_ms": median(times),
+		"cpu_median_ms": median(cpu), "cpu_times_ms": cpu,
 		"max_abs_diff": 0, "times_ms": times, "simd": octcore.SIMD, "gomaxprocs": runtime.GOMAXPROCS(0),
 		"go": runtime.Version(),
 	})
