@@ -532,7 +532,9 @@ func (o *convOp) forwardDepthwise(n *Net, in, out, res Feature, act Activation) 
 		if r != nil {
 			a = ActNone
 		}
-		depthwise(y.Data, x.Data, wt, bias, x.C, &geo, a)
+		if !depthwise3x3(y.Data, x.Data, wt, bias, x.C, &geo, a, ws) {
+			depthwise(y.Data, x.Data, wt, bias, x.C, &geo, a)
+		}
 		if r != nil {
 			for k, v := range r.Data {
 				y.Data[k] += v

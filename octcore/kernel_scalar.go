@@ -114,3 +114,8 @@ func maxRows(d, a, b []float32) {
 		d[x] = max(a[x], b[x])
 	}
 }
+
+// dwConv3 is the 3x3 depthwise kernel of depthwise3x3 (see dwConv3Generic).
+func dwConv3(d, p, w []float32, oh, ow, ldp, step, c1, c2 int, b, lo, hi float32) {
+	dwConv3Generic(d, p, w, oh, ow, ldp, step, c1, c2, b, lo, hi)
+}

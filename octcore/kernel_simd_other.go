@@ -128,3 +128,49 @@ func copyPanelRow(dst, src []float32) {
 		simd.LoadFloat32s(src[o:]).Store(dst[o:])
 	}
 }
+
+// dwConv3 is the 3x3 depthwise kernel of depthwise3x3: d[y*ow+x] = clamp(b +
+// sum over ky, kx of w[3*ky+kx] * p[y*step + ky*ldp + off[kx] + x], lo, hi)
+// with off = {0, c1, c2}, a vector of outputs at a time, the nine weights
+// splatted once. A row's last vector overlaps the one before it (the
+// outputs are recomputed, not accumulated), so no row has a scalar tail;
+// rows narrower than a vector go to dwConv3Generic.
+func dwConv3(d, p, w []float32, oh, ow, ldp, step, c1, c2 int, b, lo, hi float32) {
+	L := lanes
+	if ow < L || oh <= 0 {
+		dwConv3Generic(d, p, w, oh, ow, ldp, step, c1, c2, b, lo, hi)
+		return
+	}
+	w = w[:9]
+	w0, w1, w2 := simd.BroadcastFloat32s(w[0]), simd.BroadcastFloat32s(w[1]), simd.BroadcastFloat32s(w[2])
+	w3, w4, w5 := simd.BroadcastFloat32s(w[3]), simd.BroadcastFloat32s(w[4]), simd.BroadcastFloat32s(w[5])
+	w6, w7, w8 := simd.BroadcastFloat32s(w[6]), simd.BroadcastFloat32s(w[7]), simd.BroadcastFloat32s(w[8])
+	bv := simd.BroadcastFloat32s(b)
+	lv, hv := simd.BroadcastFloat32s(lo), simd.BroadcastFloat32s(hi)
+	// Every read of a row is within its first ow+max(c1, c2) values.
+	n := ow + max(c1, c2)
+	for y := 0; y < oh; y++ {
+		r0 := p[y*step : y*step+n]
+		r1 := p[y*step+ldp : y*step+ldp+n]
+		r2 := p[y*step+2*ldp : y*step+2*ldp+n]
+		dr := d[y*ow : (y+1)*ow]
+		for x := 0; ; x += L {
+			if x+L > ow {
+				x = ow - L
+			}
+			s0 := w0.MulAdd(simd.LoadFloat32s(r0[x:]), bv)
+			s1 := w3.Mul(simd.LoadFloat32s(r1[x:]))
+			s2 := w6.Mul(simd.LoadFloat32s(r2[x:]))
+			s0 = w1.MulAdd(simd.LoadFloat32s(r0[x+c1:]), s0)
+			s1 = w4.MulAdd(simd.LoadFloat32s(r1[x+c1:]), s1)
+			s2 = w7.MulAdd(simd.LoadFloat32s(r2[x+c1:]), s2)
+			s0 = w2.MulAdd(simd.LoadFloat32s(r0[x+c2:]), s0)
+			s1 = w5.MulAdd(simd.LoadFloat32s(r1[x+c2:]), s1)
+			s2 = w8.MulAdd(simd.LoadFloat32s(r2[x+c2:]), s2)
+			s0.Add(s1).Add(s2).Max(lv).Min(hv).Store(dr[x:])
+			if x+L == ow {
+				break
+			}
+		}
+	}
+}

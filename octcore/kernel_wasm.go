@@ -202,3 +202,8 @@ func epilogueRows(d, s, r, bias []float32, ch, h, n, ldd, lds int, lo, hi float3
 	}
 	epilogueRows0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(bias), ch, h, n, ldd, lds, lo, hi)
 }
+
+// dwConv3 is the 3x3 depthwise kernel of depthwise3x3 (see dwConv3Generic).
+func dwConv3(d, p, w []float32, oh, ow, ldp, step, c1, c2 int, b, lo, hi float32) {
+	dwConv3Generic(d, p, w, oh, ow, ldp, step, c1, c2, b, lo, hi)
+}

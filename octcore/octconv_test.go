@@ -501,3 +501,50 @@ func TestPoolingMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthwise3x3 checks the vector path of 3x3 depthwise convolutions
+// (padding 1, stride 1 and 2: depthwise3x3 and dwConv3) against the float64
+// reference at every width from 1 to 40, below, at and past each build's
+// vector width and its overlapped last vector, with bias and ReLU6.
+func TestDepthwise3x3(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for _, stride := range []int{1, 2} {
+		for w := 1; w <= 40; w++ {
+			h := 1 + rng.Intn(9)
+			c := 1 + rng.Intn(3)
+			name := fmt.Sprintf("dw3x3 s%d c%d %dx%d", stride, c, h, w)
+			g := Graph{
+				{Name: "input", Kind: "input", Out: c},
+				{Name: "c", Kind: "conv", In: c, Out: c, Kernel: 3, Stride: stride, Pad: 1, Groups: c, Bias: true, Act: "relu6"},
+			}
+			wt := randSlice(rng, c*9)
+			for i := range wt {
+				wt[i] *= 3 // reach both ends of ReLU6
+			}
+			b := randSlice(rng, c)
+			ps := Params{"c.weight": {Shape: []int{c, 1, 3, 3}, Data: wt}, "c.bias": {Shape: []int{c}, Data: b}}
+			net, err := Build(g, ps)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			x := randTensor(rng, c, h, w)
+			y, err := net.Run(x)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			want := refConv(refFrom(x), wt, c, 3, stride, 1, 1, c)
+			clipped := 0
+			for i := range want.v {
+				v := want.v[i] + float64(b[i/(want.h*want.w)])
+				if v < 0 || v > 6 {
+					clipped++
+				}
+				want.v[i] = math.Min(math.Max(v, 0), 6)
+			}
+			compare(t, name, y.H, want, tol)
+			if w == 40 && clipped == 0 {
+				t.Fatalf("%s: no output reached ReLU6's bounds", name)
+			}
+		}
+	}
+}

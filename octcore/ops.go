@@ -143,6 +143,84 @@ func depthwise(dst, src, wt, bias []float32, c int, g *geom, act Activation) {
 	}
 }
 
+// depthwise3x3 is depthwise for the common case of 3x3 kernels, padding 1,
+// dilation 1 and stride 1 or 2, through the vector kernel dwConv3; it
+// reports false, having done nothing, for any other geometry. Each channel
+// is first copied with its zero border into pad ((inH+2) x (inW+2) floats),
+// so that the kernel reads nine shifted rows with no edge cases. For stride
+// 2 each padded row is stored as its even columns, then its odd ones:
+// output x then reads even[x], odd[x] and even[x+1], three contiguous runs.
+func depthwise3x3(dst, src, wt, bias []float32, c int, g *geom, act Activation, ws *workspace) bool {
+	if g.kh != 3 || g.kw != 3 || g.ph != 1 || g.pw != 1 || g.dh != 1 || g.dw != 1 ||
+		g.sh != g.sw || g.sh > 2 || g.outH == 0 || g.outW == 0 {
+		return false
+	}
+	s, inH, inW := g.sh, g.inH, g.inW
+	wp, hp := inW+2, inH+2
+	p := ws.buf(bufPad, hp*wp)
+	lo, hi := act.bounds()
+	e := (wp + 1) / 2 // even columns of a padded row
+	c1, c2 := 1, 2
+	if s == 2 {
+		c1, c2 = e, 1
+	}
+	oh, ow := g.outH, g.outW
+	clear(p[:wp])
+	clear(p[(hp-1)*wp:])
+	for ch := 0; ch < c; ch++ {
+		in := src[ch*inH*inW : (ch+1)*inH*inW]
+		for y := 0; y < inH; y++ {
+			row := p[(y+1)*wp : (y+2)*wp]
+			ir := in[y*inW : (y+1)*inW]
+			if s == 1 {
+				row[0] = 0
+				copy(row[1:], ir)
+				row[wp-1] = 0
+				continue
+			}
+			// Padded column j goes to j/2 (even j) or e+j/2 (odd j).
+			row[0] = 0
+			for i, v := range ir {
+				if j := i + 1; j&1 == 0 {
+					row[j>>1] = v
+				} else {
+					row[e+j>>1] = v
+				}
+			}
+			if j := wp - 1; j&1 == 0 {
+				row[j>>1] = 0
+			} else {
+				row[e+j>>1] = 0
+			}
+		}
+		var b float32
+		if bias != nil {
+			b = bias[ch]
+		}
+		dwConv3(dst[ch*oh*ow:(ch+1)*oh*ow], p, wt[ch*9:ch*9+9], oh, ow, wp, s*wp, c1, c2, b, lo, hi)
+	}
+	return true
+}
+
+// dwConv3Generic is dwConv3 one value at a time: d[y*ow+x] = clamp(b +
+// sum over ky, kx of w[3*ky+kx] * p[y*step + ky*ldp + off[kx] + x], lo, hi)
+// with off = {0, c1, c2}, each row ky summed first, the rows then in order.
+func dwConv3Generic(d, p, w []float32, oh, ow, ldp, step, c1, c2 int, b, lo, hi float32) {
+	w = w[:9]
+	off := [3]int{0, c1, c2}
+	for y := 0; y < oh; y++ {
+		dr := d[y*ow : (y+1)*ow]
+		for x := range dr {
+			var r [3]float32
+			for ky := 0; ky < 3; ky++ {
+				base := y*step + ky*ldp + x
+				r[ky] = w[3*ky]*p[base+off[0]] + w[3*ky+1]*p[base+off[1]] + w[3*ky+2]*p[base+off[2]]
+			}
+			dr[x] = min(max(b+r[0]+r[1]+r[2], lo), hi)
+		}
+	}
+}
+
 // Softmax replaces v by its softmax, computed stably.
 func Softmax(v []float32) {
 	if len(v) == 0 {
