@@ -117,15 +117,24 @@ func (ws *workspace) buf(slot, n int) []float32 {
 }
 
 // Build checks g, folds BatchNorm into the convolutions, packs the weights and
-// returns the runnable network. Every error names the layer it is about.
-// Parameters that no layer uses are an error too.
+// returns the runnable network: [Compile] then [Spec.Build]. Every error
+// names the layer it is about. Parameters that no layer uses are an error too.
 func Build(g Graph, ps Params) (*Net, error) {
 	s, err := Compile(g)
 	if err != nil {
 		return nil, err
 	}
+	return s.Build(ps)
+}
+
+// Build folds BatchNorm into the convolutions of the compiled graph, packs
+// the weights ps and returns the runnable network, without checking the
+// graph again. Every error names the layer it is about; parameters that are
+// missing, of the wrong size or used by no layer are errors.
+func (s *Spec) Build(ps Params) (*Net, error) {
+	var err error
 	rs := s.layers
-	n := &Net{graph: append(Graph(nil), g...), rs: rs, ops: make([]op, len(rs))}
+	n := &Net{graph: append(Graph(nil), s.Graph...), rs: rs, ops: make([]op, len(rs))}
 	pr := &paramReader{ps: ps, used: map[string]bool{}}
 	for i := range rs {
 		r := &rs[i]

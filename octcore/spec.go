@@ -1,11 +1,14 @@
 package octcore
 
 // Spec is the checked form of a [Graph]: every layer's defaults applied, its
-// inputs resolved, its octave channel split computed, and the parameter
-// tensors the graph needs listed. [Build], [CostOf] and [ParamSpecs] all start
-// from it, so a graph is checked once, in one place.
+// inputs resolved, its octave channel split and paths ([Paths]) worked out,
+// and the parameter tensors the graph needs listed. [Spec.Build] (and so
+// [Build]), [Spec.Cost] ([CostOf]) and [ParamSpecs] all start from it, so a
+// graph is checked once, in one place. A Spec is not modified by its methods
+// and may be shared.
 type Spec struct {
-	// Graph is the layer list the spec was compiled from.
+	// Graph is a copy of the layer list the spec was compiled from; it must
+	// not be modified.
 	Graph Graph
 	// Params lists, in layer order, every parameter tensor the graph needs
 	// (nil when ParamsErr is set).

@@ -35,3 +35,45 @@ func ExampleCompile() {
 	// oct.hl.weight [4 8 3 3]
 	// H 4x8x8 + L 4x4x4 800 params
 }
+
+// A compiled graph builds as many networks as there are parameter sets,
+// without checking the graph again. Here a 3x3 box filter (weights 1) runs on
+// a 4x4 impulse: every output pixel counts the impulses within its reach.
+func ExampleSpec_Build() {
+	s, err := octcore.Compile(octcore.Graph{
+		{Name: "input", Kind: "input", Out: 1},
+		{Name: "box", Kind: "conv", In: 1, Out: 1, Kernel: 3, Pad: 1},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w := &octcore.Param{Shape: s.Params[0].Shape, Data: make([]float32, 9)} // [1 1 3 3]
+	for i := range w.Data {
+		w.Data[i] = 1
+	}
+	net, err := s.Build(octcore.Params{"box.weight": w})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	x := octcore.NewTensor(1, 4, 4)
+	x.Set(0, 0, 0, 1)
+	x.Set(0, 2, 2, 1)
+	out, err := net.Run(x)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for y := 0; y < 4; y++ {
+		fmt.Println(out.H.Data[y*4 : y*4+4])
+	}
+	_, err = s.Build(octcore.Params{})
+	fmt.Println(err != nil)
+	// Output:
+	// [1 1 0 0]
+	// [1 2 1 1]
+	// [0 1 1 1]
+	// [0 1 1 1]
+	// true
+}

@@ -119,10 +119,14 @@ func Export(g octcore.Graph, ps octcore.Params, h, w int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := octcore.Build(g, ps); err != nil {
+	spec, err := octcore.Compile(g)
+	if err != nil {
 		return nil, err
 	}
-	cost, err := octcore.CostOf(g, h, w)
+	if _, err := spec.Build(ps); err != nil {
+		return nil, err
+	}
+	cost, err := spec.Cost(h, w)
 	if err != nil {
 		return nil, err
 	}

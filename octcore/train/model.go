@@ -78,11 +78,15 @@ type Model struct {
 // 1, optional BatchNorm, ReLU or no activation, optional fused residual),
 // gap and a linear classifier after gap.
 func NewModel(g octcore.Graph, ps octcore.Params, h, w int) (*Model, error) {
-	cost, err := octcore.CostOf(g, h, w)
+	spec, err := octcore.Compile(g)
 	if err != nil {
 		return nil, err
 	}
-	specs, err := octcore.ParamSpecs(g)
+	cost, err := spec.Cost(h, w)
+	if err != nil {
+		return nil, err
+	}
+	specs, err := spec.Params, spec.ParamsErr
 	if err != nil {
 		return nil, err
 	}

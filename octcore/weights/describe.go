@@ -65,7 +65,7 @@ func Describe(m *Model) (*Info, error) {
 		h, w = DefaultCostSide, DefaultCostSide
 	}
 	info.CostSize = [2]int{h, w}
-	spec, err := octcore.Compile(m.Graph)
+	spec, err := m.Spec()
 	if err != nil {
 		return nil, err
 	}

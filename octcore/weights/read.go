@@ -534,6 +534,7 @@ func parseMetadata(meta map[string]string) (*Model, []octcore.ParamSpec, error) 
 			return nil, nil, errorf("weights: metadata %q: the graph does not run at the input size %dx%d: %w", keyGraph, h, w, costErr)
 		}
 	}
+	m.spec = spec
 	return m, specs, nil
 }
 

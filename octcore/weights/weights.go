@@ -18,7 +18,11 @@
 // span before anything is decoded.
 package weights
 
-import "github.com/octave-project/octave/octcore"
+import (
+	"reflect"
+
+	"github.com/octave-project/octave/octcore"
+)
 
 // FormatVersion is the format string that [Write] puts into a file's
 // metadata. [Load] accepts "octave/1" and any "octave/1.x".
@@ -101,12 +105,29 @@ type Model struct {
 	Graph  octcore.Graph
 	Params octcore.Params
 	Meta   Metadata
+
+	spec *octcore.Spec // the compiled Graph, as Load checked it
 }
 
-// Build checks the model's graph against its parameters and returns the
-// runnable network.
+// Spec returns the compiled form of the model's graph: the one [Load]
+// checked, or a new [octcore.Compile] when the model did not come from Load
+// or its Graph has been changed since. It does not modify m, so goroutines
+// may call it (and Build) on one model at once.
+func (m *Model) Spec() (*octcore.Spec, error) {
+	if m.spec != nil && reflect.DeepEqual(m.spec.Graph, m.Graph) {
+		return m.spec, nil
+	}
+	return octcore.Compile(m.Graph)
+}
+
+// Build checks the model's parameters against its compiled graph ([Model.Spec])
+// and returns the runnable network.
 func (m *Model) Build() (*octcore.Net, error) {
-	return octcore.Build(m.Graph, m.Params)
+	s, err := m.Spec()
+	if err != nil {
+		return nil, err
+	}
+	return s.Build(m.Params)
 }
 
 // OutputSize returns the number of values the network outputs for an input of
@@ -116,7 +137,11 @@ func (m *Model) OutputSize(h, w int) (int, error) {
 	if m.Meta.Input.Height > 0 {
 		h, w = m.Meta.Input.Height, m.Meta.Input.Width
 	}
-	c, err := octcore.CostOf(m.Graph, h, w)
+	s, err := m.Spec()
+	if err != nil {
+		return 0, err
+	}
+	c, err := s.Cost(h, w)
 	if err != nil {
 		return 0, err
 	}
