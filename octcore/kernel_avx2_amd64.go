@@ -11,7 +11,7 @@ import "simd/archsimd"
 var useAVX2Tile = lanes == 8 && archsimd.X86.AVX2() && archsimd.X86.FMA()
 
 //go:noescape
-func tile4x24(K int, a, b, c *float32, ldc, ldb int)
+func tile4x24(K int, a, b, c *float32, ldc, ldb, add int)
 
 // asmTile runs microKernel in assembly when it can and reports whether it did.
 func asmTile(K int, a, b, c []float32, ldc, ldb int) bool {
@@ -21,6 +21,19 @@ func asmTile(K int, a, b, c []float32, ldc, ldb int) bool {
 	_ = a[K*MR-1]
 	_ = b[(K-1)*ldb+23]
 	_ = c[3*ldc+23]
-	tile4x24(K, &a[0], &b[0], &c[0], ldc, ldb)
+	tile4x24(K, &a[0], &b[0], &c[0], ldc, ldb, 0)
+	return true
+}
+
+// asmTileAdd adds the tile of microKernel to c in assembly when it can and
+// reports whether it did.
+func asmTileAdd(K int, a, b, c []float32, ldc, ldb int) bool {
+	if !useAVX2Tile || K <= 0 {
+		return false
+	}
+	_ = a[K*MR-1]
+	_ = b[(K-1)*ldb+23]
+	_ = c[3*ldc+23]
+	tile4x24(K, &a[0], &b[0], &c[0], ldc, ldb, 1)
 	return true
 }

@@ -7,14 +7,16 @@
 
 #include "textflag.h"
 
-// func tile4x24(K int, a, b, c *float32, ldc, ldb int)
-TEXT ·tile4x24(SB), NOSPLIT, $0-48
+// func tile4x24(K int, a, b, c *float32, ldc, ldb, add int)
+// add != 0 adds the tile to c (one VADDPS per vector, as addRows does).
+TEXT ·tile4x24(SB), NOSPLIT, $0-56
 	MOVQ K+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ c+24(FP), DI
 	MOVQ ldc+32(FP), R8
 	MOVQ ldb+40(FP), R9
+	MOVQ add+48(FP), R10
 	SHLQ $2, R8
 	SHLQ $2, R9
 	VXORPS Y4, Y4, Y4
@@ -56,6 +58,25 @@ loop:
 	DECQ CX
 	JNZ loop
 store:
+	TESTQ R10, R10
+	JZ put
+	MOVQ DI, R11
+	VADDPS (R11), Y4, Y4
+	VADDPS 32(R11), Y5, Y5
+	VADDPS 64(R11), Y6, Y6
+	ADDQ R8, R11
+	VADDPS (R11), Y7, Y7
+	VADDPS 32(R11), Y8, Y8
+	VADDPS 64(R11), Y9, Y9
+	ADDQ R8, R11
+	VADDPS (R11), Y10, Y10
+	VADDPS 32(R11), Y11, Y11
+	VADDPS 64(R11), Y12, Y12
+	ADDQ R8, R11
+	VADDPS (R11), Y13, Y13
+	VADDPS 32(R11), Y14, Y14
+	VADDPS 64(R11), Y15, Y15
+put:
 	VMOVUPS Y4, (DI)
 	VMOVUPS Y5, 32(DI)
 	VMOVUPS Y6, 64(DI)

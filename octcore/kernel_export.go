@@ -20,5 +20,19 @@ func TileCols() int { return nr }
 // holds K rows of at least TileCols() values, ldb apart.
 func TileKernel(K int, a, b, c []float32, ldc, ldb int) { microKernel(K, a, b, c, ldc, ldb) }
 
+// TileKernelAdd adds the tile of TileKernel to c instead of overwriting it:
+// in the kernel's registers where the build has an accumulating tile (AVX2
+// assembly), else through tmp (TileRows x TileCols() values) and AddRows.
+func TileKernelAdd(K int, a, b, c []float32, ldc, ldb int, tmp []float32) {
+	if asmTileAdd(K, a, b, c, ldc, ldb) {
+		return
+	}
+	microKernel(K, a, b, tmp, nr, ldb)
+	for i := 0; i < MR; i++ {
+		r := c[i*ldc : i*ldc+nr]
+		addRows(r, r, tmp[i*nr:(i+1)*nr])
+	}
+}
+
 // AddRows writes d[x] = a[x] + b[x] with the build's vectors; d may be a or b.
 func AddRows(d, a, b []float32) { addRows(d, a, b) }

@@ -63,8 +63,8 @@ const (
 //
 // Blocks of kc rows of op(B) are packed into panels of nr columns once per
 // block (contiguous, whatever the stride of B), and each panel meets every
-// row panel of the packed A while it is in L1. Full tiles that overwrite C
-// are written by the kernel in place; the others go through a tile buffer.
+// row panel of the packed A while it is in L1. Full tiles are written (or
+// added) by the kernel in place; the others go through a tile buffer.
 func (g *gemmBuf) gemm(tA bool, bk bKind, M, N, K int, A []float32, lda int, B []float32, ldb int, C []float32, ldc int, acc bool) {
 	if M == 0 || N == 0 {
 		return
@@ -125,8 +125,12 @@ func (g *gemmBuf) panels(a []float32, M, kk int, b []float32, bStride, n0, nn in
 			ap := a[ip*mr*kk : (ip+1)*mr*kk]
 			i0 := ip * mr
 			in := min(mr, M-i0)
-			if !add && in == mr && jn == nr {
-				octcore.TileKernel(kk, ap, bp, C[i0*ldc+j0:], ldc, nr)
+			if in == mr && jn == nr {
+				if add {
+					octcore.TileKernelAdd(kk, ap, bp, C[i0*ldc+j0:], ldc, nr, g.tile)
+				} else {
+					octcore.TileKernel(kk, ap, bp, C[i0*ldc+j0:], ldc, nr)
+				}
 				continue
 			}
 			octcore.TileKernel(kk, ap, bp, g.tile, nr, nr)
