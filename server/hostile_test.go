@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"image"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -275,4 +276,21 @@ func TestBudgetFIFO(t *testing.T) {
 	if fmt.Sprint(order) != "[9 2]" || b.inUse() != 0 {
 		t.Errorf("granted in order %v, %d units still held", order, b.inUse())
 	}
+}
+
+// TestMaxPixels checks Options.MaxPixels: an image over it gets 413 from its
+// header, one at the limit is decoded.
+func TestMaxPixels(t *testing.T) {
+	mfs := fstest.MapFS{}
+	for n, b := range modelFiles() {
+		mfs[n] = &fstest.MapFile{Data: b}
+	}
+	s, err := New(Options{Models: mfs, MaxPixels: 1000 * 1000, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, do(t, s, "POST", "/api/v1/classify", "image/png", bytes.NewReader(pngClaiming(1000, 1001, 8, 0))), 413, "1000x1001 pixels is 1.0 megapixels, more than this server's limit of 1.0")
+	wantError(t, do(t, s, "POST", "/api/v1/classify", "image/png", bytes.NewReader(pngClaiming(1000, 1000, 8, 0))), 400, "png") // admitted, fails for its data
+	img := image.NewGray(image.Rect(0, 0, 1000, 1000))
+	classifyOK(t, s, "/api/v1/classify", "image/png", pngBytes(t, img))
 }

@@ -98,6 +98,14 @@ func (s *Server) readImage(w http.ResponseWriter, r *http.Request) (image.Image,
 		return nil, nil, &httpError{http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("decoding this image takes %.1f MiB, more than this server's decode budget of %.1f MiB", float64(cost)/(1<<20), float64(s.opt.DecodeBudget)/(1<<20))}
 	}
+	if s.opt.MaxPixels > 0 {
+		cfg, format, _ := imageio.DecodeConfig(data) // its errors were DecodeCost's
+		if px := cfg.Width * cfg.Height; px > s.opt.MaxPixels {
+			return nil, nil, &httpError{http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("%s image of %dx%d pixels is %.1f megapixels, more than this server's limit of %.1f: scale it down first",
+					format, cfg.Width, cfg.Height, float64(px)/1e6, float64(s.opt.MaxPixels)/1e6)}
+		}
+	}
 	if !s.decode.acquire(cost, s.opt.QueueWait) {
 		return nil, nil, &httpError{http.StatusServiceUnavailable,
 			fmt.Sprintf("server busy: decoding this image takes %.1f MiB and the decode budget of %.1f MiB is in use", float64(cost)/(1<<20), float64(s.opt.DecodeBudget)/(1<<20))}

@@ -77,6 +77,11 @@ type Options struct {
 	// not fit beside those being decoded waits for them, up to QueueWait,
 	// then gets 503.
 	DecodeBudget int64
+	// MaxPixels, when positive, bounds an image's width x height below
+	// imageio.MaxPixels: larger images get 413. Decoding and scaling take
+	// time in proportion to the pixels, so this bounds the time one
+	// request holds a server that handles one at a time (the Worker).
+	MaxPixels int
 	// MaxConcurrent bounds the requests handled at once; 0 means
 	// DefaultMaxConcurrent. Further requests wait up to QueueWait, then
 	// get 503.
