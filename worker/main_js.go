@@ -5,6 +5,7 @@ package main
 import (
 	"embed"
 	"io/fs"
+	"runtime/debug"
 
 	"github.com/syumai/workers"
 
@@ -21,7 +22,12 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	srv, err := server.New(server.Options{Models: models})
+	// An isolate has 128 MB for everything (docs/DEPLOY.md, "Memory of
+	// the Worker"), and WebAssembly memory only grows: a smaller decode
+	// budget than octave serve's, and a soft limit that makes the Go
+	// collector work harder rather than grow the heap past it.
+	debug.SetMemoryLimit(MemoryLimit)
+	srv, err := server.New(server.Options{Models: models, DecodeBudget: DecodeBudget, MaxPixels: MaxPixels})
 	if err != nil {
 		panic(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -11,12 +12,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/octave-project/octave/internal/bombs"
 	"github.com/octave-project/octave/internal/e2e"
 	"github.com/octave-project/octave/server"
 )
@@ -260,8 +263,16 @@ func TestWorker(t *testing.T) {
 		}
 	})
 
+	t.Run("hostile", func(t *testing.T) { hostile(t, p, client, mustPNG(t, g, 3)) })
+
+	// wrangler's own layer logs "Uncaught Error: Network connection lost."
+	// when a client goes away in the middle of its body, as the slow
+	// uploader above does, whatever the worker does (a worker that only
+	// catches the read's error logs it too); any other uncaught error is
+	// the worker's.
+	log := strings.ReplaceAll(p.Log(), "Uncaught Error: Network connection lost.", "")
 	for _, bad := range []string{"different request", "Uncaught", "hanging Promise"} {
-		if strings.Contains(p.Log(), bad) {
+		if strings.Contains(log, bad) {
 			t.Errorf("wrangler logged %q", bad)
 		}
 	}
@@ -337,4 +348,173 @@ func classifyNative(t *testing.T, h http.Handler, img []byte) server.ClassifyRes
 		t.Fatalf("native classify: %d %s", rec.Code, rec.Body)
 	}
 	return r
+}
+
+// hostile checks issue 18's Worker items in wrangler dev: a slow uploader
+// and an image bomb delay a normal classification by at most a second, an
+// over-limit chunked body gets 413 and leaves the next request unharmed, and
+// the Go program's WebAssembly memory stays within the isolate's 128 MB.
+func hostile(t *testing.T, p *e2e.Proc, client *http.Client, img []byte) {
+	host := strings.TrimPrefix(p.URL, "http://")
+	timed := func() time.Duration {
+		t.Helper()
+		t0 := time.Now()
+		res, body := post(t, client, p.URL+"/api/v1/classify?top=1", "image/png", img)
+		if res.StatusCode != 200 {
+			t.Fatalf("classify: %d %s", res.StatusCode, body)
+		}
+		return time.Since(t0)
+	}
+	alone := timed()
+
+	// A client sends a 100-byte body one byte a second (at most 8 bytes,
+	// then it gives up); a normal classification meanwhile.
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /api/v1/classify HTTP/1.1\r\nHost: %s\r\nContent-Type: image/png\r\nContent-Length: 100\r\n\r\n", host)
+	stop := make(chan struct{})
+	dripped := make(chan struct{})
+	go func() {
+		defer close(dripped)
+		for i := 0; i < 8; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Second):
+				conn.Write([]byte{0x89})
+			}
+		}
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	slow := timed()
+	select {
+	case <-dripped:
+		// Not a timing check: the slow body is never complete, so with
+		// head-of-line blocking the classification could not have been
+		// answered before the slow client gave up.
+		t.Errorf("a classification beside a 1 byte/s upload was answered only after that client gave up (%v)", slow)
+	default:
+	}
+	close(stop)
+	<-dripped
+	conn.Close()
+
+	// The largest image the Worker decodes (MaxPixels), sent beside a
+	// normal classification: the Go program is single-threaded, so the
+	// normal request waits for that decode.
+	side := int(math.Sqrt(MaxPixels))
+	bomb := bombs.DeflateTIFF(side, side, 1)
+	bombDone := make(chan string, 1)
+	go func() {
+		t0 := time.Now()
+		res, err := client.Post(p.URL+"/api/v1/classify?top=1", "image/tiff", bytes.NewReader(bomb))
+		if err != nil {
+			bombDone <- err.Error()
+			return
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		bombDone <- fmt.Sprintf("%d in %v", res.StatusCode, time.Since(t0).Round(time.Millisecond))
+	}()
+	time.Sleep(100 * time.Millisecond)
+	besideBomb := timed()
+	bombResult := <-bombDone
+
+	fmt.Printf("worker: classify alone %v, beside a 1 byte/s upload %v, beside a %dx%d TIFF (%s) %v\n",
+		alone.Round(time.Millisecond), slow.Round(time.Millisecond), side, side, bombResult, besideBomb.Round(time.Millisecond))
+	if !strings.HasPrefix(bombResult, "200 ") {
+		t.Errorf("the largest admitted TIFF: %s, want 200", bombResult)
+	}
+	// One pixel more is refused from the header, before any decoding.
+	res, body := post(t, client, p.URL+"/api/v1/classify", "image/tiff", bombs.DeflateTIFF(side+1, side, 1))
+	if res.StatusCode != 413 || !strings.Contains(string(body), "megapixels") {
+		t.Errorf("a TIFF over MaxPixels: %d %s, want 413", res.StatusCode, body)
+	}
+
+	// Over the limit: a chunked 5 MiB body, then the next request on the
+	// same connection (when the server keeps it) and on a new one.
+	conn, err = net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(conn, "POST /api/v1/classify HTTP/1.1\r\nHost: %s\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n", host)
+	wrote := make(chan error, 1)
+	go func() {
+		chunk := make([]byte, 64<<10)
+		w := bufio.NewWriter(conn)
+		for i := 0; i < 80; i++ { // 5 MiB
+			fmt.Fprintf(w, "%x\r\n", len(chunk))
+			w.Write(chunk)
+			w.WriteString("\r\n")
+		}
+		w.WriteString("0\r\n\r\n")
+		wrote <- w.Flush()
+	}()
+	br := bufio.NewReader(conn)
+	res, err = http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("chunked 5 MiB body: %v", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 413 || !strings.Contains(string(b), "body over") {
+		t.Errorf("chunked 5 MiB body: %d %s, want 413", res.StatusCode, b)
+	}
+	if err := <-wrote; err != nil {
+		fmt.Printf("worker: over-limit chunked body: 413, the server stopped reading (%v)\n", err)
+	} else if res.Close {
+		fmt.Printf("worker: over-limit chunked body: 413, body drained, connection closed\n")
+	} else {
+		fmt.Fprintf(conn, "POST /api/v1/classify?top=1 HTTP/1.1\r\nHost: %s\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n", host, len(img))
+		conn.Write(img)
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Errorf("the next request on the connection: %v", err)
+		} else {
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Errorf("the next request on the connection: %d %s", res.StatusCode, b)
+			}
+			fmt.Printf("worker: over-limit chunked body: 413, body drained; the next request on the connection: %d\n", res.StatusCode)
+		}
+	}
+	if d := timed(); d > alone+time.Second {
+		t.Errorf("the request after an over-limit body took %v (alone %v)", d, alone)
+	}
+
+	// The Go program's memory, as the shim logs it when it grows.
+	var most float64
+	for _, m := range regexp.MustCompile(`octave: wasm memory ([0-9.]+) MiB`).FindAllStringSubmatch(p.Log(), -1) {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		most = max(most, v)
+	}
+	fmt.Printf("worker: wasm memory at most %.1f MiB after the hostile requests\n", most)
+	if most == 0 || most*(1<<20) > 128e6-BufferBudget {
+		t.Errorf("wasm memory %.1f MiB: want logged, and under 128 MB less the %d MiB of bodies the shim may hold", most, BufferBudget>>20)
+	}
+}
+
+// TestShimLimits checks the shim's constants against the Go side's.
+func TestShimLimits(t *testing.T) {
+	src, err := os.ReadFile("shim/worker.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"MAX_BODY": server.DefaultMaxBody, "BUFFER_BUDGET": BufferBudget} {
+		m := regexp.MustCompile(`const ` + name + ` = (\d+) << (\d+);`).FindSubmatch(src)
+		if m == nil {
+			t.Errorf("shim/worker.mjs has no const %s = A << B", name)
+			continue
+		}
+		a, _ := strconv.Atoi(string(m[1]))
+		k, _ := strconv.Atoi(string(m[2]))
+		if a<<k != want {
+			t.Errorf("shim/worker.mjs: %s = %d, want %d", name, a<<k, want)
+		}
+	}
 }

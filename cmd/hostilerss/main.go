@@ -2,7 +2,9 @@
 // Octave server and reports the server's peak resident memory and the
 // status codes it answered. It exits with status 1 if the peak exceeds
 // -bound, if any answer is not one the attack allows (the bombs must get
-// 4xx, never 5xx or a dropped connection), or if an attack runs past
+// 4xx, never 5xx or a dropped connection; an image that imageio admits may
+// get 200, 413 from a server with smaller limits, or 503 while it queues
+// for the decode budget), or if an attack runs past
 // -timeout.
 //
 // The server is a command given after "--" that prints the URL it serves
@@ -14,6 +16,12 @@
 // requests. `make hostile-rss` runs it against `octave serve`.
 //
 //	go run ./cmd/hostilerss [-bound 512] [-attacks a,b] -- build/octave serve --addr 127.0.0.1:0 --web "" --quiet
+//	go run ./cmd/hostilerss -dir worker -wrangler -process workerd -- ../node_modules/.bin/wrangler dev --port 0 --inspector-port 0
+//
+// Against the Worker in wrangler dev, the measured process is workerd (which
+// also runs wrangler's own routing workers), and the largest WebAssembly
+// memory that the Worker's shim logs is printed beside it: the figure that
+// counts against an isolate's 128 MB.
 //
 // The attacks (-list prints them):
 //
@@ -35,12 +43,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/octave-project/octave/internal/bombs"
 	"github.com/octave-project/octave/internal/e2e"
 )
 
@@ -49,7 +60,7 @@ type payload struct {
 	name  string
 	data  []byte
 	ctype string
-	want  string // "200", "4xx" or "200|503"
+	want  string // "200", "4xx" or "200|413|503" (an admitted image: a server with smaller limits may refuse it)
 }
 
 func (p payload) allowed(code int) bool {
@@ -58,8 +69,8 @@ func (p payload) allowed(code int) bool {
 		return code >= 400 && code < 500
 	case "200":
 		return code == 200
-	case "200|503":
-		return code == 200 || code == 503
+	case "200|413|503":
+		return code == 200 || code == 413 || code == 503
 	}
 	return false
 }
@@ -77,9 +88,9 @@ func attacks(gallery [][]byte) []attack {
 	for i, g := range gallery {
 		good[i] = payload{fmt.Sprintf("gallery-%d", i), g, "image/png", "200"}
 	}
-	bomb := payload{"png16-truncated", truncatedPNG(8192, 4882, 207), "image/png", "4xx"}
-	grayHeader := payload{"png-gray-5000-truncated", pngGrayTruncated(5000, 5000), "image/png", "4xx"}
-	photo := payload{"photo-640x480", photoPNG(640, 480), "image/png", "200"}
+	bomb := payload{"png16-truncated", bombs.TruncatedPNG(8192, 4882, 207), "image/png", "4xx"}
+	grayHeader := payload{"png-gray-5000-truncated", bombs.GrayTruncatedPNG(5000, 5000), "image/png", "4xx"}
+	photo := payload{"photo-640x480", bombs.PhotoPNG(640, 480), "image/png", "200"}
 	mixed := []payload{good[0], bomb, photo, grayHeader}
 	for i := 1; i < len(good) && i < 4; i++ {
 		mixed = append(mixed, good[i])
@@ -87,26 +98,15 @@ func attacks(gallery [][]byte) []attack {
 	return []attack{
 		{"png16-truncated", "207-byte PNG claiming 8192x4882 RGBA16 (truncated data)", 320, 16, []payload{bomb}},
 		{"webp-vp8l", "32-byte lossless WebP claiming 8192x4882", 320, 16,
-			[]payload{{"webp-vp8l", vp8lWebP(8192, 4882), "image/webp", "4xx"}}},
+			[]payload{{"webp-vp8l", bombs.VP8LWebP(8192, 4882), "image/webp", "4xx"}}},
 		{"png16-interlaced", "complete interlaced RGBA16 PNG of 8000x5000 zero pixels", 64, 8,
-			[]payload{{"png16-interlaced", zeroPNG(8000, 5000, true), "image/png", "4xx"}}},
+			[]payload{{"png16-interlaced", bombs.ZeroPNG(8000, 5000, true), "image/png", "4xx"}}},
 		{"png16-admitted", "the largest interlaced RGBA16 PNG within imageio.MaxDecodedBytes, 2800x2800", 32, 8,
-			[]payload{{"png16-admitted", zeroPNG(2800, 2800, true), "image/png", "200|503"}}},
+			[]payload{{"png16-admitted", bombs.ZeroPNG(2800, 2800, true), "image/png", "200|413|503"}}},
 		{"tiff-deflate", "5000x5000 8-bit gray TIFF, one Deflate strip of zeros", 32, 8,
-			[]payload{{"tiff-deflate", deflateTIFF(5000, 5000, 1), "image/tiff", "200|503"}}},
+			[]payload{{"tiff-deflate", bombs.DeflateTIFF(5000, 5000, 1), "image/tiff", "200|413|503"}}},
 		{"mixed", "gallery images and a 640x480 photo (200) among the 207-byte bomb and a 5000x5000 gray header (4xx)", 2000, 16, mixed},
 	}
-}
-
-// pngGrayTruncated returns a PNG claiming a w x h 8-bit gray image whose
-// data stops after a few rows: admitted by the decode budget (one byte a
-// pixel), decoded until the data runs out, answered 400.
-func pngGrayTruncated(w, h int) []byte {
-	b := truncatedPNG(w, h, 200)
-	// Rewrite IHDR as 8-bit gray (bit depth at 24, colour type at 25) and
-	// fix its CRC; the IDAT data is zeros, valid for any row width.
-	hdr := pngHeader(w, h, 8, 0, 0)
-	return append(hdr, b[len(hdr):]...)
 }
 
 func main() {
@@ -118,14 +118,15 @@ func main() {
 	dir := flag.String("dir", ".", "working directory of the server command")
 	wrangler := flag.Bool("wrangler", false, "run the command with wrangler's offline environment")
 	path := flag.String("path", "/api/v1/classify?top=1", "request path")
+	process := flag.String("process", "", "measure the group's process of this name (default: the one with the largest peak; workerd for wrangler dev)")
 	flag.Parse()
-	if err := run(*bound, *names, *list, *timeout, *gallery, *dir, *wrangler, *path, flag.Args()); err != nil {
+	if err := run(*bound, *names, *list, *timeout, *gallery, *dir, *wrangler, *path, *process, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "hostilerss:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bound float64, names string, list bool, timeout time.Duration, gallery, dir string, wrangler bool, path string, command []string) error {
+func run(bound float64, names string, list bool, timeout time.Duration, gallery, dir string, wrangler bool, path, process string, command []string) error {
 	g, err := e2e.LoadGallery(gallery, "fashion-mnist")
 	if err != nil {
 		return err
@@ -181,7 +182,7 @@ func run(bound float64, names string, list bool, timeout time.Duration, gallery,
 	fmt.Printf("%-18s %6s %4s %10s %10s %10s %10s %9s  %s\n", "attack", "n", "c", "body B", "base MB", "peak MB", "after MB", "max s", "statuses")
 	var failures []string
 	for _, a := range chosen {
-		r, err := runAttack(a, dir, env, command, path, timeout)
+		r, err := runAttack(a, dir, env, command, path, process, timeout)
 		if err != nil {
 			failures = append(failures, fmt.Sprintf("%s: %v", a.name, err))
 			fmt.Printf("%-18s error: %v\n", a.name, err)
@@ -196,8 +197,12 @@ func run(bound float64, names string, list bool, timeout time.Duration, gallery,
 			verdict = "FAIL: " + strings.Join(r.bad, "; ")
 			failures = append(failures, a.name+": "+strings.Join(r.bad, "; "))
 		}
-		fmt.Printf("%-18s %6d %4d %10d %10.1f %10.1f %10.1f %9.2f  %s  %s (%s)\n", a.name, a.n, a.c, len(a.payloads[0].data),
-			r.base/1e6, r.peak/1e6, r.after/1e6, r.maxLatency.Seconds(), r.statuses, verdict, r.process)
+		wasm := ""
+		if r.wasm > 0 {
+			wasm = fmt.Sprintf(", wasm memory %.1f MB", r.wasm/1e6)
+		}
+		fmt.Printf("%-18s %6d %4d %10d %10.1f %10.1f %10.1f %9.2f  %s  %s (%s%s)\n", a.name, a.n, a.c, len(a.payloads[0].data),
+			r.base/1e6, r.peak/1e6, r.after/1e6, r.maxLatency.Seconds(), r.statuses, verdict, r.process, wasm)
 	}
 	if len(failures) > 0 {
 		return fmt.Errorf("%d failed:\n  %s", len(failures), strings.Join(failures, "\n  "))
@@ -210,12 +215,35 @@ func run(bound float64, names string, list bool, timeout time.Duration, gallery,
 type result struct {
 	base, peak, after float64 // bytes: RSS after the warm-up, peak RSS, RSS two seconds after the attack
 	process           string  // the process measured
+	wasm              float64 // bytes: the Worker's largest logged wasm memory, 0 for other servers
 	statuses          string
 	maxLatency        time.Duration
 	bad               []string
 }
 
-func runAttack(a attack, dir string, env, command []string, path string, timeout time.Duration) (*result, error) {
+// measured returns the process of mem that is measured: the one named
+// process, else the first (the largest peak).
+func measured(mem []e2e.Memory, process string) (e2e.Memory, bool) {
+	for _, m := range mem {
+		if process == "" || m.Name == process {
+			return m, true
+		}
+	}
+	return e2e.Memory{}, false
+}
+
+// wasmMemory returns the largest "octave: wasm memory N MiB" that the
+// Worker's shim logged, in bytes (0 for none).
+func wasmMemory(log string) float64 {
+	var most float64
+	for _, m := range regexp.MustCompile(`octave: wasm memory ([0-9.]+) MiB`).FindAllStringSubmatch(log, -1) {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		most = max(most, v*(1<<20))
+	}
+	return most
+}
+
+func runAttack(a attack, dir string, env, command []string, path, process string, timeout time.Duration) (*result, error) {
 	proc, err := e2e.Start(dir, env, 2*time.Minute, command[0], command[1:]...)
 	if err != nil {
 		return nil, err
@@ -242,15 +270,16 @@ func runAttack(a attack, dir string, env, command []string, path string, timeout
 		return res.StatusCode, time.Since(t0), err
 	}
 	// Warm up: the model loads on its first request.
-	warm := payload{"warm-up", photoPNG(64, 48), "image/png", "200"}
+	warm := payload{"warm-up", bombs.PhotoPNG(64, 48), "image/png", "200"}
 	if code, _, err := send(warm); err != nil || code != 200 {
 		return nil, fmt.Errorf("warm-up request: status %d, %v\n%s", code, err, proc.Log())
 	}
 	mem, err := e2e.GroupMemory(proc.Pid())
-	if err != nil || len(mem) == 0 {
-		return nil, fmt.Errorf("reading the server's memory: %v", err)
+	m, ok := measured(mem, process)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("reading the server's memory (process %q): %v", process, err)
 	}
-	r := &result{base: float64(mem[0].Now)}
+	r := &result{base: float64(m.Now)}
 
 	type key struct {
 		payload string
@@ -287,15 +316,12 @@ func runAttack(a attack, dir string, env, command []string, path string, timeout
 	}
 	time.Sleep(2 * time.Second)
 	mem, err = e2e.GroupMemory(proc.Pid())
-	if err != nil || len(mem) == 0 {
+	m, ok = measured(mem, process)
+	if err != nil || !ok {
 		return nil, fmt.Errorf("reading the server's memory (did it die?): %v\n%s", err, proc.Log())
 	}
-	r.peak, r.process = float64(mem[0].Peak), fmt.Sprintf("%s pid %d", mem[0].Name, mem[0].Pid)
-	for _, m := range mem {
-		if m.Pid == mem[0].Pid {
-			r.after = float64(m.Now)
-		}
-	}
+	r.peak, r.after, r.process = float64(m.Peak), float64(m.Now), fmt.Sprintf("%s pid %d", m.Name, m.Pid)
+	r.wasm = wasmMemory(proc.Log())
 
 	byCode := map[int]int{}
 	var keys []key

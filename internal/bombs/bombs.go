@@ -1,4 +1,8 @@
-package main
+// Package bombs builds the hostile images of issue 18 byte by byte, where no
+// encoder would write them: headers that claim far more pixels than the data
+// holds, and complete files that compress a thousand to one. cmd/hostilerss
+// and the Worker's tests send them.
+package bombs
 
 import (
 	"bytes"
@@ -12,12 +16,9 @@ import (
 	"github.com/octave-project/octave/internal/pngtest"
 )
 
-// The payloads of issue 18's memory attacks. Each is built here, byte by
-// byte where no encoder would write it.
-
-// pngHeader returns a PNG signature and IHDR for a w x h image of the given
+// PNGHeader returns a PNG signature and IHDR for a w x h image of the given
 // bit depth, colour type (6 is RGBA) and interlace method.
-func pngHeader(w, h int, depth, colorType, interlace byte) []byte {
+func PNGHeader(w, h int, depth, colorType, interlace byte) []byte {
 	ihdr := make([]byte, 13)
 	binary.BigEndian.PutUint32(ihdr, uint32(w))
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
@@ -25,13 +26,13 @@ func pngHeader(w, h int, depth, colorType, interlace byte) []byte {
 	return append([]byte(pngtest.Signature), pngtest.Chunk("IHDR", ihdr)...)
 }
 
-// truncatedPNG returns a PNG of exactly size bytes whose header claims a
+// TruncatedPNG returns a PNG of exactly size bytes whose header claims a
 // w x h RGBA image of 16 bits a channel and whose one IDAT chunk holds the
 // start of a real zlib stream of its (all zero) rows, cut off: the issue's
 // 207-byte bomb for 8192x4882. A decoder that trusts the header allocates
 // the whole image (305 MiB) before it finds the data missing.
-func truncatedPNG(w, h, size int) []byte {
-	head := pngHeader(w, h, 16, 6, 0)
+func TruncatedPNG(w, h, size int) []byte {
+	head := PNGHeader(w, h, 16, 6, 0)
 	n := size - len(head) - 12 // IDAT's length, type and CRC
 	var z bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
@@ -43,16 +44,16 @@ func truncatedPNG(w, h, size int) []byte {
 	return append(head, pngtest.Chunk("IDAT", z.Bytes()[:n])...)
 }
 
-// zeroPNG returns a complete, valid PNG of a w x h all-zero (transparent
+// ZeroPNG returns a complete, valid PNG of a w x h all-zero (transparent
 // black) RGBA image of 16 bits a channel, interlaced (Adam7) when interlace
 // is set: it compresses about a thousand to one, so a 300 KB file holds
 // 300 MB of pixels.
-func zeroPNG(w, h int, interlace bool) []byte {
+func ZeroPNG(w, h int, interlace bool) []byte {
 	var il byte
 	if interlace {
 		il = 1
 	}
-	out := pngHeader(w, h, 16, 6, il)
+	out := PNGHeader(w, h, 16, 6, il)
 	var z bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
 	for _, p := range passes(w, h, interlace) {
@@ -90,10 +91,10 @@ func passes(w, h int, interlace bool) []image.Point {
 	return ps
 }
 
-// vp8lWebP returns the issue's 32-byte lossless WebP: a RIFF header, a VP8L
+// VP8LWebP returns the issue's 32-byte lossless WebP: a RIFF header, a VP8L
 // chunk whose 5-byte header claims a w x h image with alpha, and a few
 // bytes of data, far too few for the image.
-func vp8lWebP(w, h int) []byte {
+func VP8LWebP(w, h int) []byte {
 	var hdr [5]byte
 	hdr[0] = 0x2f // VP8L signature
 	// 14 bits width-1, 14 bits height-1, 1 bit alpha, 3 bits version 0.
@@ -109,11 +110,11 @@ func vp8lWebP(w, h int) []byte {
 	return b.Bytes()
 }
 
-// deflateTIFF returns a little-endian TIFF of a w x h all-zero image,
+// DeflateTIFF returns a little-endian TIFF of a w x h all-zero image,
 // 8-bit gray (samples 1) or 16-bit RGBA (samples 4), in one
 // Deflate-compressed strip: a few tens of kilobytes that inflate to the
 // whole image.
-func deflateTIFF(w, h, samples int) []byte {
+func DeflateTIFF(w, h, samples int) []byte {
 	bps := 8
 	if samples == 4 {
 		bps = 16
@@ -198,9 +199,9 @@ func deflateTIFF(w, h, samples int) []byte {
 	return b.Bytes()
 }
 
-// photoPNG returns an ordinary w x h RGB photo-like PNG (smooth gradients
+// PhotoPNG returns an ordinary w x h RGB photo-like PNG (smooth gradients
 // and some texture) of the kind a client sends to be classified.
-func photoPNG(w, h int) []byte {
+func PhotoPNG(w, h int) []byte {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	seed := uint32(1)
 	for y := 0; y < h; y++ {
@@ -213,4 +214,14 @@ func photoPNG(w, h int) []byte {
 	var b bytes.Buffer
 	png.Encode(&b, img)
 	return b.Bytes()
+}
+
+// GrayTruncatedPNG returns a 200-byte PNG claiming a w x h 8-bit gray image
+// whose data stops after a few rows: admitted by a decode budget (one byte a
+// pixel), decoded until the data runs out, answered 400.
+func GrayTruncatedPNG(w, h int) []byte {
+	b := TruncatedPNG(w, h, 200)
+	// The same IDAT (zeros, valid for any row width) after a gray IHDR.
+	hdr := PNGHeader(w, h, 8, 0, 0)
+	return append(hdr, b[len(hdr):]...)
 }

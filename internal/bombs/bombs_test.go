@@ -1,4 +1,4 @@
-package main
+package bombs
 
 import (
 	"bytes"
@@ -21,11 +21,11 @@ func TestPayloadHeaders(t *testing.T) {
 		w, h   int
 		model  color.Model
 	}{
-		{"truncated", truncatedPNG(8192, 4882, 207), 207, "png", 8192, 4882, color.NRGBA64Model},
-		{"vp8l", vp8lWebP(8192, 4882), 32, "webp", 8192, 4882, color.NRGBAModel},
-		{"gray-truncated", pngGrayTruncated(5000, 5000), 200, "png", 5000, 5000, color.GrayModel},
-		{"interlaced", zeroPNG(8000, 5000, true), 0, "png", 8000, 5000, color.NRGBA64Model},
-		{"tiff", deflateTIFF(5000, 5000, 1), 0, "tiff", 5000, 5000, color.GrayModel},
+		{"truncated", TruncatedPNG(8192, 4882, 207), 207, "png", 8192, 4882, color.NRGBA64Model},
+		{"vp8l", VP8LWebP(8192, 4882), 32, "webp", 8192, 4882, color.NRGBAModel},
+		{"gray-truncated", GrayTruncatedPNG(5000, 5000), 200, "png", 5000, 5000, color.GrayModel},
+		{"interlaced", ZeroPNG(8000, 5000, true), 0, "png", 8000, 5000, color.NRGBA64Model},
+		{"tiff", DeflateTIFF(5000, 5000, 1), 0, "tiff", 5000, 5000, color.GrayModel},
 	}
 	for _, c := range cases {
 		cfg, format, err := image.DecodeConfig(bytes.NewReader(c.data))
@@ -41,12 +41,12 @@ func TestPayloadHeaders(t *testing.T) {
 		}
 	}
 	// The interlaced file was about 310 KB.
-	if n := len(zeroPNG(8000, 5000, true)); n < 250_000 || n > 400_000 {
+	if n := len(ZeroPNG(8000, 5000, true)); n < 250_000 || n > 400_000 {
 		t.Errorf("interlaced 8000x5000 PNG: %d bytes, want about 310 KB", n)
 	}
 	// The truncated PNG's data is a real zlib stream that stops early:
 	// image/png fails on it, not on its header.
-	if _, err := png.Decode(bytes.NewReader(truncatedPNG(64, 64, 120))); err == nil {
+	if _, err := png.Decode(bytes.NewReader(TruncatedPNG(64, 64, 120))); err == nil {
 		t.Error("truncated PNG decoded")
 	}
 }
@@ -55,21 +55,21 @@ func TestPayloadHeaders(t *testing.T) {
 // (black, or transparent black) pixels.
 func TestPayloadsDecode(t *testing.T) {
 	for _, il := range []bool{false, true} {
-		img, err := png.Decode(bytes.NewReader(zeroPNG(37, 21, il)))
+		img, err := png.Decode(bytes.NewReader(ZeroPNG(37, 21, il)))
 		if err != nil {
-			t.Fatalf("zeroPNG interlace=%v: %v", il, err)
+			t.Fatalf("ZeroPNG interlace=%v: %v", il, err)
 		}
-		checkZero(t, "zeroPNG", img, 37, 21)
+		checkZero(t, "ZeroPNG", img, 37, 21)
 	}
 	for _, samples := range []int{1, 4} {
-		img, err := tiff.Decode(bytes.NewReader(deflateTIFF(37, 21, samples)))
+		img, err := tiff.Decode(bytes.NewReader(DeflateTIFF(37, 21, samples)))
 		if err != nil {
-			t.Fatalf("deflateTIFF samples=%d: %v", samples, err)
+			t.Fatalf("DeflateTIFF samples=%d: %v", samples, err)
 		}
-		checkZero(t, "deflateTIFF", img, 37, 21)
+		checkZero(t, "DeflateTIFF", img, 37, 21)
 	}
-	if _, err := png.Decode(bytes.NewReader(photoPNG(64, 48))); err != nil {
-		t.Fatalf("photoPNG: %v", err)
+	if _, err := png.Decode(bytes.NewReader(PhotoPNG(64, 48))); err != nil {
+		t.Fatalf("PhotoPNG: %v", err)
 	}
 }
 
