@@ -5,7 +5,8 @@
 // ([server.Static]): the MIME types the browser needs (application/wasm for
 // WebAssembly, so that streaming compilation works) and brotli or gzip
 // content encoding (a precompressed .br or .gz sibling when it exists, other
-// compressible files compressed once and kept in memory). Unlike `octave
+// compressible files compressed once and kept in memory), through the same
+// listener, timeouts and graceful shutdown ([server.Serve]). Unlike `octave
 // serve` it offers no inference API.
 //
 // Usage:
@@ -18,14 +19,16 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
-	"time"
+	"syscall"
 
 	"github.com/octave-project/octave/server"
 )
@@ -53,8 +56,11 @@ func main() {
 		h = server.LogRequests(h)
 	}
 	fmt.Printf("serving http://%s/\n", ln.Addr())
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	log.Fatal(srv.Serve(ln))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := server.Serve(ctx, ln, h); err != nil {
+		log.Fatal(err)
+	}
 }
 
 // newHandler serves the page directory at / and the model directory at

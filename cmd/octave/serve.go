@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -30,18 +29,6 @@ type serveOptions struct {
 	queueWait                time.Duration
 	quiet                    bool
 }
-
-// Timeouts of `octave serve`'s connections (docs/DEPLOY.md, "Limits"): a
-// request's header must arrive within ReadHeaderTimeout and its whole body
-// within ReadTimeout (a client sending a byte a second is cut off), its
-// answer must be written within WriteTimeout of the header's end, and an
-// idle keep-alive connection is closed after IdleTimeout.
-const (
-	ReadHeaderTimeout = 10 * time.Second
-	ReadTimeout       = time.Minute
-	WriteTimeout      = 2 * time.Minute
-	IdleTimeout       = 2 * time.Minute
-)
 
 func runServe(args []string, stdout io.Writer) error {
 	fs := newFlags("serve", "[--addr HOST:PORT] [--models DIR] [--web DIR] [--model NAME]")
@@ -113,28 +100,10 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ln = server.Listener(ln)
 	var h http.Handler = srv
 	if !o.quiet {
 		h = server.LogRequests(h)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
-		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: 64 << 10}
 	fmt.Fprintf(stdout, "serving http://%s/ (models: %v, default %q)\n", ln.Addr(), srv.ModelNames(), srv.DefaultModel())
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return server.Serve(ctx, ln, h)
 }
