@@ -44,3 +44,43 @@ func (s *Spec) Shapes(h, w int) ([]Shape, error) {
 	sh, _, err := infer(s.layers, h, w)
 	return sh, err
 }
+
+// LayerSpec is one checked layer of a [Spec].
+type LayerSpec struct {
+	// Layer has its defaults applied: Kernel, Stride, Dilation and Groups
+	// at least 1, Eps 1e-5.
+	Layer
+	// InputIndex holds the indices of the layers it reads (Inputs resolved;
+	// the previous layer by default), AddIndex that of its residual, -1 when
+	// none.
+	InputIndex []int
+	AddIndex   int
+	Activation Activation
+	// For conv and octconv: the input's and the output's channels by part
+	// (a vanilla conv's all high), whether it is depthwise, and its paths
+	// in the order of [Paths].
+	InHigh, InLow, OutHigh, OutLow int
+	Depthwise                      bool
+	Paths                          []Path
+}
+
+// Layers returns the checked layers, in graph order (a copy: the spec stays
+// as it is).
+func (s *Spec) Layers() []LayerSpec {
+	out := make([]LayerSpec, len(s.layers))
+	for i := range s.layers {
+		r := &s.layers[i]
+		l := LayerSpec{Layer: r.Layer, InputIndex: append([]int(nil), r.inputs...), AddIndex: r.addIdx, Activation: r.act}
+		l.Inputs = append([]string(nil), r.Inputs...)
+		if r.Kind == "conv" || r.Kind == "octconv" {
+			l.InHigh, l.InLow, l.OutHigh, l.OutLow, l.Depthwise = r.cHi, r.cLi, r.cHo, r.cLo, r.depthwise
+			for _, p := range Paths {
+				if ok, _, _ := r.path(p); ok {
+					l.Paths = append(l.Paths, p)
+				}
+			}
+		}
+		out[i] = l
+	}
+	return out
+}

@@ -130,6 +130,7 @@ func Export(g octcore.Graph, ps octcore.Params, h, w int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	layers := spec.Layers()
 	if g[0].AlphaOut != 0 {
 		return nil, fmt.Errorf("onnx: input layer %q has alpha_out %v: octave inputs are not exported", g[0].Name, g[0].AlphaOut)
 	}
@@ -149,7 +150,7 @@ func Export(g octcore.Graph, ps octcore.Params, h, w int) ([]byte, error) {
 		var y feature
 		switch l.Kind {
 		case "conv", "octconv":
-			y, err = e.conv(l, x, lc, outs)
+			y, err = e.conv(layers[i], x, lc, outs)
 		case "bn":
 			y, err = e.bn(l, x, cost.Layers[indexOf(g, inName)])
 		case "relu":
@@ -341,9 +342,9 @@ func (e *exporter) convNode(name, v, wname, bias string, l octcore.Layer, stride
 		intsAttr("pads", p, p, p, p), intsAttr("dilations", d, d), intAttr("group", int64(groups))), nil
 }
 
-func (e *exporter) conv(l octcore.Layer, x feature, lc octcore.LayerCost, outs map[string]feature) (feature, error) {
-	groups := max(l.Groups, 1)
-	stride := max(l.Stride, 1)
+func (e *exporter) conv(ls octcore.LayerSpec, x feature, lc octcore.LayerCost, outs map[string]feature) (feature, error) {
+	l := ls.Layer
+	groups, stride := l.Groups, l.Stride
 	var y feature
 	if l.Kind == "conv" {
 		bias := ""
@@ -359,9 +360,8 @@ func (e *exporter) conv(l octcore.Layer, x feature, lc octcore.LayerCost, outs m
 		}
 		y.h = v
 	} else {
-		cHi, cLi := octcore.Split(l.In, l.AlphaIn)
-		cHo, cLo := octcore.Split(l.Out, l.AlphaOut)
-		depthwise := groups > 1 && groups == l.In && groups == l.Out
+		cHo, cLo := ls.OutHigh, ls.OutLow
+		depthwise := ls.Depthwise
 		var bH, bL string
 		if l.Bias {
 			var err error
@@ -384,10 +384,8 @@ func (e *exporter) conv(l octcore.Layer, x feature, lc octcore.LayerCost, outs m
 		// pool2 per input part, made once and shared by the paths.
 		src := [2][3]string{{x.h}, {x.l}}
 		var need [2]int
-		for _, p := range octcore.Paths {
-			if p.Exists(cHi, cLi, cHo, cLo, depthwise) {
-				need[b2i(p.FromLow)] = max(need[b2i(p.FromLow)], p.Pools(stride))
-			}
+		for _, p := range ls.Paths {
+			need[b2i(p.FromLow)] = max(need[b2i(p.FromLow)], p.Pools(stride))
 		}
 		for part := range src {
 			for lv := 1; lv <= need[part]; lv++ {
@@ -404,8 +402,8 @@ func (e *exporter) conv(l octcore.Layer, x feature, lc octcore.LayerCost, outs m
 				bias, groups, sum = &bL, gL, &sumL
 			}
 			for _, within := range []bool{true, false} {
-				for _, p := range octcore.Paths {
-					if p.ToLow != toLow || (p.FromLow == p.ToLow) != within || !p.Exists(cHi, cLi, cHo, cLo, depthwise) {
+				for _, p := range ls.Paths {
+					if p.ToLow != toLow || (p.FromLow == p.ToLow) != within {
 						continue
 					}
 					v, err := e.convNode(l.Name+"."+p.Name, src[b2i(p.FromLow)][p.Pools(stride)], p.Weight(l.Name), *bias, l, 1, groups)
