@@ -70,7 +70,7 @@ export interface LoadOptions {
 export interface RunOptions {
   /** Stretch images to width x height; a number: scale the longer side to it (any-size models). */
   size?: { width: number; height: number } | number;
-  /** false skips the check that every input value is finite (default true). */
+  /** false skips the checks that every input value is finite and that the probabilities are (default true). */
   checkInput?: boolean;
 }
 

@@ -525,7 +525,7 @@ export class Model {
     const x = await toSource(what, source, this.info, options.size, fit);
     checkFinite(what, x, options);
     try {
-      return await this._call(what, x, args);
+      return checkOutput(what, await this._call(what, x, args), x, options);
     } catch (e) {
       if (x.kind !== "encoded" || !/unknown image format/.test(e.message) || typeof createImageBitmap !== "function") throw e;
       let bmp;
@@ -538,7 +538,7 @@ export class Model {
       const px = drawPixels(`Model.${what}`, bmp, { width: bmp.width, height: bmp.height });
       bmp.close?.();
       const y = { ...x, kind: "rgba", data: px.rgba, width: px.w, height: px.h, fresh: true };
-      return this._call(what, y, args);
+      return checkOutput(what, await this._call(what, y, args), y, options);
     }
   }
 
@@ -842,6 +842,21 @@ function checkFinite(what, x, options) {
       }
     }
   }
+}
+
+// checkOutput rejects a result whose probabilities are not finite: finite
+// inputs too large for float32 arithmetic (1e38, say) overflow inside the
+// network. options.checkInput: false returns such results as they are.
+function checkOutput(what, r, x, options) {
+  const p = r.probabilities ?? r.output?.probabilities;
+  if (options.checkInput === false || !p || p.every((v) => v - v === 0)) return r;
+  let most = 0;
+  if (x.kind === "tensor") {
+    for (const t of x.low ? [x, x.low] : [x]) for (const v of t.data) most = Math.max(most, Math.abs(v));
+  }
+  throw new OctaveError(`Model.${what}: the network's output is not finite` +
+    (x.kind === "tensor" ? `: input values up to ${most} overflow float32 arithmetic; scale the input (the model's preprocessing expects values near [-3, 3])` : "") +
+    " (checkInput: false returns it anyway)");
 }
 
 // ---- Transports ----

@@ -328,6 +328,15 @@ test("bounds: sizes past the model's activation budget and non-finite values rej
     x.data[7] = v;
     await assert.rejects(model.classify(x), new RegExp(`input value 7 is ${v}; the network needs finite values`));
   }
+  // Finite values that overflow float32 inside the network: the output is
+  // not finite, and the call says so instead of resolving with NaN.
+  for (const v of [1e38, -3e38]) {
+    const x = tensor(exp.mini.input);
+    x.data.fill(v);
+    await assert.rejects(model.classify(x), (err) => err instanceof OctaveError && /output is not finite: input values up to \d/.test(err.message));
+    const raw = await model.classify(x, { checkInput: false });
+    assert.ok(raw.probabilities.some((p) => !Number.isFinite(p)), "checkInput: false returns the result as it is");
+  }
   const r = await model.classify(tensor(exp.mini.input));
   close(r.probabilities, exp.mini.inputProbabilities, 1e-4, "after rejected calls");
   octave.terminate();
