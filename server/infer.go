@@ -10,6 +10,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,7 +112,17 @@ func (s *Server) readImage(w http.ResponseWriter, r *http.Request) (image.Image,
 			fmt.Sprintf("server busy: decoding this image takes %.1f MiB and the decode budget of %.1f MiB is in use", float64(cost)/(1<<20), float64(s.opt.DecodeBudget)/(1<<20))}
 	}
 	var once sync.Once
-	release := func() { once.Do(func() { s.decode.release(cost) }) }
+	release := func() {
+		once.Do(func() {
+			s.decode.release(cost)
+			if cost >= returnAfter && s.decode.inUse() == 0 {
+				// A large image's pixels are garbage now: collect them and
+				// give the memory back to the OS rather than hold it
+				// until the runtime's background scavenger gets to it.
+				go debug.FreeOSMemory()
+			}
+		})
+	}
 	img, _, err := imageio.Decode(data)
 	if err != nil {
 		release()
@@ -119,6 +130,10 @@ func (s *Server) readImage(w http.ResponseWriter, r *http.Request) (image.Image,
 	}
 	return img, release, nil
 }
+
+// returnAfter is the decoding cost from which the memory of an image is
+// handed back to the OS as soon as no other image is being decoded.
+const returnAfter = 32 << 20
 
 // imageError maps an imageio error to its status: 413 for an image too
 // large, 400 for anything else.
