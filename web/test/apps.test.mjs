@@ -154,7 +154,7 @@ test("Vite, no config: production build", async () => {
   await build({ root: dir, configFile: false, logLevel: "warn", customLogger: logger, build: { outDir: join(dir, "dist") } });
   assert.deepEqual(warnings.filter((w) => !/chunk.*larger/i.test(w)), [], "vite build warnings");
   const assets = readdirSync(join(dir, "dist", "assets"));
-  for (const re of [/^octave-[\w-]+\.wasm$/, /^octave-nosimd-[\w-]+\.wasm$/, /^wasm_exec-[\w-]+\.js$/, /^fashion-oct-a500-[\w-]+\.safetensors$/]) {
+  for (const re of [/^octave-worker-[\w-]+\.js$/, /^octave-[\w-]+\.wasm$/, /^octave-nosimd-[\w-]+\.wasm$/, /^wasm_exec-[\w-]+\.js$/, /^fashion-oct-a500-[\w-]+\.safetensors$/]) {
     assert.ok(assets.some((f) => re.test(f)), `vite emitted no ${re}: ${assets.join(", ")}`);
   }
   addGallery(join(dir, "dist"));
