@@ -203,7 +203,26 @@ func epilogueRows(d, s, r, bias []float32, ch, h, n, ldd, lds int, lo, hi float3
 	epilogueRows0Wasm(unsafe.SliceData(d), unsafe.SliceData(s), unsafe.SliceData(bias), ch, h, n, ldd, lds, lo, hi)
 }
 
-// dwConv3 is the 3x3 depthwise kernel of depthwise3x3 (see dwConv3Generic).
+//go:noescape
+func dwConv3S1Wasm(d, p, w *float32, oh, ow, ldp, step, c1 int, b, lo, hi float32)
+
+//go:noescape
+func dwConv3S2Wasm(d, p, w *float32, oh, ow, ldp, step, c1 int, b, lo, hi float32)
+
+// dwConv3 is the 3x3 depthwise kernel of depthwise3x3 (see dwConv3Generic):
+// in assembly for the two layouts depthwise3x3 makes, stride 1 (c1, c2 = 1,
+// 2) and stride 2 (c1, 1), when a row holds a vector.
 func dwConv3(d, p, w []float32, oh, ow, ldp, step, c1, c2 int, b, lo, hi float32) {
-	dwConv3Generic(d, p, w, oh, ow, ldp, step, c1, c2, b, lo, hi)
+	if oh <= 0 || ow < 4 || !(c1 == 1 && c2 == 2 || c2 == 1) {
+		dwConv3Generic(d, p, w, oh, ow, ldp, step, c1, c2, b, lo, hi)
+		return
+	}
+	_ = d[oh*ow-1]
+	_ = p[(oh-1)*step+2*ldp+ow-1+max(c1, c2)]
+	_ = w[8]
+	if c2 == 2 {
+		dwConv3S1Wasm(unsafe.SliceData(d), unsafe.SliceData(p), unsafe.SliceData(w), oh, ow, ldp, step, c1, b, lo, hi)
+		return
+	}
+	dwConv3S2Wasm(unsafe.SliceData(d), unsafe.SliceData(p), unsafe.SliceData(w), oh, ow, ldp, step, c1, b, lo, hi)
 }

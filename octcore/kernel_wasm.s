@@ -658,3 +658,137 @@ TEXT ·epilogueLow1Wasm(SB), NOSPLIT, $0-96
 	End
 	End
 	RET
+
+// func dwConv3S1Wasm(d, p, w *float32, oh, ow, ldp, step, c1 int, b, lo, hi float32)
+TEXT ·dwConv3S1Wasm(SB), NOSPLIT, $0-76
+	I64Load d+0(FP); Set R0
+	I64Load p+8(FP); Set R1
+	I64Load w+16(FP); Set R12
+	I64Load oh+24(FP); Set R2
+	I64Load ow+32(FP); I64Const $2; I64Shl; Set R7
+	I64Load ldp+40(FP); I64Const $2; I64Shl; Set R3
+	I64Load step+48(FP); I64Const $2; I64Shl; Set R4
+	I64Load c1+56(FP); I64Const $2; I64Shl; Set R5
+	Get R12; I32WrapI64; F32Load $0; F32x4Splat; Set V0
+	Get R12; I32WrapI64; F32Load $4; F32x4Splat; Set V1
+	Get R12; I32WrapI64; F32Load $8; F32x4Splat; Set V2
+	Get R12; I32WrapI64; F32Load $12; F32x4Splat; Set V3
+	Get R12; I32WrapI64; F32Load $16; F32x4Splat; Set V4
+	Get R12; I32WrapI64; F32Load $20; F32x4Splat; Set V5
+	Get R12; I32WrapI64; F32Load $24; F32x4Splat; Set V6
+	Get R12; I32WrapI64; F32Load $28; F32x4Splat; Set V7
+	Get R12; I32WrapI64; F32Load $32; F32x4Splat; Set V8
+	F32Load b+64(FP); F32x4Splat; Set V9
+	F32Load lo+68(FP); F32x4Splat; Set V10
+	F32Load hi+72(FP); F32x4Splat; Set V11
+	Get R7; I64Const $16; I64Sub; Set R6 // the last vector's offset
+	Block
+	Loop
+	Get R2; I64Eqz; BrIf $1
+	I64Const $0; Set R8
+	Block
+	Loop
+	Get R8; Get R6; I64GtU; If; Get R6; Set R8; End
+	Get R1; Get R8; I64Add; Set R9
+	Get R9; Get R3; I64Add; Set R10
+	Get R10; Get R3; I64Add; Set R11
+	Get R0; Get R8; I64Add; I32WrapI64
+	Get V9
+	Get R9; I32WrapI64; V128Load $0; Get V0; F32x4Mul
+	Get R9; I32WrapI64; V128Load $4; Get V1; F32x4Mul
+	F32x4Add
+	Get R9; I32WrapI64; V128Load $8; Get V2; F32x4Mul
+	F32x4Add
+	F32x4Add
+	Get R10; I32WrapI64; V128Load $0; Get V3; F32x4Mul
+	Get R10; I32WrapI64; V128Load $4; Get V4; F32x4Mul
+	F32x4Add
+	Get R10; I32WrapI64; V128Load $8; Get V5; F32x4Mul
+	F32x4Add
+	F32x4Add
+	Get R11; I32WrapI64; V128Load $0; Get V6; F32x4Mul
+	Get R11; I32WrapI64; V128Load $4; Get V7; F32x4Mul
+	F32x4Add
+	Get R11; I32WrapI64; V128Load $8; Get V8; F32x4Mul
+	F32x4Add
+	F32x4Add
+	Get V10; F32x4Max; Get V11; F32x4Min; V128Store $0
+	Get R8; Get R6; I64Eq; BrIf $1
+	Get R8; I64Const $16; I64Add; Set R8
+	Br $0
+	End
+	End
+	Get R0; Get R7; I64Add; Set R0
+	Get R1; Get R4; I64Add; Set R1
+	Get R2; I64Const $1; I64Sub; Set R2
+	Br $0
+	End
+	End
+	RET
+
+// func dwConv3S2Wasm(d, p, w *float32, oh, ow, ldp, step, c1 int, b, lo, hi float32)
+TEXT ·dwConv3S2Wasm(SB), NOSPLIT, $0-76
+	I64Load d+0(FP); Set R0
+	I64Load p+8(FP); Set R1
+	I64Load w+16(FP); Set R12
+	I64Load oh+24(FP); Set R2
+	I64Load ow+32(FP); I64Const $2; I64Shl; Set R7
+	I64Load ldp+40(FP); I64Const $2; I64Shl; Set R3
+	I64Load step+48(FP); I64Const $2; I64Shl; Set R4
+	I64Load c1+56(FP); I64Const $2; I64Shl; Set R5
+	Get R12; I32WrapI64; F32Load $0; F32x4Splat; Set V0
+	Get R12; I32WrapI64; F32Load $4; F32x4Splat; Set V1
+	Get R12; I32WrapI64; F32Load $8; F32x4Splat; Set V2
+	Get R12; I32WrapI64; F32Load $12; F32x4Splat; Set V3
+	Get R12; I32WrapI64; F32Load $16; F32x4Splat; Set V4
+	Get R12; I32WrapI64; F32Load $20; F32x4Splat; Set V5
+	Get R12; I32WrapI64; F32Load $24; F32x4Splat; Set V6
+	Get R12; I32WrapI64; F32Load $28; F32x4Splat; Set V7
+	Get R12; I32WrapI64; F32Load $32; F32x4Splat; Set V8
+	F32Load b+64(FP); F32x4Splat; Set V9
+	F32Load lo+68(FP); F32x4Splat; Set V10
+	F32Load hi+72(FP); F32x4Splat; Set V11
+	Get R7; I64Const $16; I64Sub; Set R6 // the last vector's offset
+	Block
+	Loop
+	Get R2; I64Eqz; BrIf $1
+	I64Const $0; Set R8
+	Block
+	Loop
+	Get R8; Get R6; I64GtU; If; Get R6; Set R8; End
+	Get R1; Get R8; I64Add; Set R9
+	Get R9; Get R3; I64Add; Set R10
+	Get R10; Get R3; I64Add; Set R11
+	Get R0; Get R8; I64Add; I32WrapI64
+	Get V9
+	Get R9; I32WrapI64; V128Load $0; Get V0; F32x4Mul
+	Get R9; Get R5; I64Add; I32WrapI64; V128Load $0; Get V1; F32x4Mul
+	F32x4Add
+	Get R9; I32WrapI64; V128Load $4; Get V2; F32x4Mul
+	F32x4Add
+	F32x4Add
+	Get R10; I32WrapI64; V128Load $0; Get V3; F32x4Mul
+	Get R10; Get R5; I64Add; I32WrapI64; V128Load $0; Get V4; F32x4Mul
+	F32x4Add
+	Get R10; I32WrapI64; V128Load $4; Get V5; F32x4Mul
+	F32x4Add
+	F32x4Add
+	Get R11; I32WrapI64; V128Load $0; Get V6; F32x4Mul
+	Get R11; Get R5; I64Add; I32WrapI64; V128Load $0; Get V7; F32x4Mul
+	F32x4Add
+	Get R11; I32WrapI64; V128Load $4; Get V8; F32x4Mul
+	F32x4Add
+	F32x4Add
+	Get V10; F32x4Max; Get V11; F32x4Min; V128Store $0
+	Get R8; Get R6; I64Eq; BrIf $1
+	Get R8; I64Const $16; I64Add; Set R8
+	Br $0
+	End
+	End
+	Get R0; Get R7; I64Add; Set R0
+	Get R1; Get R4; I64Add; Set R1
+	Get R2; I64Const $1; I64Sub; Set R2
+	Br $0
+	End
+	End
+	RET

@@ -523,6 +523,62 @@ func (g *gen) epilogueLow(adds int) {
 	g.f("RET")
 }
 
+// dwConv3 writes dwConv3S<stride>Wasm(d, p, w, oh, ow, ldp, step, c1, b,
+// lo, hi): the 3x3 depthwise kernel of one channel (octcore's dwConv3),
+// d[y*ow+x] = clamp(b + sum of w[3*ky+kx] * p[y*step + ky*ldp + off[kx] +
+// x], lo, hi). Stride 1 reads off = {0, 1, 2}, immediates of the loads;
+// stride 2 reads {0, c1, 1} from the even-then-odd layout of its padded
+// rows. The nine weights stay splatted in V0-V8; each row of three taps is
+// summed, then the rows in order onto the bias. A row's last vector overlaps
+// the one before it (ow >= 4: the Go wrapper sends narrower rows elsewhere).
+func (g *gen) dwConv3(stride int) {
+	name := fmt.Sprintf("dwConv3S%dWasm", stride)
+	g.header(name, "d, p, w *float32, oh, ow, ldp, step, c1 int, b, lo, hi float32", 76)
+	g.loadArgs("d R0", "p R1", "w R12", "oh R2", "ow R7 bytes", "ldp R3 bytes", "step R4 bytes", "c1 R5 bytes")
+	for i := 0; i < 9; i++ {
+		g.f("Get R12; I32WrapI64; F32Load $%d; F32x4Splat; Set V%d", 4*i, i)
+	}
+	for i, a := range []string{"b", "lo", "hi"} {
+		g.f("F32Load %s+%d(FP); F32x4Splat; Set V%d", a, 64+4*i, 9+i)
+	}
+	g.f("Get R7; I64Const $16; I64Sub; Set R6 // the last vector's offset")
+	g.loopWhile("R2", 1)
+	g.f("I64Const $0; Set R8")
+	g.f("Block")
+	g.f("Loop")
+	g.f("Get R8; Get R6; I64GtU; If; Get R6; Set R8; End")
+	g.f("Get R1; Get R8; I64Add; Set R9")
+	g.f("Get R9; Get R3; I64Add; Set R10")
+	g.f("Get R10; Get R3; I64Add; Set R11")
+	g.f("Get R0; Get R8; I64Add; I32WrapI64")
+	g.f("Get V9")
+	for ky, r := range []string{"R9", "R10", "R11"} {
+		for kx := 0; kx < 3; kx++ {
+			switch {
+			case stride == 2 && kx == 1:
+				g.f("Get %s; Get R5; I64Add; I32WrapI64; V128Load $0; Get V%d; F32x4Mul", r, 3*ky+kx)
+			case stride == 2 && kx == 2:
+				g.f("Get %s; I32WrapI64; V128Load $4; Get V%d; F32x4Mul", r, 3*ky+kx)
+			default:
+				g.f("Get %s; I32WrapI64; V128Load $%d; Get V%d; F32x4Mul", r, 4*kx, 3*ky+kx)
+			}
+			if kx > 0 {
+				g.f("F32x4Add")
+			}
+		}
+		g.f("F32x4Add")
+	}
+	g.f("Get V10; F32x4Max; Get V11; F32x4Min; V128Store $0")
+	g.f("Get R8; Get R6; I64Eq; BrIf $1")
+	g.add("R8", 16)
+	g.loopEnd()
+	g.f("Get R0; Get R7; I64Add; Set R0")
+	g.f("Get R1; Get R4; I64Add; Set R1")
+	g.add("R2", -1)
+	g.loopEnd()
+	g.f("RET")
+}
+
 // Generate returns the text of kernel_wasm.s.
 func Generate() []byte {
 	var g gen
@@ -549,6 +605,10 @@ func Generate() []byte {
 	for adds := 0; adds <= 1; adds++ {
 		g.WriteString("\n")
 		g.epilogueLow(adds)
+	}
+	for stride := 1; stride <= 2; stride++ {
+		g.WriteString("\n")
+		g.dwConv3(stride)
 	}
 	return g.Bytes()
 }
