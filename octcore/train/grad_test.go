@@ -141,15 +141,16 @@ func checkGrads(t *testing.T, g octcore.Graph, size, n int, eps, tol float64, se
 }
 
 // TestGradientsSmooth checks every backward pass (conv, octconv with all
-// four paths at stride 1 and 2 and odd sizes, pool2, up2, BatchNorm in
-// training mode, residual add, global average pool, linear, cross-entropy)
+// four paths at stride 1 and 2, odd and even sizes (stride 2 phased at
+// even ones), pool2, up2, BatchNorm in training mode, residual add, global
+// average pool, linear, cross-entropy)
 // against finite differences on networks without ReLU, where the loss is
 // smooth: every coordinate must agree.
 func TestGradientsSmooth(t *testing.T) {
 	for _, c := range []struct {
 		alpha float64
 		size  int
-	}{{0, 9}, {0.5, 9}, {0.5, 12}, {0.25, 11}} {
+	}{{0, 9}, {0, 12}, {0.5, 9}, {0.5, 12}, {0.25, 11}} {
 		g := miniGraph(t, c.alpha, false)
 		if f := checkGrads(t, g, c.size, 3, 1e-2, 0.03, 7); f < 1 {
 			t.Errorf("alpha %v size %d: %.1f%% of coordinates agree, want all", c.alpha, c.size, 100*f)

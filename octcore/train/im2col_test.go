@@ -13,6 +13,7 @@ func TestIm2colCol2im(t *testing.T) {
 	for _, c := range []struct{ C, N, H, W, k, s, p int }{
 		{2, 3, 5, 7, 3, 1, 1}, {1, 2, 28, 28, 3, 1, 1}, {3, 5, 7, 7, 3, 1, 1}, {2, 1, 1, 1, 3, 1, 1},
 		{2, 2, 6, 5, 5, 1, 2}, {2, 3, 7, 7, 3, 2, 1}, {2, 2, 6, 6, 3, 1, 0}, {3, 2, 4, 4, 1, 2, 0},
+		{2, 2, 8, 6, 3, 2, 1}, {1, 2, 28, 28, 3, 2, 1}, {2, 3, 6, 10, 5, 2, 2},
 	} {
 		src := newT(c.C, c.N, c.H, c.W)
 		for i := range src.D {
@@ -74,6 +75,20 @@ func TestIm2colCol2im(t *testing.T) {
 					}
 				}
 			}
+		}
+		if g.phased() {
+			// The phase planes' shifted copies give the same matrix.
+			ph := newT(4*c.C, c.N, g.outH, g.outW)
+			phaseSplit(ph, src)
+			blk := make([]float32, colPanels(K, P))
+			im2colRange(blk, ph, &g, 0, K, 0, P)
+			for i := range col[:K*P] {
+				if blk[i] != col[i] {
+					t.Fatalf("%+v: phased im2colRange[%d] = %v, want %v", c, i, blk[i], col[i])
+				}
+			}
+		} else if c.s == 2 && c.H%2 == 0 && c.k == 3 {
+			t.Fatalf("%+v: not phased", c)
 		}
 		dsrc := newT(c.C, c.N, c.H, c.W)
 		col2im(dsrc, dcol, &g)

@@ -217,6 +217,7 @@ type convState struct {
 	cols  [][]float32 // per path (nil for pointwise: the source is the matrix)
 	geoms []convGeom
 	tmp   []*T // per path, the low-resolution result of an upsampled path
+	phase []*T // per path, the phase planes of a phased source
 	z     feat // normalized pre-activation (x-hat) when BN, else the conv output
 	mean  [][]float64
 	vars  [][]float64 // batch variance (biased), per part
@@ -304,15 +305,23 @@ func (w *worker) alloc(n int) {
 			cs.geoms = append(cs.geoms, g)
 			P := n * g.outH * g.outW
 			var col []float32
-			// Shifted geometries compute their im2col matrix block by
-			// block inside the products (gemmFill, bFill): no buffer.
-			if !g.pointwise() && !g.shifted() {
+			// Shifted and phased geometries compute their im2col matrix
+			// block by block inside the products (gemmFill, bFill): no
+			// buffer but, when phased, the source's phase planes.
+			if !g.pointwise() && !g.filled() {
 				col = make([]float32, colPanels(p.cin*L.k*L.k, P))
+			}
+			if !g.pointwise() && !g.shifted() {
 				if n := p.cin * L.k * L.k * P; n > len(w.dcol) {
 					w.dcol = make([]float32, n)
 				}
 			}
 			cs.cols = append(cs.cols, col)
+			var ph *T
+			if g.phased() {
+				ph = newT(4*p.cin, n, g.outH, g.outW)
+			}
+			cs.phase = append(cs.phase, ph)
 			var tmp *T
 			if p.up {
 				tmp = newT(p.cout, n, g.outH, g.outW)
@@ -386,8 +395,13 @@ func (w *worker) convForward(L *layer, train bool) {
 		dst := part(z, p.toL)
 		acc := written[b2i(p.toL)]
 		written[b2i(p.toL)] = true
-		if g.shifted() {
-			fill := func(d []float32, k0, kk, n0, nn int) { im2colRange(d, s, g, k0, kk, n0, nn) }
+		if g.filled() {
+			fs := s
+			if g.phased() {
+				fs = cs.phase[j]
+				phaseSplit(fs, s)
+			}
+			fill := func(d []float32, k0, kk, n0, nn int) { im2colRange(d, fs, g, k0, kk, n0, nn) }
 			if p.up {
 				w.gb.gemmFill(false, p.cout, P, K, p.w, K, fill, cs.tmp[j].D, P, false, nil)
 				if !acc {
@@ -698,13 +712,17 @@ func (w *worker) convBackward(L *layer) {
 		if cs.cols[j] != nil {
 			B, bk = cs.cols[j], bPanelsTrans
 		}
-		if g.shifted() {
+		if g.filled() {
 			// Each depth block (pixels) of im2col^T: the im2col rows of
 			// its pixels, then transposed into panels.
 			bk = bFill
+			fs := src
+			if g.phased() {
+				fs = cs.phase[j] // written by convForward
+			}
 			w.gb.fill = func(d []float32, k0, kk, n0, nn int) {
 				w.wtmp = grow(w.wtmp, (kk+nr-1)/nr*nr*nn)
-				im2colRange(w.wtmp, src, g, n0, nn, k0, kk)
+				im2colRange(w.wtmp, fs, g, n0, nn, k0, kk)
 				packPanelsTrans(d, nn, kk, w.wtmp, nn, 0, 0)
 			}
 		}
@@ -729,7 +747,7 @@ func (w *worker) convBackward(L *layer) {
 			Kt := p.cout * L.k * L.k
 			fill := func(d []float32, k0, kk, n0, nn int) { im2colRange(d, dy, g, k0, kk, n0, nn) }
 			w.gb.gemmFill(false, p.cin, P, Kt, wf, Kt, fill, dsrc.D, P, true, nil)
-		} else if cs.cols[j] == nil {
+		} else if g.pointwise() {
 			w.gb.gemm(true, bRows, K, P, p.cout, p.w, K, dy.D, P, dsrc.D, P, true)
 		} else {
 			dcol := w.dcol[:K*P]

@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"slices"
 
 	"github.com/octave-project/octave/octcore"
 )
@@ -101,7 +102,10 @@ type convGeom struct {
 	// an image so that a panel of nr pixels starting anywhere in an image
 	// finds its masks in one run.
 	masks [][]uint32
-	offs  []int // see tapOffsets
+	// offs[t] and phase[t]: where tap t of an output pixel reads (see
+	// tapOffsets); offMin, offMax bound offs.
+	offs, phase    []int
+	offMin, offMax int
 }
 
 // shifted reports whether the im2col matrix of g is shifted copies of the
@@ -112,40 +116,99 @@ func (g *convGeom) shifted() bool {
 	return g.s == 1 && g.outH == g.inH && g.outW == g.inW && !g.pointwise()
 }
 
-// tapOffsets returns g.offs, computing them on first use: offs[ky*k+kx] =
-// (ky-p)*W + kx-p, the distance from an output pixel to the source value
-// that tap (ky, kx) reads in a shifted geometry (increasing with the tap).
-func (g *convGeom) tapOffsets() []int {
-	if g.offs == nil {
-		g.offs = make([]int, g.k*g.k)
-		for t := range g.offs {
-			g.offs[t] = (t/g.k-g.p)*g.inW + t%g.k - g.p
-		}
-	}
-	return g.offs
+// phased reports whether g is a stride-2 convolution of an even-sized
+// source with an output half its size: then its im2col matrix is shifted
+// copies of the source's four phase planes (see phaseSplit), tap (ky, kx)
+// reading plane ((ky-p)&1, (kx-p)&1) shifted by ((ky-p)>>1, (kx-p)>>1).
+func (g *convGeom) phased() bool {
+	return g.s == 2 && g.inH%2 == 0 && g.inW%2 == 0 && g.outH == g.inH/2 && g.outW == g.inW/2
 }
 
-// shiftMasks returns g.masks, computing them on first use.
+// filled reports whether the im2col matrix of g is computed block by block
+// inside the products (im2colRange): shifted and phased geometries.
+func (g *convGeom) filled() bool { return g.shifted() || g.phased() }
+
+// planes returns the number of planes per source channel that
+// im2colRange reads: 4 phase planes when phased, else 1.
+func (g *convGeom) planes() int {
+	if g.phased() {
+		return 4
+	}
+	return 1
+}
+
+// tapOffsets returns g.offs and g.phase, computing them on first use: tap
+// t = ky*k+kx of output pixel i reads plane phase[t] of its channel at
+// pixel i + offs[t], offs[t] = dy*outW + dx for the tap's shift (dy, dx)
+// on the output grid ((ky-p, kx-p) when shifted).
+func (g *convGeom) tapOffsets() ([]int, []int) {
+	if g.offs == nil {
+		g.offs = make([]int, g.k*g.k)
+		g.phase = make([]int, g.k*g.k)
+		for t := range g.offs {
+			dy, dx, ph := g.tapShift(t)
+			g.offs[t] = dy*g.outW + dx
+			g.phase[t] = ph
+		}
+		g.offMin, g.offMax = slices.Min(g.offs), slices.Max(g.offs)
+	}
+	return g.offs, g.phase
+}
+
+// tapShift returns the shift on the output grid and the plane of tap t.
+func (g *convGeom) tapShift(t int) (dy, dx, ph int) {
+	dy, dx = t/g.k-g.p, t%g.k-g.p
+	if g.phased() {
+		ph = (dy&1)*2 + dx&1
+		dy, dx = dy>>1, dx>>1
+	}
+	return dy, dx, ph
+}
+
+// shiftMasks returns g.masks, computing them on first use: masks[t][i] is
+// all ones when tap t of output pixel i%(outH*outW) of an image reads
+// inside the source, else zero.
 func (g *convGeom) shiftMasks() [][]uint32 {
 	if g.masks != nil {
 		return g.masks
 	}
 	hw := g.outH * g.outW
 	g.masks = make([][]uint32, g.k*g.k)
-	for ky := 0; ky < g.k; ky++ {
-		for kx := 0; kx < g.k; kx++ {
-			m := make([]uint32, hw+nr)
-			for t := range m {
-				pix := t % hw
-				iy, ix := pix/g.outW+ky-g.p, pix%g.outW+kx-g.p
-				if uint(iy) < uint(g.inH) && uint(ix) < uint(g.inW) {
-					m[t] = ^uint32(0)
-				}
+	for t := range g.masks {
+		dy, dx, _ := g.tapShift(t)
+		m := make([]uint32, hw+nr)
+		for i := range m {
+			pix := i % hw
+			iy, ix := pix/g.outW+dy, pix%g.outW+dx
+			if uint(iy) < uint(g.outH) && uint(ix) < uint(g.outW) {
+				m[i] = ^uint32(0)
 			}
-			g.masks[ky*g.k+kx] = m
 		}
+		g.masks[t] = m
 	}
 	return g.masks
+}
+
+// phaseSplit writes the phase planes of src (C x N x H x W, H and W even)
+// into dst (4C x N x H/2 x W/2): plane 4c + 2py + px holds
+// src[c][n][2y+py][2x+px].
+func phaseSplit(dst, src *T) {
+	h, w := src.H, src.W
+	oh, ow := h/2, w/2
+	per := src.N * oh * ow
+	for c := 0; c < src.C; c++ {
+		for n := 0; n < src.N; n++ {
+			pl := src.plane(c, n)
+			for y := 0; y < h; y++ {
+				row := pl[y*w : (y+1)*w]
+				o := (c*4+(y&1)*2)*per + (n*oh+y/2)*ow
+				even, odd := dst.D[o:o+ow], dst.D[o+per:o+per+ow]
+				for x := range even {
+					even[x], odd[x] = row[2*x], row[2*x+1]
+				}
+			}
+		}
+	}
 }
 
 func outSize(in, k, s, p int) int { return (in+2*p-k)/s + 1 }
@@ -304,31 +367,38 @@ func im2colShifted(col []float32, src *T, g *convGeom) {
 }
 
 // im2colRange writes rows r0..r0+rn-1 and columns (pixels) p0..p0+pn-1 of
-// the im2col matrix of src, for a shifted geometry, as panels of nr
-// columns: pixel p0+j of row r0+i at dst[(j/nr)*rn*nr + i*nr + j%nr].
-// Every panel row is nr consecutive source values of one channel, masked
-// at the image borders; the panels are filled one after the other, so the
-// writes are sequential. Values past the last pixel are zero.
+// the im2col matrix of a filled geometry (see convGeom.filled) as panels of
+// nr columns: pixel p0+j of row r0+i at dst[(j/nr)*rn*nr + i*nr + j%nr].
+// src is the source itself when g is shifted, its phase planes (phaseSplit)
+// when phased. Every panel row is nr consecutive values of one plane,
+// masked at the image borders; the panels are filled one after the other,
+// so the writes are sequential. Values past the last pixel are zero.
 func im2colRange(dst []float32, src *T, g *convGeom, r0, rn, p0, pn int) {
 	kk := g.k * g.k
 	hw := src.H * src.W
 	P := src.N * hw
-	masks, offs := g.shiftMasks(), g.tapOffsets()
+	cs := g.planes() * P // distance between channels
+	masks := g.shiftMasks()
+	offs, phase := g.tapOffsets()
 	var msBuf [64][]uint32
-	ms := msBuf[:0]
+	var oBuf [64]int
+	ms, o := msBuf[:0], oBuf[:0]
 	if kk > len(msBuf) {
-		ms = make([][]uint32, 0, kk)
+		ms, o = make([][]uint32, 0, kk), make([]int, 0, kk)
 	}
-	ms = ms[:kk]
+	ms, o = ms[:kk], o[:kk]
+	for t := range o {
+		o[t] = phase[t]*P + offs[t]
+	}
 	np := (pn + nr - 1) / nr
 	pix0 := p0 % hw
 	for q := 0; q < np; q++ {
 		base := p0 + q*nr
 		panel := dst[q*rn*nr : (q+1)*rn*nr]
-		if base+offs[0] < 0 || base+offs[kk-1]+nr > P || base+nr > P {
+		if base+g.offMin < 0 || base+g.offMax+nr > P || base+nr > P {
 			im2colEdge(panel, src, g, r0, rn, base, pix0)
 		} else {
-			// Every tap of the panel reads inside the batch: rows are
+			// Every tap of the panel reads inside its plane: rows are
 			// masked copies, one channel's taps at a time.
 			for t := range ms {
 				ms[t] = masks[t][pix0 : pix0+nr]
@@ -336,7 +406,7 @@ func im2colRange(dst []float32, src *T, g *convGeom, r0, rn, p0, pn int) {
 			c, t := r0/kk, r0%kk
 			for i := 0; i < rn; c, t = c+1, 0 {
 				n := min(kk-t, rn-i)
-				maskTaps(panel[i*nr:(i+n)*nr], src.D, c*P+base, offs[t:t+n], ms[t:t+n])
+				maskTaps(panel[i*nr:(i+n)*nr], src.D, c*cs+base, o[t:t+n], ms[t:t+n])
 				i += n
 			}
 		}
@@ -345,11 +415,12 @@ func im2colRange(dst []float32, src *T, g *convGeom, r0, rn, p0, pn int) {
 }
 
 // im2colEdge writes one panel of im2colRange (pixels base..base+nr-1) whose
-// taps read past the ends of the batch.
+// taps read past the ends of their planes.
 func im2colEdge(panel []float32, src *T, g *convGeom, r0, rn, base, pix0 int) {
 	kk := g.k * g.k
 	P := src.N * src.H * src.W
-	masks, offs := g.shiftMasks(), g.tapOffsets()
+	masks := g.shiftMasks()
+	offs, phase := g.tapOffsets()
 	var tmp [64]float32
 	b := tmp[:nr]
 	if nr > len(tmp) {
@@ -357,7 +428,8 @@ func im2colEdge(panel []float32, src *T, g *convGeom, r0, rn, base, pix0 int) {
 	}
 	c, t := r0/kk, r0%kk
 	for i := 0; i < rn; i++ {
-		plane := src.D[c*P : (c+1)*P]
+		pl := (c*g.planes() + phase[t]) * P
+		plane := src.D[pl : pl+P]
 		s0 := base + offs[t]
 		for j := range b {
 			b[j] = 0
