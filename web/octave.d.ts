@@ -38,11 +38,15 @@ export interface Tensor {
 }
 
 export interface InitOptions {
-  /** A directory with octave.wasm, octave-nosimd.wasm and wasm_exec.js, or one .wasm file. Default: ./dist/ beside octave.js. */
+  /**
+   * A directory with octave.wasm, octave-nosimd.wasm and wasm_exec.js (simd picks the file), or one .wasm file.
+   * Default: the package's dist/octave.wasm, the SIMD128 build (the package has no scalar build: without
+   * SIMD128, init rejects with a SimdUnsupportedError unless this names octave-nosimd.wasm or a directory holding it).
+   */
   wasmURL?: string | URLObject;
   /** The wasm binary itself (skips wasmURL). */
   wasm?: ArrayBuffer | ArrayBufferView;
-  /** "auto" (default) picks the SIMD build where WebAssembly.validate accepts SIMD128. */
+  /** "auto" (default) picks the SIMD build where WebAssembly.validate accepts SIMD128; false needs wasmURL or wasm. */
   simd?: "auto" | boolean;
   /** Go's wasm_exec.js. Default: beside the wasm. */
   wasmExecURL?: string | URLObject;
@@ -194,7 +198,7 @@ export declare class Octave {
 
 /** Every error the library raises on its own. */
 export declare class OctaveError extends Error {
-  name: "OctaveError" | "TerminatedError" | "DisposedError";
+  name: "OctaveError" | "TerminatedError" | "DisposedError" | "SimdUnsupportedError";
 }
 /** A call on a terminated instance, or one that terminate() cut short. */
 export declare class TerminatedError extends OctaveError {
@@ -203,6 +207,10 @@ export declare class TerminatedError extends OctaveError {
 /** A call on a disposed model, or one that dispose() cut short. */
 export declare class DisposedError extends OctaveError {
   name: "DisposedError";
+}
+/** Octave.init without WebAssembly SIMD128 (or with simd: false) and no scalar build given: pass wasmURL (octave-nosimd.wasm). */
+export declare class SimdUnsupportedError extends OctaveError {
+  name: "SimdUnsupportedError";
 }
 
 /** The package version. */

@@ -55,6 +55,21 @@ export class DisposedError extends OctaveError {
   }
 }
 
+/**
+ * Octave.init on an engine without WebAssembly SIMD128 (or with simd: false)
+ * and no scalar build to run: the package ships only the SIMD build. Pass
+ * wasmURL: the scalar build octave-nosimd.wasm (make wasm builds it).
+ */
+export class SimdUnsupportedError extends OctaveError {
+  constructor(message) {
+    super(message);
+    this.name = "SimdUnsupportedError";
+  }
+}
+
+const SCALAR_HINT = "pass wasmURL: the URL of the scalar build octave-nosimd.wasm (`make wasm` builds it into web/dist/, " +
+  "beside wasm_exec.js), or of a directory holding octave.wasm, octave-nosimd.wasm and wasm_exec.js";
+
 // ---- Assets ----
 
 // The models in the package, as URLs beside this module (bundlers emit them).
@@ -65,8 +80,10 @@ const MODELS = Object.freeze({
   mnist: new URL("./dist/mnist-oct-a500.safetensors", import.meta.url),
 });
 
-function defaultWasmURL(simd) {
-  return simd ? new URL("./dist/octave.wasm", import.meta.url) : new URL("./dist/octave-nosimd.wasm", import.meta.url);
+// The package ships the SIMD128 build only (every current engine runs it);
+// the scalar build is the host's to serve and name with wasmURL.
+function defaultWasmURL() {
+  return new URL("./dist/octave.wasm", import.meta.url);
 }
 
 function defaultWasmExecURL() {
@@ -266,8 +283,11 @@ export class Octave {
   /**
    * Starts an instance. Options:
    *   wasmURL      a directory holding octave.wasm, octave-nosimd.wasm and
-   *                wasm_exec.js, or the URL of one .wasm file (default: the
-   *                package's dist/)
+   *                wasm_exec.js (the build is picked by simd), or the URL of
+   *                one .wasm file (default: the package's dist/octave.wasm,
+   *                the SIMD build; the package has no scalar build, so
+   *                without SIMD128 init rejects with a SimdUnsupportedError
+   *                unless wasmURL or wasm is given)
    *   wasm         the wasm binary itself (ArrayBuffer, Uint8Array, Buffer)
    *   simd         "auto" (default: feature detection), true or false
    *   wasmExecURL  Go's wasm_exec.js (default: beside the wasm)
@@ -298,6 +318,11 @@ export class Octave {
       throw new OctaveError(`Octave.init: onProgress must be a function, got ${describe(onProgress)}`);
     }
     const simd = simdMode === "auto" ? simdSupported() : simdMode;
+    if (!simd && options.wasm === undefined && options.wasmURL === undefined) {
+      throw new SimdUnsupportedError(simdMode === false
+        ? `Octave.init: simd: false needs the scalar build, which the package does not ship (it has dist/octave.wasm, the SIMD128 build, only): ${SCALAR_HINT}`
+        : `Octave.init: this engine lacks WebAssembly SIMD128 and the package ships only the SIMD128 build (dist/octave.wasm): ${SCALAR_HINT}`);
+    }
     let bytes, url, dir;
     if (options.wasm !== undefined) {
       bytes = copyBytes(options.wasm);
@@ -309,14 +334,17 @@ export class Octave {
         if (u.pathname.endsWith(".wasm")) url = u;
         else dir = new URL(u.href.endsWith("/") ? u.href : u.href + "/");
       }
-      if (!url) url = dir ? new URL(simd ? "octave.wasm" : "octave-nosimd.wasm", dir) : defaultWasmURL(simd);
+      if (!url) url = dir ? new URL(simd ? "octave.wasm" : "octave-nosimd.wasm", dir) : defaultWasmURL();
       else dir = new URL("./", url);
       bytes = await fetchBytes(url, {
         where: "Octave.init", hint: "check wasmURL", expected: "application/wasm", check: notWasm, onProgress,
       });
     }
     if (!WebAssembly.validate(bytes)) {
-      if (simd && !simdSupported()) throw new OctaveError("Octave.init: this engine lacks WebAssembly SIMD; use octave-nosimd.wasm");
+      if (!simdSupported()) {
+        throw new SimdUnsupportedError(`Octave.init: ${url ? url.href : "the wasm binary"} is not valid WebAssembly for this engine, ` +
+          `which lacks WebAssembly SIMD128 (is it the SIMD build?): ${SCALAR_HINT}`);
+      }
       throw new OctaveError(`Octave.init: ${url ? url.href : "the wasm binary"} is not valid WebAssembly for this engine`);
     }
     let execURL;
@@ -911,7 +939,7 @@ function startWorker(custom) {
     if (!crossOrigin(custom)) return { w: new Worker(custom, { type: "module" }), url: custom };
     return blobWorker(custom);
   }
-  if (crossOrigin(defaultWasmURL(true))) return blobWorker(new URL(import.meta.url.replace(/[^/]*$/, "octave-worker.js")));
+  if (crossOrigin(defaultWasmURL())) return blobWorker(new URL(import.meta.url.replace(/[^/]*$/, "octave-worker.js")));
   const w = new Worker(new URL("./octave-worker.js", import.meta.url), { type: "module" });
   return { w, url: null };
 }

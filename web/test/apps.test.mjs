@@ -32,7 +32,7 @@ let work, pkgDir, tarball, packInfo, browser;
 const servers = [];
 
 before(async () => {
-  for (const f of ["octave.wasm", "octave-nosimd.wasm", "wasm_exec.js", "fashion-oct-a500.safetensors"]) {
+  for (const f of ["octave.wasm", "wasm_exec.js", "fashion-oct-a500.safetensors"]) {
     assert.ok(existsSync(join(root, "web", "dist", f)), `web/dist/${f} is missing: make wasm`);
   }
   assert.ok(existsSync(join(apps, "node_modules", "vite")), "web/test/apps/node_modules is missing: make test-apps runs npm ci there");
@@ -64,11 +64,17 @@ after(async () => {
 test("the tarball holds what the library loads", () => {
   const names = packInfo.files.map((f) => f.path).sort();
   for (const f of ["LICENSE", "CHANGELOG.md", "README.md", "web/octave.js", "web/octave-node.js", "web/octave-worker.js",
-    "web/octave-worker-node.js", "web/octave-backend.js", "web/octave.d.ts", "web/dist/octave.wasm", "web/dist/octave-nosimd.wasm",
+    "web/octave-worker-node.js", "web/octave-backend.js", "web/octave.d.ts", "web/dist/octave.wasm",
     "web/dist/wasm_exec.js", "web/dist/fashion-oct-a500.safetensors", "web/dist/mnist-oct-a500.safetensors"]) {
     assert.ok(names.includes(f), `the package lacks ${f}`);
   }
   assert.deepEqual(names.filter((f) => /\.(br|gz)$/.test(f)), [], "compressed copies the loader never reads");
+  // The SIMD128 build only (every current engine runs it; without SIMD the
+  // host passes wasmURL: the scalar build), which keeps the package small.
+  assert.deepEqual(names.filter((f) => f.endsWith(".wasm")), ["web/dist/octave.wasm"]);
+  const packed = statSync(tarball).size;
+  assert.equal(packed, packInfo.size, "npm pack's reported size is the tarball's");
+  assert.ok(packed <= 1_800_000, `the packed tarball is ${packed} bytes, over 1.8 MB`);
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   assert.equal(pkg.license, "MIT");
   assert.match(pkg.repository.url, /octave/);
@@ -154,9 +160,10 @@ test("Vite, no config: production build", async () => {
   await build({ root: dir, configFile: false, logLevel: "warn", customLogger: logger, build: { outDir: join(dir, "dist") } });
   assert.deepEqual(warnings.filter((w) => !/chunk.*larger/i.test(w)), [], "vite build warnings");
   const assets = readdirSync(join(dir, "dist", "assets"));
-  for (const re of [/^octave-worker-[\w-]+\.js$/, /^octave-[\w-]+\.wasm$/, /^octave-nosimd-[\w-]+\.wasm$/, /^wasm_exec-[\w-]+\.js$/, /^fashion-oct-a500-[\w-]+\.safetensors$/]) {
+  for (const re of [/^octave-worker-[\w-]+\.js$/, /^octave-[\w-]+\.wasm$/, /^wasm_exec-[\w-]+\.js$/, /^fashion-oct-a500-[\w-]+\.safetensors$/]) {
     assert.ok(assets.some((f) => re.test(f)), `vite emitted no ${re}: ${assets.join(", ")}`);
   }
+  assert.equal(assets.filter((f) => f.endsWith(".wasm")).length, 1, `vite emitted ${assets.join(", ")}`);
   addGallery(join(dir, "dist"));
   await runApp(await serve(join(dir, "dist"), { spa: true }), "vite build");
 });
@@ -210,7 +217,7 @@ test("webpack 5", async () => {
   assert.deepEqual(json.errors.map((e) => e.message), [], "webpack errors");
   assert.deepEqual(json.warnings.map((e) => e.message), [], "webpack warnings");
   const names = json.assets.map((a) => a.name);
-  assert.ok(names.filter((n) => n.endsWith(".wasm")).length === 2, `webpack emitted ${names.join(", ")}`);
+  assert.ok(names.filter((n) => n.endsWith(".wasm")).length === 1, `webpack emitted ${names.join(", ")}`);
   cpSync(join(dir, "index.html"), join(dir, "dist", "index.html"));
   addGallery(join(dir, "dist"));
   await runApp(await serve(join(dir, "dist")), "webpack");

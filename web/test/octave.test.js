@@ -7,8 +7,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname, relative } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Octave, OctaveError, TerminatedError, DisposedError, simdSupported } from "../octave.js";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Octave, OctaveError, TerminatedError, DisposedError, SimdUnsupportedError, simdSupported } from "../octave.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dist = join(root, "web", "dist");
@@ -46,11 +46,14 @@ function image(img) {
   return { data: new Uint8ClampedArray(img.data), width: img.width, height: img.height };
 }
 
+// The package ships only the SIMD build; the scalar one comes from web/dist/
+// through wasmURL (a directory: simd picks the file).
+const distDir = pathToFileURL(dist + "/");
 const configs = [
   { simd: true, worker: true },
-  { simd: false, worker: true },
+  { simd: false, worker: true, wasmURL: distDir },
   { simd: true, worker: false },
-  { simd: false, worker: false },
+  { simd: false, worker: false, wasmURL: distDir },
 ];
 
 // npm pack leaves out a listed file that does not exist without a word; the
@@ -226,6 +229,66 @@ test("wasm from bytes and from a file URL; explicit wasmURL", async () => {
   await assert.rejects(Octave.init({ wasmURL: join(fx, "missing.wasm") }), /reading file:.*missing\.wasm: ENOENT.*check wasmURL/);
 });
 
+// An engine without SIMD128, emulated: WebAssembly.validate refuses the SIMD
+// modules in play — the library's probe (a v128.const function, spelled out
+// here) and web/dist/octave.wasm, byte for byte — and accepts everything else
+// as the engine does. Workers have their own, real WebAssembly: they get the
+// module compiled here.
+test("without SIMD128: init rejects with a SimdUnsupportedError naming wasmURL; the scalar build through wasmURL runs", async () => {
+  const probe = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+    0x03, 0x02, 0x01, 0x00, 0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, ...new Uint8Array(16), 0x0b]);
+  assert.equal(WebAssembly.validate(probe), true, "the probe is a valid SIMD module");
+  const simdBuild = new Uint8Array(readFileSync(join(dist, "octave.wasm")));
+  const same = (a, b) => a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
+  const real = WebAssembly.validate;
+  let refused = 0;
+  WebAssembly.validate = (bytes) => {
+    const u = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes.buffer ?? bytes, bytes.byteOffset ?? 0, bytes.byteLength);
+    if (same(u, probe) || same(u, simdBuild)) {
+      refused++;
+      return false;
+    }
+    return real.call(WebAssembly, bytes);
+  };
+  try {
+    assert.equal(simdSupported(), false);
+    const noSimd = (want) => (e) => {
+      assert.ok(e instanceof SimdUnsupportedError && e instanceof OctaveError, `${e}`);
+      assert.equal(e.name, "SimdUnsupportedError");
+      assert.match(e.message, want);
+      assert.match(e.message, /pass wasmURL: the URL of the scalar build octave-nosimd\.wasm/);
+      return true;
+    };
+    // The package's default: only the SIMD build, so a clear error, before any fetch.
+    await assert.rejects(Octave.init(), noSimd(/^Octave\.init: this engine lacks WebAssembly SIMD128 and the package ships only the SIMD128 build/));
+    await assert.rejects(Octave.init({ worker: false }), noSimd(/lacks WebAssembly SIMD128/));
+    await assert.rejects(Octave.init({ simd: false }), noSimd(/^Octave\.init: simd: false needs the scalar build, which the package does not ship/));
+    // The SIMD build named explicitly: the engine cannot validate it.
+    const simdURL = pathToFileURL(join(dist, "octave.wasm"));
+    const head = `Octave.init: ${simdURL.href} is not valid WebAssembly for this engine, which lacks WebAssembly SIMD128`;
+    await assert.rejects(Octave.init({ wasmURL: simdURL }), noSimd(new RegExp("^" + head.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))));
+    // The way out: the scalar build's URL, or the directory holding it.
+    const e = exp.mini;
+    const model = readFileSync(join(fx, e.file));
+    for (const opts of [{ wasmURL: pathToFileURL(join(dist, "octave-nosimd.wasm")) }, { wasmURL: join(dist, "octave-nosimd.wasm"), worker: false },
+      { wasmURL: distDir }]) {
+      const octave = await Octave.init(opts);
+      try {
+        assert.equal(octave.simd, false, `${JSON.stringify(opts)} runs the scalar build`);
+        const m = await octave.load(model);
+        const r = await m.classify(image(e.image), { topK: 1 });
+        close(r.probabilities, e.probabilities, 1e-4, `scalar build via ${JSON.stringify(opts)}`);
+      } finally {
+        octave.terminate();
+      }
+    }
+    assert.ok(refused >= 4, `the emulated engine refused ${refused} SIMD modules`);
+  } finally {
+    WebAssembly.validate = real;
+  }
+  assert.equal(simdSupported(), true);
+});
+
 test("npm pack installs into a fresh project and classifies from there", async () => {
   const work = mkdtempSync(join(tmpdir(), "octave-pack-"));
   try {
@@ -233,9 +296,10 @@ test("npm pack installs into a fresh project and classifies from there", async (
     const [{ filename, files }] = JSON.parse(out);
     const names = files.map((f) => f.path);
     for (const f of ["web/octave.js", "web/octave-worker.js", "web/octave-backend.js", "web/octave.d.ts",
-      "web/dist/octave.wasm", "web/dist/octave-nosimd.wasm", "web/dist/wasm_exec.js"]) {
+      "web/dist/octave.wasm", "web/dist/wasm_exec.js"]) {
       assert.ok(names.includes(f), `the package lacks ${f}`);
     }
+    assert.ok(!names.includes("web/dist/octave-nosimd.wasm"), "the package ships the SIMD build only");
     const app = join(work, "app");
     execFileSync("mkdir", ["-p", app]);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));

@@ -1,8 +1,11 @@
 // Compiled with tsc --strict, with and without the DOM lib (types/tsconfig*.json).
-import { Octave, Model, TerminatedError, DisposedError, OctaveError, version, type Classification, type Source } from "octave-wasm";
+import { Octave, Model, TerminatedError, DisposedError, OctaveError, SimdUnsupportedError, simdSupported, version, type Classification, type Source } from "octave-wasm";
 
 async function main(): Promise<string> {
-  const octave: Octave = await Octave.init({ workers: 2, simd: "auto", onProgress: (p) => { void p.loaded; } });
+  const octave: Octave = await Octave.init({ workers: 2, simd: "auto", onProgress: (p) => { void p.loaded; } }).catch((err: unknown) => {
+    if (err instanceof SimdUnsupportedError && !simdSupported()) return Octave.init({ wasmURL: "/static/octave-nosimd.wasm" });
+    throw err;
+  });
   const model: Model = await octave.load(Octave.models.fashion, {
     onProgress: ({ loaded, total }) => { void (total === null ? loaded : loaded / total); },
   });
