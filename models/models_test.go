@@ -3,10 +3,12 @@
 package models
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/octave-project/octave/octcore"
@@ -62,5 +64,28 @@ func TestShippedAccuracy(t *testing.T) {
 				t.Errorf("accuracy %.2f%% is more than 0.05 points below the recorded %.2f%%", got, want)
 			}
 		})
+	}
+}
+
+// TestShippedAreRuns checks that every shipped file is the seed-1 20-epoch run
+// that models/runs.json and the card's seeds table report for it (make models
+// copies it), so the shipped accuracy is one of the card's data points.
+func TestShippedAreRuns(t *testing.T) {
+	files, _ := filepath.Glob("weights/*.safetensors")
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".safetensors")
+		run := filepath.Join("runs", name+"-s1-e20.safetensors")
+		a, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(run)
+		if err != nil {
+			t.Errorf("%s: its run %s: %v (make models copies the run)", f, run, err)
+			continue
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs from %s: run make models", f, run)
+		}
 	}
 }

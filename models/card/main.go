@@ -169,7 +169,14 @@ re-evaluates every file and fails if it scores more than 0.05 points below its m
 		fmt.Fprintf(&b, "- `%s`: `%s`\n", r.file, r.command)
 	}
 	if len(rows) > 0 {
-		fmt.Fprintf(&b, "\nRecipe: %s.\n", rows[0].rec)
+		seen := map[string]bool{}
+		b.WriteString("\n")
+		for _, r := range rows {
+			if key := r.dataset + "\x00" + r.rec; !seen[key] {
+				seen[key] = true
+				fmt.Fprintf(&b, "Recipe (%s): %s.\n", r.dataset, r.rec)
+			}
+		}
 	}
 	b.WriteString(`
 Each shipped file is a byte-for-byte copy of seed 1 of its 20-epoch run in models/runs/
