@@ -30,12 +30,13 @@ const executablePath = process.env.OCTAVE_CHROMIUM || "/usr/bin/chromium";
 const shipped = join(root, "models", "weights", "fashion-oct-a500.safetensors");
 const noModels = existsSync(shipped) ? false : `${shipped} is missing (make models)`;
 // The engines differ only in the order of float32 sums (native and wasm,
-// scalar and SIMD): measured, at most 1.2e-7.
+// scalar and SIMD): measured, at most 1.5e-7.
 const TOL = 1e-6;
 // Chromium's JPEG decoder (libjpeg-turbo) and Go's differ in their IDCT and
-// chroma upsampling by a few levels per pixel; measured on these files the
-// probabilities move by less than this.
-const JPEG_TOL = 0.02;
+// chroma upsampling by a few levels per pixel. How far that moves a
+// probability depends on the model: on these files, 8.3e-3 with the alpha .5
+// model shipped before 156d0bc, 2.2e-2 with the one shipped since.
+const JPEG_TOL = 0.05;
 
 let nodeOctave;
 const worstBy = {}; // interface and format -> largest difference from the CLI
