@@ -88,7 +88,9 @@ func contentType(name string) string {
 }
 
 // PageCSP is the Content-Security-Policy of the demo page and its files.
-// Scripts, styles, fonts and fetches come from the page's origin only;
+// Scripts, styles and fonts come from the page's origin only; fetches too,
+// or from an https URL (a model file the user gives by URL, which that
+// site must let the page read with CORS);
 // WebAssembly may be compiled ('wasm-unsafe-eval'; eval itself stays
 // forbidden); workers come from the origin or a blob: URL (octave.js wraps a
 // cross-origin worker script in one); images also from data: and blob: URLs,
@@ -97,7 +99,7 @@ func contentType(name string) string {
 // The Worker's static assets carry the same policy: cmd/buildworker writes it
 // to their _headers file.
 const PageCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
-	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; " +
+	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' https:; " +
 	"worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // hidden reports whether a path segment names something the page does not

@@ -53,7 +53,7 @@ func TestStaticCSP(t *testing.T) {
 		"default-src":     {"'self'"},
 		"script-src":      {"'self'", "'wasm-unsafe-eval'"}, // WebAssembly.compile, nothing else
 		"style-src":       {"'self'"},
-		"connect-src":     {"'self'"},
+		"connect-src":     {"'self'", "https:"}, // the page's own files, and a user's model by https URL
 		"worker-src":      {"'self'", "blob:"},
 		"img-src":         {"'self'", "data:", "blob:"},
 		"object-src":      {"'none'"},

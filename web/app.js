@@ -1136,7 +1136,7 @@ async function openUserURL(text) {
       res = await fetch(url, { credentials: "omit" });
     } catch (e) {
       throw new Error(`Could not fetch ${url.href}: ${errText(e)}. ` +
-        (url.origin !== location.origin ? "The other site must allow this page to read it (CORS); otherwise download the file and open it here." : ""));
+        (url.origin !== location.origin ? "A model on another site loads over https only, and that site must allow this page to read it (CORS); otherwise download the file and open it here." : ""));
     }
     if (!res.ok) throw new Error(`Could not fetch ${url.href}: HTTP ${res.status}`);
     const len = +res.headers.get("content-length") || 0;

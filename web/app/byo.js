@@ -150,7 +150,6 @@ export function whyNotShowable(info, name, limits = LIMITS) {
 export function loadHint(message) {
   if (/unknown layer kind/.test(message)) return " The page's engine knows the layer kinds of docs/FORMAT.md §3; a file from a newer Octave may need a newer page.";
   if (/shape|channels|split/.test(message)) return " A tensor's shape does not match the graph: was the file edited, or written for another architecture?";
-  if (/sha256|checksum/.test(message)) return " The data does not match the checksum in the file: it is damaged.";
   return "";
 }
 
