@@ -32,8 +32,8 @@ export function renderReport(res) {
     "by octcore/onnx. Octave native is `bench/tool native` (Go 1.27.3, GOEXPERIMENT=simd, GOMAXPROCS=1) and is the reference output.", "");
   L.push("Engines: **octave-wasm-simd** / **octave-wasm-scalar** (web/octave.js, `worker: false`, `featureMaps` of the last layer); ",
     "**tfjs-wasm** (@tensorflow/tfjs-backend-wasm: XNNPACK, SIMD, 1 thread); **tfjs-cpu** (@tensorflow/tfjs-backend-cpu); ",
-    "**ort-wasm** (onnxruntime-web, wasm EP, numThreads 1, SIMD, graph optimization `all`); ",
-    "**pytorch-cpu** (bench/torchnet.py: torch.nn.functional in NCHW, `torch.set_num_threads(1)`, inference mode, when /usr/bin/python3 imports torch).", "");
+    "**ort-wasm** (onnxruntime-web, wasm EP, numThreads 1, SIMD, graph optimization `all`)" +
+    (engines.includes("pytorch-cpu") ? "; **pytorch-cpu** (bench/torchnet.py: torch.nn.functional in NCHW, `torch.set_num_threads(1)`, inference mode)." : "."), "");
   L.push("![chart](results.png)", "");
   L.push("## Cases", "");
   L.push("| case | input | MACs | weights | timed runs |", "|---|---|---:|---|---:|");
