@@ -204,6 +204,19 @@ func packA(dst []float32, tA bool, M, kk int, A []float32, lda, k0 int) {
 	mp := (M + mr - 1) / mr
 	for p := 0; p < mp; p++ {
 		panel := dst[p*mr*kk : (p+1)*mr*kk]
+		if mr == 4 && !tA && p*mr+4 <= M {
+			// Four whole rows: each depth's four values in one go.
+			r := p * mr
+			a0 := A[r*lda+k0 : r*lda+k0+kk]
+			a1 := A[(r+1)*lda+k0 : (r+1)*lda+k0+kk]
+			a2 := A[(r+2)*lda+k0 : (r+2)*lda+k0+kk]
+			a3 := A[(r+3)*lda+k0 : (r+3)*lda+k0+kk]
+			for k := range a0 {
+				q := panel[k*4 : k*4+4 : k*4+4]
+				q[0], q[1], q[2], q[3] = a0[k], a1[k], a2[k], a3[k]
+			}
+			continue
+		}
 		for i := 0; i < mr; i++ {
 			r := p*mr + i
 			if r >= M {
