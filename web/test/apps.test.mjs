@@ -117,7 +117,7 @@ function addGallery(dir) {
 }
 
 /** Opens url, waits for the app's report and checks it. Returns the page. */
-async function runApp(url, what, { keep = false } = {}) {
+async function runApp(url, what, { keep = false, wasm = "octave.wasm" } = {}) {
   const page = await browser.newPage();
   const problems = [];
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()} (${m.location().url})`); });
@@ -136,13 +136,13 @@ async function runApp(url, what, { keep = false } = {}) {
   assert.equal(r.top[0].index, r.label, `${what}: classified as ${r.top[0].label}, the image is ${galleryIndex.classes[r.label]}`);
   assert.equal(r.top[0].label, galleryIndex.classes[r.label]);
   assert.ok(r.top[0].probability > 0.5, `${what}: p = ${r.top[0].probability}`);
-  assert.equal(r.simd, true);
+  assert.equal(r.simd, wasm === "octave.wasm");
   assert.equal(r.version, JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
   assert.ok(r.progress && r.progress.loaded === statSync(join(root, "web", "dist", "fashion-oct-a500.safetensors")).size,
     `${what}: onProgress ended at ${JSON.stringify(r.progress)}`);
-  const wasmSize = statSync(join(root, "web", "dist", "octave.wasm")).size;
+  const wasmSize = statSync(join(root, "web", "dist", wasm)).size;
   assert.ok(r.wasmProgress && r.wasmProgress.loaded === wasmSize && [null, wasmSize].includes(r.wasmProgress.total) && r.wasmProgressCalls > 1,
-    `${what}: Octave.init's onProgress ended at ${JSON.stringify(r.wasmProgress)} after ${r.wasmProgressCalls} calls (octave.wasm: ${wasmSize} bytes)`);
+    `${what}: Octave.init's onProgress ended at ${JSON.stringify(r.wasmProgress)} after ${r.wasmProgressCalls} calls (${wasm}: ${wasmSize} bytes)`);
   assert.deepEqual(r.rejections, [], `${what}: unhandled rejections`);
   assert.deepEqual(problems, [], `${what}: console errors`);
   if (!keep) await page.close();
@@ -255,6 +255,59 @@ test("a plain page importing the package from another origin", async () => {
   assert.notEqual(new URL(pageURL).origin, new URL(pkgURL).origin);
   const { result } = await runApp(pageURL, "another origin");
   assert.equal(new URL(result.modelURL).origin, new URL(pkgURL).origin, "the model came from the package's origin");
+});
+
+// Chromium as an engine without SIMD128, emulated: WebAssembly.validate
+// refuses the library's probe (a v128.const module) and octave.wasm (by
+// size: the scalar build's differs). The package alone rejects Octave.init
+// with a SimdUnsupportedError; the app that serves the scalar build from
+// web/dist and passes its URL as wasmURL runs it.
+test("without SIMD128: SimdUnsupportedError, then the scalar build through wasmURL", async () => {
+  const dir = join(work, "nosimd");
+  mkdirSync(join(dir, "scalar"), { recursive: true });
+  for (const f of ["octave-nosimd.wasm", "wasm_exec.js"]) cpSync(join(root, "web", "dist", f), join(dir, "scalar", f));
+  cpSync(pkgDir, join(dir, "octave-wasm"), { recursive: true });
+  cpSync(join(work, "common.js"), join(dir, "common.js"));
+  addGallery(dir);
+  const simdSize = statSync(join(root, "web", "dist", "octave.wasm")).size;
+  assert.notEqual(simdSize, statSync(join(root, "web", "dist", "octave-nosimd.wasm")).size);
+  writeFileSync(join(dir, "index.html"), `<!doctype html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>no SIMD128</title></head>
+<body><script type="module">
+  const probe = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+    0x03, 0x02, 0x01, 0x00, 0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, ...new Array(16).fill(0), 0x0b];
+  const real = WebAssembly.validate;
+  window.__refused = 0;
+  WebAssembly.validate = (b) => {
+    const u = new Uint8Array(b.buffer ?? b, b.byteOffset ?? 0, b.byteLength);
+    if (u.length === ${simdSize} || (u.length === probe.length && u.every((x, i) => x === probe[i]))) {
+      window.__refused++;
+      return false;
+    }
+    return real.call(WebAssembly, b);
+  };
+  const lib = await import("./octave-wasm/web/octave.js");
+  const out = { detected: lib.simdSupported() };
+  try {
+    await lib.Octave.init();
+    out.error = null;
+  } catch (e) {
+    out.error = { name: e.name, message: e.message, typed: e instanceof lib.SimdUnsupportedError && e instanceof lib.OctaveError };
+  }
+  window.__noSimd = out;
+  const { run } = await import("./common.js");
+  run(lib, ${K}, { wasmURL: "scalar/octave-nosimd.wasm" });
+</script></body></html>
+`);
+  const { page } = await runApp(await serve(dir), "no SIMD128", { keep: true, wasm: "octave-nosimd.wasm" });
+  const out = await page.evaluate(() => window.__noSimd);
+  assert.equal(out.detected, false);
+  assert.ok(out.error, "Octave.init() resolved without SIMD128");
+  assert.equal(out.error.name, "SimdUnsupportedError");
+  assert.equal(out.error.typed, true);
+  assert.match(out.error.message, /^Octave\.init: this engine lacks WebAssembly SIMD128 and the package ships only the SIMD128 build \(dist\/octave\.wasm\): pass wasmURL: the URL of the scalar build octave-nosimd\.wasm/);
+  assert.ok(await page.evaluate(() => window.__refused) >= 2);
+  await page.close();
 });
 
 test("Node ESM", () => {

@@ -3,14 +3,15 @@
 // packaged Fashion-MNIST model with the default worker, classify a gallery
 // image drawn on a canvas, then shut down as README does, unawaited. It
 // reports on window.__result; the test checks it against the gallery's label.
-export async function run(lib, k = 0) {
+// init: more Octave.init options (the no-SIMD page passes wasmURL).
+export async function run(lib, k = 0, init = {}) {
   const { Octave } = lib;
   const result = { rejections: [] };
   addEventListener("unhandledrejection", (ev) => result.rejections.push(String(ev.reason && (ev.reason.stack || ev.reason))));
   window.__octave = lib;
   try {
     const progress = [], wasmProgress = [];
-    const octave = await Octave.init({ onProgress: (p) => wasmProgress.push(p) });
+    const octave = await Octave.init({ ...init, onProgress: (p) => wasmProgress.push(p) });
     const model = await octave.load(Octave.models.fashion, { onProgress: (p) => progress.push(p) });
     const index = await (await fetch("gallery/fashion-mnist.json")).json();
     const img = new Image();
