@@ -200,14 +200,18 @@ The last run, as ` + "`make models-throughput`" + ` wrote it to models/bench/thr
 ` + "```" + `
 ` + throughputLog() + "```" + `
 
-Single-thread PyTorch (oneDNN convolutions) is faster than this trainer on one thread (see
-the ratio of the ` + "`workers=1`" + ` and ` + "`pytorch`" + ` lines of one run); the target of beating it is
-not met. The trainer's matrix products run on the inference engine's register tile (AVX2+FMA
-assembly where the CPU has it), and its BatchNorm, ReLU and residual passes are vectorized; on
-this small net the tile is now about a quarter of a step (` + "`go test -bench TrainStep -cpuprofile`" + `),
-and the rest is memory-bound work around it (im2col, rebuilt for the forward product and the
-weight gradient, the col2im adds, BatchNorm sweeps, packing), which is where the next speed-up
-has to come from.
+Read the ratio from the ` + "`workers=1`" + ` and ` + "`pytorch`" + ` lines of one run, with the load average of
+its first line in mind: Go and PyTorch are timed one after the other, so on a shared machine a
+busy neighbour can skew the ratio either way (` + "`images/cpu-s`" + `, per second of the process's own
+CPU time, is the steadier Go figure). The trainer's matrix products run on the inference
+engine's register tile (AVX2+FMA assembly where the CPU has it), which also adds into its output
+in place; their im2col blocks are built inside the products from masked shifted copies of the
+source (stride 1) or of its four phase planes (stride 2, even sizes), never stored whole; the
+input gradient of a stride-1 convolution is the convolution of the output gradient with the
+flipped weights (no col2im); BatchNorm, ReLU and residual passes are vectorized. In the last
+profile (` + "`go test -bench TrainStep -cpuprofile`" + `) the tile is about 37% of an alpha-0 step; the
+rest is those im2col copies and their transposes for the weight gradients, BatchNorm sweeps and
+packing.
 `)
 	return b.String()
 }
