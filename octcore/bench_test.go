@@ -48,23 +48,20 @@ func BenchmarkConv3x3(b *testing.B) {
 // BenchmarkOctResNet50 runs Oct-ResNet-50 at 224x224 end to end for the
 // paper's alphas; compare each alpha's ns/op with alpha 0 against its MAC ratio.
 func BenchmarkOctResNet50(b *testing.B) {
-	for _, a := range []float64{0, .125, .25, .5, .75} {
-		b.Run(fmt.Sprintf("alpha=%v", a), func(b *testing.B) {
-			g, _ := Arch("oct-resnet50", ArchOptions{Alpha: a})
-			net, x := benchNet(b, g, 224)
-			c, _ := CostOf(g, 224, 224)
-			b.ReportMetric(float64(c.MACs)/1e9, "GMACs")
-			runBench(b, float64(c.MACs), func() { net.Run(x) })
-		})
-	}
+	benchArch(b, "oct-resnet50", 0, .125, .25, .5, .75)
 }
 
 // BenchmarkOctMobileNet runs Oct-MobileNet v1 (width 1) at 224x224: the
 // depthwise octave convolutions and the 1x1 ones.
 func BenchmarkOctMobileNet(b *testing.B) {
-	for _, a := range []float64{0, .5} {
+	benchArch(b, "oct-mobilenetv1", 0, .5)
+}
+
+// benchArch runs architecture arch at 224x224 for each alpha, reporting its GMACs.
+func benchArch(b *testing.B, arch string, alphas ...float64) {
+	for _, a := range alphas {
 		b.Run(fmt.Sprintf("alpha=%v", a), func(b *testing.B) {
-			g, _ := Arch("oct-mobilenetv1", ArchOptions{Alpha: a})
+			g, _ := Arch(arch, ArchOptions{Alpha: a})
 			net, x := benchNet(b, g, 224)
 			c, _ := CostOf(g, 224, 224)
 			b.ReportMetric(float64(c.MACs)/1e9, "GMACs")

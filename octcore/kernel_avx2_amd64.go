@@ -15,25 +15,24 @@ func tile4x24(K int, a, b, c *float32, ldc, ldb, add int)
 
 // asmTile runs microKernel in assembly when it can and reports whether it did.
 func asmTile(K int, a, b, c []float32, ldc, ldb int) bool {
-	if !useAVX2Tile || K <= 0 {
-		return false
-	}
-	_ = a[K*MR-1]
-	_ = b[(K-1)*ldb+23]
-	_ = c[3*ldc+23]
-	tile4x24(K, &a[0], &b[0], &c[0], ldc, ldb, 0)
-	return true
+	return runTile(K, a, b, c, ldc, ldb, 0)
 }
 
 // asmTileAdd adds the tile of microKernel to c in assembly when it can and
 // reports whether it did.
 func asmTileAdd(K int, a, b, c []float32, ldc, ldb int) bool {
+	return runTile(K, a, b, c, ldc, ldb, 1)
+}
+
+// runTile checks the bounds tile4x24 reads and writes, then runs it (add 1
+// adds to c, 0 stores).
+func runTile(K int, a, b, c []float32, ldc, ldb, add int) bool {
 	if !useAVX2Tile || K <= 0 {
 		return false
 	}
 	_ = a[K*MR-1]
 	_ = b[(K-1)*ldb+23]
 	_ = c[3*ldc+23]
-	tile4x24(K, &a[0], &b[0], &c[0], ldc, ldb, 1)
+	tile4x24(K, &a[0], &b[0], &c[0], ldc, ldb, add)
 	return true
 }
