@@ -199,14 +199,13 @@ models-runs:
 	$(GO) run ./models/card
 
 models:
+	@$(MAKE) --no-print-directory models-runs RUN_EPOCHS=$(MODEL_EPOCHS) RUN_LIST="$(foreach r,$(MODEL_RUNS),$(r):$(MODEL_SEED))"
 	@mkdir -p models/weights
 	@for run in $(MODEL_RUNS); do \
-		set=$${run%%:*}; rest=$${run#*:}; milli=$${rest%%:*}; alpha=$${rest#*:}; \
+		set=$${run%%:*}; rest=$${run#*:}; milli=$${rest%%:*}; \
 		name=$$set-oct-a$$(printf %03d $$milli); \
 		src=models/runs/$$name-s$(MODEL_SEED)-e$(MODEL_EPOCHS).safetensors; out=models/weights/$$name.safetensors; \
-		if [ -f $$out ] && cmp -s $$src $$out; then echo "== $$out is $$src"; continue; fi; \
-		[ -f $$src ] || $(MAKE) --no-print-directory models-runs RUN_EPOCHS=$(MODEL_EPOCHS) RUN_LIST=$$set:$$milli:$$alpha:$(MODEL_SEED) || exit 1; \
-		cp $$src $$out && echo "== $$out <- $$src"; \
+		if cmp -s $$src $$out; then echo "== $$out is $$src"; else cp $$src $$out && echo "== $$out <- $$src"; fi; \
 	done
 	$(GO) run ./models/card
 
