@@ -1,6 +1,8 @@
-// Octave backend: one Go WebAssembly instance and the calls into it. It runs
-// in whichever thread imports it: the dedicated worker (octave-worker.js) or,
-// with `worker: false`, the caller's own thread. Internal to octave.js.
+// Octave backend: one Go WebAssembly instance and the calls into it, and the
+// Host that replaces the instance with a fresh one when a large input has
+// grown its memory. It runs in whichever thread imports it: the dedicated
+// worker (octave-worker.js) or, with `worker: false`, the caller's own thread.
+// Internal to octave.js.
 
 /**
  * Starts the Go program of an Octave wasm binary.
@@ -38,6 +40,143 @@ export async function startBackend({ wasm, wasmExecURL }) {
   delete globalThis[key];
   if (!api) throw new Error("Octave: the wasm binary did not start the Octave API");
   return new Backend(go, instance, api, exited);
+}
+
+/**
+ * Host runs the operations of octave.js on one wasm instance and recycles
+ * it: WebAssembly memory never shrinks, so when a call leaves the memory
+ * above the limit (recycleMemoryAbove) and above twice what the instance held
+ * once its models were loaded, the instance is replaced with a fresh one and
+ * every loaded model is loaded into it again from the bytes kept here. The
+ * handles given out stay valid (they are the Host's own, mapped to the
+ * current instance's). Calls that arrive during the restart wait for it. A
+ * restart that fails leaves no instance: every later call throws an Error
+ * named "RestartError".
+ */
+export class Host {
+  /** @param {{wasm: WebAssembly.Module, wasmExecURL: string, recycleMemoryAbove?: number}} opts */
+  constructor(opts) {
+    this.opts = { wasm: opts.wasm, wasmExecURL: opts.wasmExecURL };
+    const limit = opts.recycleMemoryAbove;
+    this.limit = typeof limit === "number" && limit > 0 ? limit : Infinity;
+    this.backend = null;
+    this.models = new Map(); // Host handle -> {bytes, h: the current instance's handle}
+    this.next = 1;
+    this.floor = 0; // memory once the models were loaded (the largest since the last start)
+    this.peak = 0;
+    this.restarts = 0;
+    this.restartMs = 0;
+    this.restarting = null; // the restart in progress
+    this.dead = null; // the Error every call throws once closed or failed
+    this.onClose = null;
+    this.closed = new Promise((r) => { this.onClose = r; });
+  }
+
+  /** Starts the first instance. */
+  async start() {
+    const b = await startBackend(this.opts);
+    if (this.dead) {
+      b.exit();
+      throw this.dead;
+    }
+    this.backend = b;
+    this.floor = this.peak = b.memoryBytes();
+    return { simd: b.simd };
+  }
+
+  /** Runs op (load, classify, featureMaps, dispose, count, memoryBytes, stats) once no restart is in progress. */
+  async call(op, args) {
+    while (this.restarting && !this.dead) await Promise.race([this.restarting, this.closed]);
+    if (this.dead) throw this.dead;
+    const b = this.backend;
+    switch (op) {
+      case "load": {
+        const bytes = args[0] instanceof Uint8Array ? args[0] : new Uint8Array(args[0]);
+        const r = b.load(bytes);
+        const id = this.next++;
+        // octave.js gives each instance a private copy (its own bytes or a
+        // fetch's); keep it, unless it is a view into something larger.
+        this.models.set(id, { bytes: bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice(), h: r.handle });
+        this.floor = Math.max(this.floor, b.memoryBytes());
+        return { handle: id, info: r.info };
+      }
+      case "classify":
+      case "featureMaps":
+        try {
+          return op === "classify" ? b.classify(this.handle(op, args[0]), args[1]) : b.featureMaps(this.handle(op, args[0]), ...args.slice(1));
+        } finally {
+          this.check();
+        }
+      case "dispose":
+        b.dispose(this.handle(op, args[0]));
+        this.models.delete(args[0]);
+        return true;
+      case "count": return b.count();
+      case "memoryBytes": return b.memoryBytes();
+      case "stats": return this.stats();
+      default: throw new Error(`Octave: unknown operation ${JSON.stringify(op)}`);
+    }
+  }
+
+  stats() {
+    const m = this.backend.memoryBytes();
+    return { memoryBytes: m, peakMemoryBytes: Math.max(this.peak, m), restarts: this.restarts, restartMs: this.restartMs };
+  }
+
+  handle(op, id) {
+    const m = this.models.get(id);
+    if (!m) throw new Error(`Octave: ${op}: no model with handle ${id}: it was disposed or never loaded`);
+    return m.h;
+  }
+
+  // check starts a restart when the memory is over both limits.
+  check() {
+    if (this.dead || !this.backend || this.backend.stopped) return;
+    const m = this.backend.memoryBytes();
+    this.peak = Math.max(this.peak, m);
+    if (m > this.limit && m > 2 * this.floor) {
+      this.restarting = this.restart().finally(() => { this.restarting = null; });
+    }
+  }
+
+  // restart replaces the instance: the old one first (one instance's memory
+  // at a time), then a fresh one with every model loaded again. Never
+  // rejects: a failure leaves the Host dead.
+  async restart() {
+    const t0 = performance.now();
+    const old = this.backend;
+    this.backend = null;
+    old.exit();
+    let b = null;
+    try {
+      b = await startBackend(this.opts);
+      if (this.dead) {
+        b.exit();
+        return;
+      }
+      for (const m of this.models.values()) m.h = b.load(m.bytes).handle;
+      this.backend = b;
+      this.floor = b.memoryBytes();
+      this.restarts++;
+      this.restartMs += performance.now() - t0;
+    } catch (e) {
+      if (b) b.exit();
+      this.models.clear();
+      const err = new Error(`Octave: restarting the wasm instance to release its memory failed: ${(e && e.message) || e}; ` +
+        "the instance is stopped: call Octave.init for a new one");
+      err.name = "RestartError";
+      this.dead ??= err;
+    }
+  }
+
+  /** Ends the instance (and a restart in progress); every later call throws err. */
+  close(err) {
+    this.dead ??= err;
+    this.models.clear();
+    if (this.backend) this.backend.exit();
+    this.backend = null;
+    this.onClose();
+  }
 }
 
 /** Backend wraps the functions that the Go program exports. */

@@ -2,46 +2,35 @@
 // octave.js starts it as a module Web Worker; in Node, octave-worker-node.js
 // runs the same handler in a worker_threads Worker. Messages in:
 // {id, op, args}; out: {id, ok: true, result} or {id, ok: false, error:
-// message}. Typed arrays in results move as transferables. No Node imports
-// here: bundlers build this file for the browser.
+// message, name}. Typed arrays in results move as transferables. Its Host
+// (octave-backend.js) restarts the wasm instance after a large input. No
+// Node imports here: bundlers build this file for the browser.
 
-import { startBackend, transferables } from "./octave-backend.js";
+import { Host, transferables } from "./octave-backend.js";
 
-let backend = null;
+let host = null;
 
 async function handle(msg, post) {
   const { id, op, args } = msg;
   try {
     let result;
     if (op === "init") {
-      if (backend) throw new Error("Octave: the worker is already initialized");
-      backend = await startBackend(args[0]);
-      result = { simd: backend.simd };
-    } else if (!backend) {
+      if (host) throw new Error("Octave: the worker is already initialized");
+      host = new Host(args[0]);
+      result = await host.start();
+    } else if (!host) {
       throw new Error("Octave: the worker is not initialized");
-    } else if (op === "memoryBytes") {
-      result = backend.memoryBytes();
     } else if (op === "exit") {
-      backend.exit();
+      host.close(new Error("Octave: the instance was terminated"));
       result = true;
-    } else if (typeof OPS[op] === "function") {
-      result = OPS[op](backend, args);
     } else {
-      throw new Error(`Octave: unknown operation ${JSON.stringify(op)}`);
+      result = await host.call(op, args);
     }
     post({ id, ok: true, result }, transferables(op, result));
   } catch (e) {
-    post({ id, ok: false, error: String((e && e.message) || e) }, []);
+    post({ id, ok: false, error: String((e && e.message) || e), name: (e && e.name) || "Error" }, []);
   }
 }
-
-const OPS = {
-  load: (b, a) => b.load(a[0]),
-  classify: (b, a) => b.classify(...a),
-  featureMaps: (b, a) => b.featureMaps(...a),
-  dispose: (b, a) => b.dispose(a[0]),
-  count: (b) => b.count(),
-};
 
 /**
  * Serves messages from onMessage(handler) and answers through post(msg,

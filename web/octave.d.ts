@@ -58,6 +58,24 @@ export interface InitOptions {
   workers?: number;
   /** Called as the wasm binary's bytes arrive. */
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Bytes (default 32 MiB). After a call that leaves a wasm instance's memory above this and above twice
+   * what it held with its models loaded, the instance is replaced by a fresh one with the same models
+   * (WebAssembly memory cannot shrink). 0 or Infinity: never.
+   */
+  recycleMemoryAbove?: number;
+}
+
+/** Counters of the wasm instances, summed over the workers. */
+export interface Stats {
+  /** The wasm memory now, in bytes. */
+  memoryBytes: number;
+  /** The most memory each instance held, as seen after its calls. */
+  peakMemoryBytes: number;
+  /** How often an instance was replaced to release memory (see recycleMemoryAbove). */
+  restarts: number;
+  /** The time those restarts took, in milliseconds. */
+  restartMs: number;
 }
 
 /** Bytes of a wasm binary or a model fetched so far; total is null when the size is not known. */
@@ -192,17 +210,27 @@ export declare class Octave {
   load(model: string | URLObject | ArrayBuffer | ArrayBufferView | Global<"Blob">, options?: LoadOptions): Promise<Model>;
   /** The size of the WebAssembly memory in bytes, summed over the workers. */
   memoryBytes(): Promise<number>;
+  /** Memory and restart counters, summed over the workers. */
+  stats(): Promise<Stats>;
   /** Stops the instance: pending calls reject with a TerminatedError (which needs no handler). */
   terminate(): void;
 }
 
 /** Every error the library raises on its own. */
 export declare class OctaveError extends Error {
-  name: "OctaveError" | "TerminatedError" | "DisposedError" | "SimdUnsupportedError";
+  name: "OctaveError" | "TerminatedError" | "DisposedError" | "SimdUnsupportedError" | "RestartError";
 }
 /** A call on a terminated instance, or one that terminate() cut short. */
 export declare class TerminatedError extends OctaveError {
-  name: "TerminatedError";
+  /** RestartError: a TerminatedError too. */
+  name: "TerminatedError" | "RestartError";
+}
+/**
+ * Replacing a wasm instance to release memory (recycleMemoryAbove) failed: the instance is stopped, and the
+ * calls pending then and every later call reject with it.
+ */
+export declare class RestartError extends TerminatedError {
+  name: "RestartError";
 }
 /** A call on a disposed model, or one that dispose() cut short. */
 export declare class DisposedError extends OctaveError {

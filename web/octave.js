@@ -56,6 +56,24 @@ export class DisposedError extends OctaveError {
 }
 
 /**
+ * Restarting a wasm instance to release the memory a large input grew
+ * (Octave.init's recycleMemoryAbove) failed. The instance is stopped: calls
+ * pending then and every later call reject with it. A TerminatedError.
+ */
+export class RestartError extends TerminatedError {
+  constructor(message) {
+    super(message);
+    this.name = "RestartError";
+  }
+}
+
+// asNamed turns an Error that crossed from the backend (a worker message or
+// the Host in this thread) into the library's class of its name.
+function asNamed(message, name) {
+  return name === "RestartError" ? new RestartError(message) : new OctaveError(message);
+}
+
+/**
  * Octave.init on an engine without WebAssembly SIMD128 (or with simd: false)
  * and no scalar build to run: the package ships only the SIMD build. Pass
  * wasmURL: the scalar build octave-nosimd.wasm (make wasm builds it).
@@ -272,6 +290,7 @@ export class Octave {
     this._models = new Set();
     this._calls = new Set(); // promises of the public calls in flight
     this._dead = null;
+    this._deadError = TerminatedError; // the class of the error calls get once _dead is set
   }
 
   /** The package version. */
@@ -296,6 +315,11 @@ export class Octave {
    *   workers      how many workers (wasm instances) to spread calls over (1)
    *   onProgress   called with {loaded, total} (bytes) while the wasm is
    *                fetched; total is null when the server does not say
+   *   recycleMemoryAbove  bytes (default 32 MiB): after a call that leaves an
+   *                instance's wasm memory above this and above twice what
+   *                it held with its models loaded, the instance is replaced
+   *                by a fresh one with the same models (WebAssembly memory
+   *                cannot shrink). 0 or Infinity: never
    */
   static async init(options = {}) {
     if (options === null || typeof options !== "object") {
@@ -316,6 +340,10 @@ export class Octave {
     const { onProgress } = options;
     if (onProgress !== undefined && typeof onProgress !== "function") {
       throw new OctaveError(`Octave.init: onProgress must be a function, got ${describe(onProgress)}`);
+    }
+    const recycle = options.recycleMemoryAbove ?? DEFAULT_RECYCLE;
+    if (typeof recycle !== "number" || !(recycle >= 0)) {
+      throw new OctaveError(`Octave.init: recycleMemoryAbove must be a number of bytes >= 0 (0 or Infinity: never), got ${JSON.stringify(recycle)}`);
     }
     const simd = simdMode === "auto" ? simdSupported() : simdMode;
     if (!simd && options.wasm === undefined && options.wasmURL === undefined) {
@@ -357,7 +385,7 @@ export class Octave {
         const t = useWorker ? await WorkerTransport.start(options.workerURL) : new LocalTransport();
         instances.push({ t, busy: 0 });
       }
-      const rs = await Promise.all(instances.map(({ t }) => t.call("init", [{ wasm: module, wasmExecURL: execURL.href }])));
+      const rs = await Promise.all(instances.map(({ t }) => t.call("init", [{ wasm: module, wasmExecURL: execURL.href, recycleMemoryAbove: recycle }])));
       return new Octave(instances, rs[0].simd);
     } catch (e) {
       for (const { t } of instances) t.close();
@@ -430,6 +458,22 @@ export class Octave {
   }
 
   /**
+   * Counters of the wasm instances, summed over the workers: memoryBytes
+   * (now), peakMemoryBytes (the most each instance held, as seen after its
+   * calls), restarts (how often an instance was replaced to release memory,
+   * see recycleMemoryAbove) and restartMs (the time those took).
+   * @returns {Promise<{memoryBytes: number, peakMemoryBytes: number, restarts: number, restartMs: number}>}
+   */
+  stats() {
+    return this._track(async () => {
+      this._alive("Octave.stats");
+      const rs = await Promise.all(this._inst.map((inst) => this._send(inst, "stats", [])));
+      const sum = (k) => rs.reduce((a, r) => a + r[k], 0);
+      return { memoryBytes: sum("memoryBytes"), peakMemoryBytes: sum("peakMemoryBytes"), restarts: sum("restarts"), restartMs: sum("restartMs") };
+    });
+  }
+
+  /**
    * Stops the instance. Calls in flight reject with a TerminatedError that
    * needs no handler (it never surfaces as an unhandled rejection); a
    * pending model.dispose() resolves; later calls reject with a
@@ -446,7 +490,19 @@ export class Octave {
   }
 
   _alive(what) {
-    if (this._dead) throw new TerminatedError(`${what}: the instance was terminated (${this._dead}); call Octave.init for a new one`);
+    if (this._dead) throw new this._deadError(`${what}: the instance was terminated (${this._dead}); call Octave.init for a new one`);
+  }
+
+  // _restartFailed stops every instance after one could not be restarted:
+  // none is left half-alive, and every pending call rejects with err.
+  _restartFailed(err) {
+    if (this._dead) return;
+    this._dead = err.message;
+    this._deadError = RestartError;
+    for (const p of this._calls) p.catch(noop);
+    for (const m of this._models) m._handles = null;
+    this._models.clear();
+    for (const { t } of this._inst) t.close(err);
   }
 
   // _track runs a public call, keeping its promise in _calls while it is in
@@ -474,6 +530,9 @@ export class Octave {
     inst.busy++;
     try {
       return await inst.t.call(op, args, transfer);
+    } catch (e) {
+      if (e instanceof RestartError) this._restartFailed(e);
+      throw e;
     } finally {
       inst.busy--;
     }
@@ -585,6 +644,7 @@ export class Model {
     try {
       await Promise.all(o._inst.map((inst, i) => inst.t.call("dispose", [hs[i]])));
     } catch (e) {
+      if (e instanceof RestartError) o._restartFailed(e);
       // terminate() frees everything: the dispose is done either way.
       if (!(e instanceof TerminatedError)) throw e;
     }
@@ -798,6 +858,10 @@ export function resizeBilinear(src, w, h, tw, th) {
 
 // ---- Bounds ----
 
+// Octave.init's recycleMemoryAbove default: the shipped models at their input
+// size hold about 8 MiB, and 12 with 640x480 photos (docs/API.md, "Memory").
+const DEFAULT_RECYCLE = 32 * 1024 * 1024;
+
 // A call may run at a size whose activations (the floats of every layer's
 // output, which the network allocates) stay within the larger of
 // MAX_ACTIVATIONS and ACTIVATION_FACTOR times the model's own figure at its
@@ -889,40 +953,33 @@ function checkOutput(what, r, x, options) {
 
 // ---- Transports ----
 
-// LocalTransport runs the backend in this thread.
+// LocalTransport runs the backend in this thread, through a Host
+// (octave-backend.js) that restarts the wasm instance after a large input.
 class LocalTransport {
   constructor() {
-    this.backend = null;
+    this.host = null;
     this.closed = null;
   }
 
   async call(op, args) {
     if (this.closed) throw this.closed;
     if (op === "init") {
-      const { startBackend } = await import("./octave-backend.js");
-      const b = await startBackend(args[0]);
-      if (this.closed) {
-        b.exit();
-        throw this.closed;
-      }
-      this.backend = b;
-      return { simd: b.simd };
+      const { Host } = await import("./octave-backend.js");
+      if (this.closed) throw this.closed;
+      this.host = new Host(args[0]);
+      return await this.host.start();
     }
-    const b = this.backend;
-    switch (op) {
-      case "load": return b.load(args[0]);
-      case "classify": return b.classify(...args);
-      case "featureMaps": return b.featureMaps(...args);
-      case "dispose": return b.dispose(args[0]);
-      case "memoryBytes": return b.memoryBytes();
-      case "count": return b.count();
-      default: throw new OctaveError(`Octave: unknown operation ${op}`);
+    try {
+      return await this.host.call(op, args);
+    } catch (e) {
+      if (e === this.closed || e instanceof OctaveError) throw e;
+      throw asNamed(e.message, e.name);
     }
   }
 
   close(err) {
     this.closed ??= err ?? new TerminatedError("Octave: the instance was terminated");
-    if (this.backend) this.backend.exit();
+    if (this.host) this.host.close(this.closed);
   }
 }
 
@@ -998,7 +1055,7 @@ class WorkerTransport {
       this.pending.delete(msg.id);
       this._idle();
       if (msg.ok) p.resolve(msg.result);
-      else p.reject(new OctaveError(msg.error));
+      else p.reject(asNamed(msg.error, msg.name));
     };
     const name = url ? url.href : "octave-worker.js (the package's worker)";
     const what = () => this.started ? `the worker ${name} failed` : `the worker ${name} did not start`;

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSy
 import { tmpdir } from "node:os";
 import { join, dirname, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Octave, OctaveError, TerminatedError, DisposedError, SimdUnsupportedError, simdSupported } from "../octave.js";
+import { Octave, OctaveError, TerminatedError, DisposedError, SimdUnsupportedError, RestartError, simdSupported } from "../octave.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dist = join(root, "web", "dist");
@@ -206,6 +206,7 @@ test("1,000 inferences keep the wasm memory bounded", async () => {
   }
   const end = await octave.memoryBytes();
   assert.ok(end <= warm + 4 * 1024 * 1024, `memory grew from ${warm} to ${end} bytes over 900 inferences`);
+  assert.equal((await octave.stats()).restarts, 0, "the steady state never restarts the instance");
   // Models come and go without leaking either.
   for (let i = 0; i < 50; i++) await (await octave.load(join(fx, e.file), { warmup: false })).dispose();
   const r = await model.classify(img);
@@ -369,6 +370,14 @@ for (const worker of [true, false]) {
   for (let i = 0; i < 3; i++) model.classify(x);
   model.dispose(); octave.terminate();
 }
+// terminate() while the instance restarts after a large input.
+for (const worker of [true, false]) {
+  const octave = await Octave.init({ worker });
+  const model = await octave.load(${JSON.stringify(join(fx, exp.mini.file))});
+  await model.classify({ data: new Uint8ClampedArray(4 * 3000 * 3000), width: 3000, height: 3000 });
+  for (let i = 0; i < 3; i++) model.classify({ data: new Float32Array(784), channels: 1, height: 28, width: 28 });
+  octave.terminate();
+}
 setTimeout(() => console.log("done"), 200);
 `;
   writeFileSync(join(fx, "lifecycle.mjs"), script);
@@ -404,4 +413,193 @@ test("bounds: sizes past the model's activation budget and non-finite values rej
   const r = await model.classify(tensor(exp.mini.input));
   close(r.probabilities, exp.mini.inputProbabilities, 1e-4, "after rejected calls");
   octave.terminate();
+});
+
+// ---- Memory: the instance restarts after a large input ----
+
+const MiB = 1024 * 1024;
+
+// bigImage is a w x h RGBA image (a gradient): the mini model takes it and
+// resizes it in the wasm, which grows the wasm memory by its decoded pixels.
+function bigImage(w, h) {
+  const data = new Uint8ClampedArray(4 * w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = 4 * (y * w + x);
+      data[i] = (x * 255) / w;
+      data[i + 1] = (y * 255) / h;
+      data[i + 2] = ((x + y) * 127) / (w + h);
+      data[i + 3] = 255;
+    }
+  }
+  return { data, width: w, height: h };
+}
+
+const same = (a, b, what) => {
+  assert.equal(a.length, b.length, `${what}: length`);
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.fail(`${what}[${i}] = ${a[i]}, before the restart ${b[i]}`);
+};
+
+for (const cfg of [{ worker: false }, { worker: true }, { worker: true, workers: 2 }]) {
+  const name = cfg.worker ? `${cfg.workers ?? 1} worker${cfg.workers > 1 ? "s" : ""}` : "same thread";
+  test(`a 3000x3000 image: the instance restarts, memory returns to its baseline, outputs stay bit-identical (${name})`, async () => {
+    const octave = await Octave.init(cfg);
+    try {
+      const e = exp.mini, r = exp.rgb;
+      const mini = await octave.load(join(fx, e.file));
+      // The caller's bytes change after load: the library reloads from its own copy.
+      const rgbBytes = new Uint8Array(readFileSync(join(fx, r.file)));
+      const rgb = await octave.load(rgbBytes);
+      rgbBytes.fill(0);
+      const layers = e.maps.map((m) => m.layer);
+      const outputs = async () => ({
+        image: (await mini.classify(image(e.image))).probabilities,
+        tensor: (await mini.classify(tensor(e.input))).probabilities,
+        maps: (await mini.featureMaps(tensor(e.input), { layers })).map((m) => m.high ?? m.low),
+        rgb: (await rgb.classify(image(r.image))).probabilities,
+      });
+      const saved = await outputs();
+      close(saved.image, e.probabilities, 1e-4, "mini before the restart, against native octcore");
+      close(saved.rgb, r.probabilities, 1e-4, "rgb before the restart, against native octcore");
+      for (let i = 0; i < 20; i++) await mini.classify(image(e.image)); // the steady state
+      const base = await octave.memoryBytes();
+      assert.equal((await octave.stats()).restarts, 0, "no restart before the large input");
+
+      // The large call, calls issued with it and calls issued once it
+      // resolved (while the instance restarts): all resolve, with the outputs
+      // of before.
+      const big = bigImage(3000, 3000);
+      const withIt = [mini.classify(tensor(e.input)), rgb.classify(image(r.image))];
+      const top = await mini.classify(big, { topK: 1 });
+      assert.ok(top.probabilities.every(Number.isFinite) && top.top.length === 1);
+      const during = [];
+      for (let i = 0; i < 6; i++) during.push(i % 2 ? rgb.classify(image(r.image)) : mini.classify(tensor(e.input)));
+      const maps = mini.featureMaps(tensor(e.input), { layers });
+      const mem = octave.memoryBytes();
+      for (const [k, p] of [...withIt, ...during].entries()) {
+        const got = (await p).probabilities;
+        same(got, k % 2 ? saved.rgb : saved.tensor, `concurrent call ${k}`);
+      }
+      (await maps).forEach((m, i) => same((m.high ?? m.low).data, saved.maps[i].data, `${layers[i]} during the restart`));
+      const after = await mem;
+      const st = await octave.stats();
+      assert.equal(st.restarts, 1, "one instance restarted");
+      assert.ok(st.peakMemoryBytes >= base + 32 * MiB, `the large input grew the memory (peak ${st.peakMemoryBytes}, baseline ${base})`);
+      assert.ok(after <= 1.5 * base, `memory after the restart ${after} bytes, baseline ${base}`);
+      assert.ok(st.restartMs > 0);
+
+      // After the restart: the same handles, bit-identical outputs, and a
+      // steady state that does not restart again.
+      const again = await outputs();
+      same(again.image, saved.image, "mini image after the restart");
+      same(again.tensor, saved.tensor, "mini tensor after the restart");
+      again.maps.forEach((m, i) => same(m.data, saved.maps[i].data, `${layers[i]} after the restart`));
+      same(again.rgb, saved.rgb, "rgb after the restart");
+      const settled = await octave.memoryBytes();
+      for (let i = 0; i < 100; i++) await (i % 2 ? rgb.classify(image(r.image)) : mini.classify(image(e.image)));
+      const s2 = await octave.stats();
+      assert.equal(s2.restarts, 1, "no restart in the steady state after it");
+      assert.ok(s2.memoryBytes <= settled + 2 * MiB, `memory ${s2.memoryBytes} after 100 inferences, ${settled} before`);
+      // A model loaded after the restart, and disposal of one loaded before it.
+      const third = await octave.load(join(fx, e.file));
+      same((await third.classify(tensor(e.input))).probabilities, saved.tensor, "a model loaded after the restart");
+      await rgb.dispose();
+      await assert.rejects(rgb.classify(image(r.image)), DisposedError);
+      same((await mini.classify(tensor(e.input))).probabilities, saved.tensor, "mini after the dispose");
+    } finally {
+      octave.terminate();
+    }
+  });
+}
+
+test("recycleMemoryAbove: 0 and Infinity never restart; bad values are refused", async () => {
+  for (const off of [0, Infinity]) {
+    const octave = await Octave.init({ worker: false, recycleMemoryAbove: off });
+    const model = await octave.load(join(fx, exp.mini.file));
+    const base = await octave.memoryBytes();
+    await model.classify(bigImage(3000, 3000));
+    const st = await octave.stats();
+    assert.equal(st.restarts, 0, `recycleMemoryAbove: ${off}`);
+    assert.ok(st.memoryBytes >= base + 32 * MiB, "the memory stays grown");
+    octave.terminate();
+  }
+  for (const bad of [-1, NaN, "64MB", true]) {
+    await assert.rejects(Octave.init({ worker: false, recycleMemoryAbove: bad }), /recycleMemoryAbove must be a number of bytes >= 0/);
+  }
+  // A lower limit restarts after a smaller input; twice the memory with the
+  // models loaded is the floor, so a limit under it does not restart after
+  // every call.
+  const octave = await Octave.init({ worker: false, recycleMemoryAbove: 1 });
+  const model = await octave.load(join(fx, exp.mini.file));
+  for (let i = 0; i < 50; i++) await model.classify(image(exp.mini.image));
+  assert.equal((await octave.stats()).restarts, 0, "a limit below the models' own memory does not restart in the steady state");
+  await model.classify(bigImage(1500, 1500));
+  assert.equal((await octave.stats()).restarts, 1);
+  octave.terminate();
+});
+
+test("terminate() during a restart: pending calls reject with a TerminatedError; no crash, no hang", async () => {
+  for (const worker of [false, true]) {
+    const octave = await Octave.init({ worker });
+    const model = await octave.load(join(fx, exp.mini.file));
+    await model.classify(bigImage(3000, 3000));
+    if (!worker) assert.ok(octave._inst[0].t.host.restarting, "the restart is in progress");
+    const pending = [model.classify(tensor(exp.mini.input)), octave.memoryBytes(), octave.stats(), model.featureMaps(tensor(exp.mini.input))];
+    octave.terminate();
+    const settled = await Promise.allSettled(pending);
+    for (const s of settled) {
+      assert.equal(s.status, "rejected", `worker ${worker}: a call resolved after terminate()`);
+      assert.ok(s.reason instanceof TerminatedError && s.reason.name === "TerminatedError", `worker ${worker}: ${s.reason}`);
+    }
+    await assert.rejects(model.classify(tensor(exp.mini.input)), TerminatedError);
+    await new Promise((r) => setTimeout(r, 100)); // the restart's own timers and promises settle without a throw
+  }
+});
+
+test("a restart that fails rejects with a RestartError and stops the instance", async () => {
+  const check = (what) => (err) => {
+    assert.ok(err instanceof RestartError && err instanceof TerminatedError && err instanceof OctaveError, `${what}: ${err}`);
+    assert.equal(err.name, "RestartError");
+    return true;
+  };
+  // In this thread: the next instantiation fails.
+  {
+    const octave = await Octave.init({ worker: false });
+    const model = await octave.load(join(fx, exp.mini.file));
+    const real = WebAssembly.instantiate;
+    WebAssembly.instantiate = () => Promise.reject(new Error("injected failure"));
+    try {
+      await model.classify(bigImage(3000, 3000)); // resolves: the restart follows it
+      const pending = [model.classify(tensor(exp.mini.input)), octave.memoryBytes()];
+      for (const p of pending) {
+        await assert.rejects(p, (err) => check("pending")(err) && /restarting the wasm instance to release its memory failed: .*injected failure/.test(err.message));
+      }
+    } finally {
+      WebAssembly.instantiate = real;
+    }
+    await assert.rejects(model.classify(tensor(exp.mini.input)), check("later"));
+    await assert.rejects(octave.load(join(fx, exp.mini.file)), check("load"));
+    assert.equal(octave._inst[0].t.host.backend, null, "no instance is left running");
+    await model.dispose();
+    octave.terminate();
+  }
+  // In a worker (two): one fails, both stop.
+  {
+    const script = join(fx, "failing-worker.mjs");
+    writeFileSync(script, `
+let n = 0;
+const real = WebAssembly.instantiate;
+WebAssembly.instantiate = (...a) => (++n > 1 ? Promise.reject(new Error("injected failure")) : real.apply(WebAssembly, a));
+await import(${JSON.stringify(pathToFileURL(join(root, "web", "octave-worker-node.js")).href)});
+`);
+    const octave = await Octave.init({ workerURL: pathToFileURL(script), workers: 2 });
+    const model = await octave.load(join(fx, exp.mini.file));
+    await model.classify(bigImage(3000, 3000));
+    const pending = [model.classify(tensor(exp.mini.input)), model.classify(tensor(exp.mini.input)), octave.stats()];
+    const settled = await Promise.allSettled(pending);
+    assert.ok(settled.some((s) => s.status === "rejected"), "a call after the failed restart rejects");
+    for (const s of settled) if (s.status === "rejected") check("pending in a worker")(s.reason);
+    await assert.rejects(model.classify(tensor(exp.mini.input)), check("later in a worker"));
+    octave.terminate();
+  }
 });
