@@ -792,3 +792,156 @@ TEXT ·dwConv3S2Wasm(SB), NOSPLIT, $0-76
 	End
 	End
 	RET
+
+// func winoInputWasm(v *float32, ldx int, src *float32, wp, ty, tx int, w *float32)
+TEXT ·winoInputWasm(SB), NOSPLIT, $0-56
+	I64Load v+0(FP); Set R0
+	I64Load ldx+8(FP); I64Const $2; I64Shl; Set R1
+	I64Load src+16(FP); Set R2
+	I64Load wp+24(FP); I64Const $2; I64Shl; Set R3
+	I64Load ty+32(FP); Set R4
+	I64Load tx+40(FP); Set R5
+	I64Load w+48(FP); Set R6
+	V128Const $0xb0a090803020100, $0xf0e0d0c07060504; Set V15
+	Get R5; I64Const $3; I64Add; I64Const $2; I64ShrU; I64Const $6; I64Shl; Set R7 // a row of w in bytes
+
+	// d B, an input row at a time: R11 walks the row, R12 its row of w,
+	// R13 counts the tiles left.
+	Get R4; I64Const $1; I64Shl; I64Const $2; I64Add; Set R8
+	Get R2; Set R9; Get R6; Set R10
+	Block
+	Loop
+	Get R8; I64Eqz; BrIf $1
+	Get R9; Set R11; Get R10; Set R12; Get R5; Set R13
+	Block
+	Loop
+	Get R13; I64Const $4; I64LtU; BrIf $1
+	Get R11; I32WrapI64; V128Load $0; Get V15; I8x16Swizzle; Set V0
+	Get R11; I32WrapI64; V128Load $16; Get V15; I8x16Swizzle; Set V1
+	Get R11; I32WrapI64; V128Load $8; Get V15; I8x16Swizzle; Set V2
+	Get R11; I32WrapI64; V128Load $24; Get V15; I8x16Swizzle; Set V3
+	Get V0; Get V1; I64x2ExtractLane $0, $0; I64x2ReplaceLane $0, $1; Set V4 // E[j+0..]
+	Get V1; Get V0; I64x2ExtractLane $0, $1; I64x2ReplaceLane $0, $0; Set V5 // O[j+0..]
+	Get V2; Get V3; I64x2ExtractLane $0, $0; I64x2ReplaceLane $0, $1; Set V6 // E[j+1..]
+	Get V3; Get V2; I64x2ExtractLane $0, $1; I64x2ReplaceLane $0, $0; Set V7 // O[j+1..]
+	Get R12; I32WrapI64; Get V4; Get V6; F32x4Sub; V128Store $0
+	Get R12; I32WrapI64; I32Const $16; I32Add; Get V5; Get V6; F32x4Add; V128Store $0
+	Get R12; I32WrapI64; I32Const $32; I32Add; Get V6; Get V5; F32x4Sub; V128Store $0
+	Get R12; I32WrapI64; I32Const $48; I32Add; Get V5; Get V7; F32x4Sub; V128Store $0
+	Get R11; I64Const $32; I64Add; Set R11
+	Get R12; I64Const $64; I64Add; Set R12
+	Get R13; I64Const $4; I64Sub; Set R13
+	Br $0
+	End
+	End
+	Block
+	Loop
+	Get R13; I64Eqz; BrIf $1
+	Get R11; I32WrapI64; F32Load $0; Set F0
+	Get R11; I32WrapI64; F32Load $4; Set F1
+	Get R11; I32WrapI64; F32Load $8; Set F2
+	Get R11; I32WrapI64; F32Load $12; Set F3
+	Get R12; I32WrapI64; Get F0; Get F2; F32Sub; F32Store $0
+	Get R12; I32WrapI64; Get F1; Get F2; F32Add; F32Store $16
+	Get R12; I32WrapI64; Get F2; Get F1; F32Sub; F32Store $32
+	Get R12; I32WrapI64; Get F1; Get F3; F32Sub; F32Store $48
+	Get R11; I64Const $8; I64Add; Set R11
+	Get R12; I64Const $4; I64Add; Set R12
+	Get R13; I64Const $1; I64Sub; Set R13
+	Br $0
+	End
+	End
+	Get R9; Get R3; I64Add; Set R9
+	Get R10; Get R7; I64Add; Set R10
+	Get R8; I64Const $1; I64Sub; Set R8
+	Br $0
+	End
+	End
+
+	// B^T (d B), a tile row at a time: R11, R12, R13 and R2 walk its four
+	// rows of w, R3 the tiles' values of position 0 in v (R6 the one being
+	// stored), R4 counts the groups left.
+	Get R5; I64Const $2; I64Shl; Set R5 // a tile row of v in bytes
+	Get R7; I64Const $1; I64Shl; Set R14 // two rows of w
+	Get R1; I64Const $2; I64Shl; Set R15 // four positions of v
+	Get R4; Set R8; Get R6; Set R9; Get R0; Set R10
+	Block
+	Loop
+	Get R8; I64Eqz; BrIf $1
+	Get R9; Set R11
+	Get R11; Get R7; I64Add; Set R12
+	Get R12; Get R7; I64Add; Set R13
+	Get R13; Get R7; I64Add; Set R2
+	Get R10; Set R3
+	Get R7; I64Const $6; I64ShrU; Set R4
+	Block
+	Loop
+	Get R4; I64Eqz; BrIf $1
+	Get R11; I32WrapI64; V128Load $0; Set V0
+	Get R12; I32WrapI64; V128Load $0; Set V1
+	Get R13; I32WrapI64; V128Load $0; Set V2
+	Get R2; I32WrapI64; V128Load $0; Set V3
+	Get R3; Set R6
+	Get R6; I32WrapI64; Get V0; Get V2; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V2; F32x4Add; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V2; Get V1; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V3; F32x4Sub; V128Store $0
+	Get R3; Get R1; I64Add; Set R3
+	Get R11; I32WrapI64; V128Load $16; Set V0
+	Get R12; I32WrapI64; V128Load $16; Set V1
+	Get R13; I32WrapI64; V128Load $16; Set V2
+	Get R2; I32WrapI64; V128Load $16; Set V3
+	Get R3; Set R6
+	Get R6; I32WrapI64; Get V0; Get V2; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V2; F32x4Add; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V2; Get V1; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V3; F32x4Sub; V128Store $0
+	Get R3; Get R1; I64Add; Set R3
+	Get R11; I32WrapI64; V128Load $32; Set V0
+	Get R12; I32WrapI64; V128Load $32; Set V1
+	Get R13; I32WrapI64; V128Load $32; Set V2
+	Get R2; I32WrapI64; V128Load $32; Set V3
+	Get R3; Set R6
+	Get R6; I32WrapI64; Get V0; Get V2; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V2; F32x4Add; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V2; Get V1; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V3; F32x4Sub; V128Store $0
+	Get R3; Get R1; I64Add; Set R3
+	Get R11; I32WrapI64; V128Load $48; Set V0
+	Get R12; I32WrapI64; V128Load $48; Set V1
+	Get R13; I32WrapI64; V128Load $48; Set V2
+	Get R2; I32WrapI64; V128Load $48; Set V3
+	Get R3; Set R6
+	Get R6; I32WrapI64; Get V0; Get V2; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V2; F32x4Add; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V2; Get V1; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V3; F32x4Sub; V128Store $0
+	Get R3; Get R1; I64Add; Set R3
+	Get R3; Get R15; I64Sub; I64Const $16; I64Add; Set R3
+	Get R11; I64Const $64; I64Add; Set R11
+	Get R12; I64Const $64; I64Add; Set R12
+	Get R13; I64Const $64; I64Add; Set R13
+	Get R2; I64Const $64; I64Add; Set R2
+	Get R4; I64Const $1; I64Sub; Set R4
+	Br $0
+	End
+	End
+	Get R9; Get R14; I64Add; Set R9
+	Get R10; Get R5; I64Add; Set R10
+	Get R8; I64Const $1; I64Sub; Set R8
+	Br $0
+	End
+	End
+	RET

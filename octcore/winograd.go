@@ -2,6 +2,7 @@ package octcore
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -229,7 +230,7 @@ func winoConv(ws *workspace, padded []float32, hp, wp, oh, ow int, prods []produ
 	Pn := (P + nr - 1) / nr * nr
 	Pp := (P + winoVecSlack() + nr - 1) / nr * nr
 	V := ws.buf(bufWinoV, winoN*C*Pp)
-	tmp := ws.buf(bufWinoT, max(2*(2*ty+2)*(tx+1+lanes), 4*(tx+lanes)))
+	tmp := ws.buf(bufWinoT, winoTmpLen(ty, tx))
 	for c := 0; c < C; c++ {
 		winoInput(V[c*Pp:], C*Pp, padded[c*hp*wp:], wp, ty, tx, tmp)
 	}
@@ -272,12 +273,22 @@ func winoConv(ws *workspace, padded []float32, hp, wp, oh, ow int, prods []produ
 		}
 		rq := p.out.C
 		y := p.out.Data
+		ep := p.ep
+		// The bias and the activation are applied by the output transform,
+		// unless a residual or a low map joins before the activation.
+		fused := ep.add == nil && ep.low == nil
+		b, lo, hi := float32(0), float32(math.Inf(-1)), float32(math.Inf(1))
+		if fused {
+			lo, hi = ep.act.bounds()
+		}
 		for m := 0; m < rq; m++ {
-			winoOutput(y[m*oh*ow:(m+1)*oh*ow], ow, oh, Mbuf[off+m*Pn:], rq*Pn, ty, tx, tmp)
+			if fused && ep.bias != nil {
+				b = ep.bias[m]
+			}
+			winoOutput(y[m*oh*ow:(m+1)*oh*ow], ow, oh, Mbuf[off+m*Pn:], rq*Pn, ty, tx, tmp, b, lo, hi)
 		}
 		off += winoN * rq * Pn
-		ep := p.ep
-		if ep.bias != nil || ep.add != nil || ep.low != nil || ep.act != ActNone {
+		if !fused {
 			finish(y, y, rq, oh, ow, ow, &ep, ws.buf(bufUp, oh*ow))
 		}
 	}

@@ -9,6 +9,9 @@ package octcore
 // nothing in the scalar build.
 func winoVecSlack() int { return 0 }
 
+// winoTmpLen is the scratch the transforms need: none.
+func winoTmpLen(ty, tx int) int { return 0 }
+
 // winoInput writes the 16 transformed values of every tile of one channel:
 // v[x*ldx + t] for position x and tile t = ty*tx + tx, from the padded plane
 // src of row width wp. The last tile row and column may read one row and
@@ -27,35 +30,23 @@ func winoInput(v []float32, ldx int, src []float32, wp, ty, tx int, _ []float32)
 			b0, b1, b2, b3 := r1[k], r1[k+1], r1[k+2], r1[k+3]
 			c0, c1, c2, c3 := r2[k], r2[k+1], r2[k+2], r2[k+3]
 			d0, d1, d2, d3 := r3[k], r3[k+1], r3[k+2], r3[k+3]
-			// B^T d: rows.
-			q00, q01, q02, q03 := a0-c0, a1-c1, a2-c2, a3-c3
-			q10, q11, q12, q13 := b0+c0, b1+c1, b2+c2, b3+c3
-			q20, q21, q22, q23 := c0-b0, c1-b1, c2-b2, c3-b3
-			q30, q31, q32, q33 := b0-d0, b1-d1, b2-d2, b3-d3
-			// (B^T d) B: columns.
-			v[0*ldx+t] = q00 - q02
-			v[1*ldx+t] = q01 + q02
-			v[2*ldx+t] = q02 - q01
-			v[3*ldx+t] = q01 - q03
-			v[4*ldx+t] = q10 - q12
-			v[5*ldx+t] = q11 + q12
-			v[6*ldx+t] = q12 - q11
-			v[7*ldx+t] = q11 - q13
-			v[8*ldx+t] = q20 - q22
-			v[9*ldx+t] = q21 + q22
-			v[10*ldx+t] = q22 - q21
-			v[11*ldx+t] = q21 - q23
-			v[12*ldx+t] = q30 - q32
-			v[13*ldx+t] = q31 + q32
-			v[14*ldx+t] = q32 - q31
-			v[15*ldx+t] = q31 - q33
+			// d B: the columns of each row.
+			a0, a1, a2, a3 = a0-a2, a1+a2, a2-a1, a1-a3
+			b0, b1, b2, b3 = b0-b2, b1+b2, b2-b1, b1-b3
+			c0, c1, c2, c3 = c0-c2, c1+c2, c2-c1, c1-c3
+			d0, d1, d2, d3 = d0-d2, d1+d2, d2-d1, d1-d3
+			// B^T (d B): the rows.
+			v[0*ldx+t], v[4*ldx+t], v[8*ldx+t], v[12*ldx+t] = a0-c0, b0+c0, c0-b0, b0-d0
+			v[1*ldx+t], v[5*ldx+t], v[9*ldx+t], v[13*ldx+t] = a1-c1, b1+c1, c1-b1, b1-d1
+			v[2*ldx+t], v[6*ldx+t], v[10*ldx+t], v[14*ldx+t] = a2-c2, b2+c2, c2-b2, b2-d2
+			v[3*ldx+t], v[7*ldx+t], v[11*ldx+t], v[15*ldx+t] = a3-c3, b3+c3, c3-b3, b3-d3
 		}
 	}
 }
 
 // winoOutput writes one output channel (oh x ow, row width ow) from its
-// products: position x of tile t is m[x*ldx + t].
-func winoOutput(y []float32, ow, oh int, m []float32, ldx, ty, tx int, _ []float32) {
+// products, clamp(value + b, lo, hi): position x of tile t is m[x*ldx + t].
+func winoOutput(y []float32, ow, oh int, m []float32, ldx, ty, tx int, _ []float32, b, lo, hi float32) {
 	for i := 0; i < ty; i++ {
 		row0 := y[2*i*ow : 2*i*ow+ow]
 		var row1 []float32
@@ -73,14 +64,14 @@ func winoOutput(y []float32, ow, oh int, m []float32, ldx, ty, tx int, _ []float
 			s10, s11, s12, s13 := m4-m8-m12, m5-m9-m13, m6-m10-m14, m7-m11-m15
 			// (A^T M) A: columns.
 			x := 2 * j
-			row0[x] = s00 + s01 + s02
+			row0[x] = min(max(s00+s01+s02+b, lo), hi)
 			if x+1 < ow {
-				row0[x+1] = s01 - s02 - s03
+				row0[x+1] = min(max(s01-s02-s03+b, lo), hi)
 			}
 			if row1 != nil {
-				row1[x] = s10 + s11 + s12
+				row1[x] = min(max(s10+s11+s12+b, lo), hi)
 				if x+1 < ow {
-					row1[x+1] = s11 - s12 - s13
+					row1[x+1] = min(max(s11-s12-s13+b, lo), hi)
 				}
 			}
 		}

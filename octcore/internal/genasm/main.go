@@ -610,6 +610,8 @@ func Generate() []byte {
 		g.WriteString("\n")
 		g.dwConv3(stride)
 	}
+	g.WriteString("\n")
+	g.winoInput()
 	return g.Bytes()
 }
 
@@ -623,3 +625,139 @@ func main() {
 		log.Fatal(err)
 	}
 }
+
+// The Winograd F(2x2, 3x3) transforms (octcore/winograd*.go), a vector of
+// four consecutive tiles at a time.
+//
+// A tile row's tiles read columns 2j..2j+3 of four input rows. A vector of
+// tiles needs the even and the odd columns of a row apart: each vector of
+// four inputs is permuted to x0 x2 x1 x3 by i8x16.swizzle (whose index
+// vector is a constant: the assembler writes v128.const's 16 bytes, but
+// not i8x16.shuffle's lane immediates), and two such vectors trade their
+// 64-bit halves (i64x2 extract and replace lane) into E[j..j+3] and
+// O[j..j+3].
+
+// winoSwizzle is the byte index vector of that permutation, as the two
+// little-endian halves of v128.const.
+const winoSwizzleLo, winoSwizzleHi = 0x0b0a090803020100, 0x0f0e0d0c07060504
+
+// vstore stores the vector that the instructions val push at the address
+// in the local reg plus off bytes (the assembler drops V128Store's offset).
+func (g *gen) vstore(reg string, off int, val string) {
+	if off == 0 {
+		g.f("Get %s; I32WrapI64; %s; V128Store $0", reg, val)
+		return
+	}
+	g.f("Get %s; I32WrapI64; I32Const $%d; I32Add; %s; V128Store $0", reg, off, val)
+}
+
+// winoInput writes winoInputWasm(v, ldx, src, wp, ty, tx, w): the input
+// transform of one channel, v[x*ldx + t] for the 16 positions x of every
+// tile t = i*tx + j (octcore's winoInputVec, with the same operations in
+// the same order). First d B for every input row (rows 0..2ty+1 of the
+// padded plane src, row width wp): for each group of four tiles, the four
+// vectors c0-c2, c1+c2, c2-c1, c1-c3 of its columns c0..c3 = E[j], O[j],
+// E[j+1], O[j+1], stored one after the other in w (64 bytes a group, a
+// row of them per input row); the tiles of a last partial group one at a
+// time. Then B^T (d B) for every tile row from four rows of w: sixteen
+// loads, sixteen subtractions or additions and sixteen stores a group. The
+// last group of a tile row may write up to three values past it (into the
+// next tile row's, or V's slack).
+func (g *gen) winoInput() {
+	g.header("winoInputWasm", "v *float32, ldx int, src *float32, wp, ty, tx int, w *float32", 56)
+	g.loadArgs("v R0", "ldx R1 bytes", "src R2", "wp R3 bytes", "ty R4", "tx R5", "w R6")
+	g.f("V128Const $%#x, $%#x; Set V15", winoSwizzleLo, winoSwizzleHi)
+	g.f("Get R5; I64Const $3; I64Add; I64Const $2; I64ShrU; I64Const $6; I64Shl; Set R7 // a row of w in bytes")
+	g.WriteString("\n\t// d B, an input row at a time: R11 walks the row, R12 its row of w,\n\t// R13 counts the tiles left.\n")
+	g.f("Get R4; I64Const $1; I64Shl; I64Const $2; I64Add; Set R8")
+	g.f("Get R2; Set R9; Get R6; Set R10")
+	g.loopWhile("R8", 1)
+	g.f("Get R9; Set R11; Get R10; Set R12; Get R5; Set R13")
+	g.loopWhile("R13", 4)
+	for k, off := range []int{0, 16, 8, 24} {
+		g.f("Get R11; I32WrapI64; V128Load $%d; Get V15; I8x16Swizzle; Set V%d", off, k)
+	}
+	for k := 0; k < 2; k++ {
+		a, b := 2*k, 2*k+1
+		g.f("Get V%d; Get V%d; I64x2ExtractLane $0, $0; I64x2ReplaceLane $0, $1; Set V%d // E[j+%d..]", a, b, 4+2*k, k)
+		g.f("Get V%d; Get V%d; I64x2ExtractLane $0, $1; I64x2ReplaceLane $0, $0; Set V%d // O[j+%d..]", b, a, 5+2*k, k)
+	}
+	// c0..c3 are V4 (E[j]), V5 (O[j]), V6 (E[j+1]), V7 (O[j+1]).
+	for i, op := range winoColOps("V4", "V5", "V6", "V7", "F32x4") {
+		g.vstore("R12", 16*i, op)
+	}
+	g.add("R11", 32)
+	g.add("R12", 64)
+	g.add("R13", -4)
+	g.loopEnd()
+	g.loopWhile("R13", 1)
+	for k := 0; k < 4; k++ {
+		g.f("Get R11; I32WrapI64; F32Load $%d; Set F%d", 4*k, k)
+	}
+	for i, op := range winoColOps("F0", "F1", "F2", "F3", "F32") {
+		g.f("Get R12; I32WrapI64; %s; F32Store $%d", op, 16*i)
+	}
+	g.add("R11", 8)
+	g.add("R12", 4)
+	g.add("R13", -1)
+	g.loopEnd()
+	g.f("Get R9; Get R3; I64Add; Set R9")
+	g.f("Get R10; Get R7; I64Add; Set R10")
+	g.add("R8", -1)
+	g.loopEnd()
+
+	g.WriteString("\n\t// B^T (d B), a tile row at a time: R11, R12, R13 and R2 walk its four\n" +
+		"\t// rows of w, R3 the tiles' values of position 0 in v (R6 the one being\n" +
+		"\t// stored), R4 counts the groups left.\n")
+	g.f("Get R5; I64Const $2; I64Shl; Set R5 // a tile row of v in bytes")
+	g.f("Get R7; I64Const $1; I64Shl; Set R14 // two rows of w")
+	g.f("Get R1; I64Const $2; I64Shl; Set R15 // four positions of v")
+	g.f("Get R4; Set R8; Get R6; Set R9; Get R0; Set R10")
+	g.loopWhile("R8", 1)
+	g.f("Get R9; Set R11")
+	g.f("Get R11; Get R7; I64Add; Set R12")
+	g.f("Get R12; Get R7; I64Add; Set R13")
+	g.f("Get R13; Get R7; I64Add; Set R2")
+	g.f("Get R10; Set R3")
+	g.f("Get R7; I64Const $6; I64ShrU; Set R4")
+	g.loopWhile("R4", 1)
+	for b := 0; b < 4; b++ {
+		for k, r := range []string{"R11", "R12", "R13", "R2"} {
+			g.f("Get %s; I32WrapI64; V128Load $%d; Set V%d", r, 16*b, k)
+		}
+		g.f("Get R3; Set R6")
+		for a, op := range winoRowOps("V0", "V1", "V2", "V3", "F32x4") {
+			g.vstore("R6", 0, op)
+			if a < 3 {
+				g.f("Get R6; Get R15; I64Add; Set R6")
+			}
+		}
+		g.f("Get R3; Get R1; I64Add; Set R3")
+	}
+	g.f("Get R3; Get R15; I64Sub; I64Const $16; I64Add; Set R3")
+	for _, r := range []string{"R11", "R12", "R13", "R2"} {
+		g.add(r, 64)
+	}
+	g.add("R4", -1)
+	g.loopEnd()
+	g.f("Get R9; Get R14; I64Add; Set R9")
+	g.f("Get R10; Get R5; I64Add; Set R10")
+	g.add("R8", -1)
+	g.loopEnd()
+	g.f("RET")
+}
+
+// winoColOps returns the instructions that push d B's four values from a
+// row's columns c0..c3: c0-c2, c1+c2, c2-c1, c1-c3 (typ is F32x4 or F32).
+func winoColOps(c0, c1, c2, c3, typ string) []string {
+	return []string{
+		fmt.Sprintf("Get %s; Get %s; %sSub", c0, c2, typ),
+		fmt.Sprintf("Get %s; Get %s; %sAdd", c1, c2, typ),
+		fmt.Sprintf("Get %s; Get %s; %sSub", c2, c1, typ),
+		fmt.Sprintf("Get %s; Get %s; %sSub", c1, c3, typ),
+	}
+}
+
+// winoRowOps is winoColOps for B^T's rows: the same combinations of four
+// rows.
+func winoRowOps(r0, r1, r2, r3, typ string) []string { return winoColOps(r0, r1, r2, r3, typ) }

@@ -1,0 +1,17 @@
+//go:build goexperiment.simd && !wasm
+
+package octcore
+
+// The native SIMD builds run the Go vector transforms of winograd_vec.go
+// (WebAssembly runs generated assembly: winograd_wasm.go).
+
+func winoInput(v []float32, ldx int, src []float32, wp, ty, tx int, tmp []float32) {
+	winoInputVec(v, ldx, src, wp, ty, tx, tmp)
+}
+
+func winoOutput(y []float32, ow, oh int, m []float32, ldx, ty, tx int, tmp []float32, b, lo, hi float32) {
+	winoOutputVec(y, ow, oh, m, ldx, ty, tx, tmp, b, lo, hi)
+}
+
+// winoTmpLen is the scratch the transforms need for a ty x tx grid of tiles.
+func winoTmpLen(ty, tx int) int { return winoTmpLenVec(ty, tx) }
