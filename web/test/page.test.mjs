@@ -218,6 +218,39 @@ test("an uploaded photo renders maps at its own resolution", { skip: noModels },
   await page.screenshot({ path: join(out, "photo.png"), fullPage: true });
 });
 
+// WebAssembly memory cannot shrink: the library restarts the engine's wasm
+// instance after a large input (Octave.init's recycleMemoryAbove), in the
+// page's Web Worker, and the page goes on with the same model.
+test("a 3000x3000 photo: the engine restarts, its memory returns, the page keeps its model", { skip: noModels }, async () => {
+  await page.click("#tab-gallery");
+  let n = await runs();
+  await page.click("#g-fashion-mnist-1");
+  await nextRun(n);
+  const top = await page.textContent("#top");
+  const before = await page.evaluate(async () => ({ ...(await window.__octaveDemo.octave.stats()), models: window.__octaveDemo.octave._models.size }));
+  await page.click("#tab-photo");
+  await page.uncheck("#photo-fit");
+  n = await runs();
+  await page.setInputFiles("#file", { name: "big.png", mimeType: "image/png", buffer: await photoPNG(3000, 3000) });
+  await nextRun(n);
+  assert.match(await page.textContent("#input-caption"), /256×256/);
+  const after = await page.evaluate(() => window.__octaveDemo.octave.stats());
+  const mib = (b) => (b / 1048576).toFixed(1);
+  console.log(`# 3000x3000 photo in Chromium: wasm memory ${mib(before.memoryBytes)} MiB before, peak ${mib(after.peakMemoryBytes)}, ` +
+    `${mib(after.memoryBytes)} after the restart (${after.restartMs.toFixed(1)} ms, ${before.models} models reloaded)`);
+  assert.equal(after.restarts, before.restarts + 1, `restarts ${before.restarts} -> ${after.restarts}`);
+  assert.ok(after.peakMemoryBytes > before.memoryBytes + 32 * 1024 * 1024, `the photo grew the memory: peak ${after.peakMemoryBytes}, before ${before.memoryBytes}`);
+  assert.ok(after.memoryBytes <= 1.5 * before.memoryBytes, `memory ${before.memoryBytes} before, ${after.memoryBytes} after the restart`);
+  await page.click("#tab-gallery");
+  n = await runs();
+  await page.click("#g-fashion-mnist-2");
+  await nextRun(n);
+  n = await runs();
+  await page.click("#g-fashion-mnist-1");
+  await nextRun(n);
+  assert.equal(await page.textContent("#top"), top, "the same image gives the same classes and probabilities");
+});
+
 test("a bad upload shows an error and the page keeps working", { skip: noModels }, async () => {
   await page.setInputFiles("#file", { name: "notes.png", mimeType: "image/png", buffer: Buffer.from("this is not a PNG file") });
   await page.waitForSelector(".error", { timeout: 20_000 });
