@@ -62,7 +62,7 @@ export class Host {
     this.backend = null;
     this.models = new Map(); // Host handle -> {bytes, h: the current instance's handle}
     this.next = 1;
-    this.floor = 0; // memory once the models were loaded (the largest since the last start)
+    this.floor = 0; // memory with the models loaded: a fresh instance's, plus what each load added
     this.peak = 0;
     this.restarts = 0;
     this.restartMs = 0;
@@ -92,12 +92,15 @@ export class Host {
     switch (op) {
       case "load": {
         const bytes = args[0] instanceof Uint8Array ? args[0] : new Uint8Array(args[0]);
+        const m0 = b.memoryBytes();
         const r = b.load(bytes);
         const id = this.next++;
         // octave.js gives each instance a private copy (its own bytes or a
         // fetch's); keep it, unless it is a view into something larger.
         this.models.set(id, { bytes: bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice(), h: r.handle });
-        this.floor = Math.max(this.floor, b.memoryBytes());
+        // What the models need: the memory a load adds, not what an earlier
+        // input grew.
+        this.floor += b.memoryBytes() - m0;
         return { handle: id, info: r.info };
       }
       case "classify":
