@@ -79,6 +79,9 @@ type rhs struct {
 	// padded[base+k*ld]. Then the kernel reads them in place, unpacked.
 	strided  bool
 	base, ld int
+	// packed: padded already holds the panels one after the other, panel p
+	// at padded[p*K*nr:] (Winograd's transformed input in WebAssembly).
+	packed bool
 	// In the compact layout (small maps) the product runs over the OH*outW
 	// real pixels and pack gathers them from the padded rows of width wp.
 	compact  bool
@@ -150,6 +153,9 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 	if r.strided {
 		ldb = r.ld
 	}
+	if r.packed {
+		packedAll, buf = false, r.padded
+	}
 	if packedAll {
 		for p := 0; p < panels; p++ {
 			r.pack(buf[p*stride:(p+1)*stride], p)
@@ -162,7 +168,7 @@ func gemmPanels(r *rhs, as []packedA, outs [][]float32, buf, tile []float32) {
 			switch {
 			case r.strided:
 				panel = r.padded[r.base+p*nr:]
-			case packedAll:
+			case packedAll || r.packed:
 				panel = buf[p*stride : (p+1)*stride]
 			default:
 				r.pack(panel, p)

@@ -793,8 +793,8 @@ TEXT ·dwConv3S2Wasm(SB), NOSPLIT, $0-76
 	End
 	RET
 
-// func winoInputWasm(v *float32, ldx int, src *float32, wp, ty, tx int, w *float32)
-TEXT ·winoInputWasm(SB), NOSPLIT, $0-56
+// func winoInputWasm(v *float32, ldx int, src *float32, wp, ty, tx int, w *float32, ps int)
+TEXT ·winoInputWasm(SB), NOSPLIT, $0-64
 	I64Load v+0(FP); Set R0
 	I64Load ldx+8(FP); I64Const $2; I64Shl; Set R1
 	I64Load src+16(FP); Set R2
@@ -859,12 +859,15 @@ TEXT ·winoInputWasm(SB), NOSPLIT, $0-56
 	End
 
 	// B^T (d B), a tile row at a time: R11, R12, R13 and R2 walk its four
-	// rows of w, R3 the tiles' values of position 0 in v (R6 the one being
-	// stored), R4 counts the groups left.
-	Get R5; I64Const $2; I64Shl; Set R5 // a tile row of v in bytes
+	// rows of w, R3 the group's values of position 0 in v (R6 the one being
+	// stored), R4 counts the groups left. From one group to the next R3
+	// moves by R5: 16 bytes, then to the next panel (R10: ps in bytes) less
+	// those 16, in turn.
+	I64Load ps+56(FP); I64Const $2; I64Shl; Set R10
+	I64Const $16; Set R5
 	Get R7; I64Const $1; I64Shl; Set R14 // two rows of w
 	Get R1; I64Const $2; I64Shl; Set R15 // four positions of v
-	Get R4; Set R8; Get R6; Set R9; Get R0; Set R10
+	Get R4; Set R8; Get R6; Set R9; Get R0; Set R3
 	Block
 	Loop
 	Get R8; I64Eqz; BrIf $1
@@ -872,7 +875,6 @@ TEXT ·winoInputWasm(SB), NOSPLIT, $0-56
 	Get R11; Get R7; I64Add; Set R12
 	Get R12; Get R7; I64Add; Set R13
 	Get R13; Get R7; I64Add; Set R2
-	Get R10; Set R3
 	Get R7; I64Const $6; I64ShrU; Set R4
 	Block
 	Loop
@@ -929,7 +931,8 @@ TEXT ·winoInputWasm(SB), NOSPLIT, $0-56
 	Get R6; Get R15; I64Add; Set R6
 	Get R6; I32WrapI64; Get V1; Get V3; F32x4Sub; V128Store $0
 	Get R3; Get R1; I64Add; Set R3
-	Get R3; Get R15; I64Sub; I64Const $16; I64Add; Set R3
+	Get R3; Get R15; I64Sub; Get R5; I64Add; Set R3
+	Get R10; Get R5; I64Sub; Set R5
 	Get R11; I64Const $64; I64Add; Set R11
 	Get R12; I64Const $64; I64Add; Set R12
 	Get R13; I64Const $64; I64Add; Set R13
@@ -939,8 +942,205 @@ TEXT ·winoInputWasm(SB), NOSPLIT, $0-56
 	End
 	End
 	Get R9; Get R14; I64Add; Set R9
-	Get R10; Get R5; I64Add; Set R10
 	Get R8; I64Const $1; I64Sub; Set R8
+	Br $0
+	End
+	End
+	RET
+
+// func winoOutputWasm(y, m, tmp *float32, ow, oh, ldx, ty, tr int, b, lo, hi float32)
+TEXT ·winoOutputWasm(SB), NOSPLIT, $0-76
+	I64Load y+0(FP); Set R0
+	I64Load m+8(FP); Set R1
+	I64Load tmp+16(FP); Set R2
+	I64Load ow+24(FP); I64Const $2; I64Shl; Set R3
+	I64Load oh+32(FP); Set R4
+	I64Load ldx+40(FP); I64Const $2; I64Shl; Set R5
+	I64Load ty+48(FP); Set R6
+	I64Load tr+56(FP); I64Const $2; I64Shl; Set R7
+	F32Load b+64(FP); F32x4Splat; Set V12
+	F32Load lo+68(FP); F32x4Splat; Set V13
+	F32Load hi+72(FP); F32x4Splat; Set V14
+	Get R5; I64Const $2; I64Shl; Set R13 // four positions of m
+	I64Load ow+24(FP); I64Const $7; I64And; Set R14 // the columns after the last whole group
+
+	// A tile row per trip: R9 walks its tiles in m, R10 and R11 its two
+	// output rows; R4 counts the output rows left.
+	Block
+	Loop
+	Get R6; I64Eqz; BrIf $1
+	Get R1; Set R9; Get R0; Set R10; Get R0; Get R3; I64Add; Set R11
+	I64Load ow+24(FP); I64Const $3; I64ShrU; Set R8
+	Block
+	Loop
+	Get R8; I64Eqz; BrIf $1
+	Get R9; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V0
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V1
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V2
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V3
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V4
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V5
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V6
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V7
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V8
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V9
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V10
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V11
+	Get V0; Get V4; F32x4Add; Get V8; F32x4Add; Set V0
+	Get V1; Get V5; F32x4Add; Get V9; F32x4Add; Set V1
+	Get V2; Get V6; F32x4Add; Get V10; F32x4Add; Set V2
+	Get V3; Get V7; F32x4Add; Get V11; F32x4Add; Set V3
+	Get V0; Get V1; F32x4Add; Get V2; F32x4Add; Get V12; F32x4Add; Get V13; F32x4Max; Get V14; F32x4Min; Set V4
+	Get V1; Get V2; F32x4Sub; Get V3; F32x4Sub; Get V12; F32x4Add; Get V13; F32x4Max; Get V14; F32x4Min; Set V5
+	Get R10; I32WrapI64; Get V4; I64x2ExtendLowI32x4U; Get V5; I64x2ExtendLowI32x4U; I32Const $32; I64x2Shl; V128Or; V128Store $0
+	Get R10; I32WrapI64; I32Const $16; I32Add; Get V4; I64x2ExtendHighI32x4U; Get V5; I64x2ExtendHighI32x4U; I32Const $32; I64x2Shl; V128Or; V128Store $0
+	Get R4; I64Const $2; I64GeU; If
+	Get R9; Get R13; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V0
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V1
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V2
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V3
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V4
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V5
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V6
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V7
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V8
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V9
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V10
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V11
+	Get V0; Get V4; F32x4Sub; Get V8; F32x4Sub; Set V0
+	Get V1; Get V5; F32x4Sub; Get V9; F32x4Sub; Set V1
+	Get V2; Get V6; F32x4Sub; Get V10; F32x4Sub; Set V2
+	Get V3; Get V7; F32x4Sub; Get V11; F32x4Sub; Set V3
+	Get V0; Get V1; F32x4Add; Get V2; F32x4Add; Get V12; F32x4Add; Get V13; F32x4Max; Get V14; F32x4Min; Set V4
+	Get V1; Get V2; F32x4Sub; Get V3; F32x4Sub; Get V12; F32x4Add; Get V13; F32x4Max; Get V14; F32x4Min; Set V5
+	Get R11; I32WrapI64; Get V4; I64x2ExtendLowI32x4U; Get V5; I64x2ExtendLowI32x4U; I32Const $32; I64x2Shl; V128Or; V128Store $0
+	Get R11; I32WrapI64; I32Const $16; I32Add; Get V4; I64x2ExtendHighI32x4U; Get V5; I64x2ExtendHighI32x4U; I32Const $32; I64x2Shl; V128Or; V128Store $0
+	End
+	Get R9; I64Const $16; I64Add; Set R9
+	Get R10; I64Const $32; I64Add; Set R10
+	Get R11; I64Const $32; I64Add; Set R11
+	Get R8; I64Const $1; I64Sub; Set R8
+	Br $0
+	End
+	End
+	Get R14; I64Const $0; I64Ne; If
+	Get R9; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V0
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V1
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V2
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V3
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V4
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V5
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V6
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V7
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V8
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V9
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V10
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V11
+	Get V0; Get V4; F32x4Add; Get V8; F32x4Add; Set V0
+	Get V1; Get V5; F32x4Add; Get V9; F32x4Add; Set V1
+	Get V2; Get V6; F32x4Add; Get V10; F32x4Add; Set V2
+	Get V3; Get V7; F32x4Add; Get V11; F32x4Add; Set V3
+	Get V0; Get V1; F32x4Add; Get V2; F32x4Add; Get V12; F32x4Add; Get V13; F32x4Max; Get V14; F32x4Min; Set V4
+	Get V1; Get V2; F32x4Sub; Get V3; F32x4Sub; Get V12; F32x4Add; Get V13; F32x4Max; Get V14; F32x4Min; Set V5
+	Get R2; I32WrapI64; Get V4; I64x2ExtendLowI32x4U; Get V5; I64x2ExtendLowI32x4U; I32Const $32; I64x2Shl; V128Or; V128Store $0
+	Get R2; I32WrapI64; I32Const $16; I32Add; Get V4; I64x2ExtendHighI32x4U; Get V5; I64x2ExtendHighI32x4U; I32Const $32; I64x2Shl; V128Or; V128Store $0
+	Get R14; Set R8; Get R2; Set R12; Get R10; Set R15
+	Block
+	Loop
+	Get R8; I64Eqz; BrIf $1
+	Get R15; I32WrapI64; Get R12; I32WrapI64; F32Load $0; F32Store $0
+	Get R12; I64Const $4; I64Add; Set R12
+	Get R15; I64Const $4; I64Add; Set R15
+	Get R8; I64Const $1; I64Sub; Set R8
+	Br $0
+	End
+	End
+	Get R4; I64Const $2; I64GeU; If
+	Get R9; Get R13; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V0
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V1
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V2
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V3
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V4
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V5
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V6
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V7
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V8
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V9
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V10
+	Get R12; Get R5; I64Add; Set R12
+	Get R12; I32WrapI64; V128Load $0; Set V11
+	Get V0; Get V4; F32x4Sub; Get V8; F32x4Sub; Set V0
+	Get V1; Get V5; F32x4Sub; Get V9; F32x4Sub; Set V1
+	Get V2; Get V6; F32x4Sub; Get V10; F32x4Sub; Set V2
+	Get V3; Get V7; F32x4Sub; Get V11; F32x4Sub; Set V3
+	Get V0; Get V1; F32x4Add; Get V2; F32x4Add; Get V12; F32x4Add; Get V13; F32x4Max; Get V14; F32x4Min; Set V4
+	Get V1; Get V2; F32x4Sub; Get V3; F32x4Sub; Get V12; F32x4Add; Get V13; F32x4Max; Get V14; F32x4Min; Set V5
+	Get R2; I32WrapI64; Get V4; I64x2ExtendLowI32x4U; Get V5; I64x2ExtendLowI32x4U; I32Const $32; I64x2Shl; V128Or; V128Store $0
+	Get R2; I32WrapI64; I32Const $16; I32Add; Get V4; I64x2ExtendHighI32x4U; Get V5; I64x2ExtendHighI32x4U; I32Const $32; I64x2Shl; V128Or; V128Store $0
+	Get R14; Set R8; Get R2; Set R12; Get R11; Set R15
+	Block
+	Loop
+	Get R8; I64Eqz; BrIf $1
+	Get R15; I32WrapI64; Get R12; I32WrapI64; F32Load $0; F32Store $0
+	Get R12; I64Const $4; I64Add; Set R12
+	Get R15; I64Const $4; I64Add; Set R15
+	Get R8; I64Const $1; I64Sub; Set R8
+	Br $0
+	End
+	End
+	End
+	End
+	Get R1; Get R7; I64Add; Set R1
+	Get R0; Get R3; I64Add; Get R3; I64Add; Set R0
+	Get R4; I64Const $2; I64Sub; Set R4
+	Get R6; I64Const $1; I64Sub; Set R6
 	Br $0
 	End
 	End

@@ -221,18 +221,36 @@ func winoConv(ws *workspace, padded []float32, hp, wp, oh, ow int, prods []produ
 		}
 	}
 	ty, tx := (oh+1)/2, (ow+1)/2
-	P := ty * tx
+	// Tile t = i*tr + j of V and M is tile (i, j); tr is tx, or tx rounded
+	// up to whole vectors where the transforms write packed panels.
+	tr := winoTileRow(tx)
+	P := ty * tr
 	// The products run over Pn columns, P rounded up to whole panels: a
 	// last panel of a few tiles costs a whole tile anyway, and one of one
 	// or two would run as slow matrix-vector products (a 14x14 map has 49
-	// tiles: a third of the time went there). Rows of V hold Pp values,
-	// with room for the vector transforms' writes past the last tile.
+	// tiles: a third of the time went there).
 	Pn := (P + nr - 1) / nr * nr
-	Pp := (P + winoVecSlack() + nr - 1) / nr * nr
-	V := ws.buf(bufWinoV, winoN*C*Pp)
 	tmp := ws.buf(bufWinoT, winoTmpLen(ty, tx))
-	for c := 0; c < C; c++ {
-		winoInput(V[c*Pp:], C*Pp, padded[c*hp*wp:], wp, ty, tx, tmp)
+	var V []float32
+	var vx int // the values of one position x in V
+	if winoPacked {
+		// Position x of V is Pn/nr panels of C rows of nr tiles, in the
+		// order the micro kernel reads them: each tile's value at
+		// (x, c, t) at V[x*vx + (t/nr)*C*nr + c*nr + t%nr].
+		vx = C * Pn
+		V = ws.buf(bufWinoV, winoN*vx)
+		for c := 0; c < C; c++ {
+			winoInput(V[c*nr:], vx, padded[c*hp*wp:], wp, ty, tx, tmp, C*nr)
+		}
+	} else {
+		// Rows of V hold Pp values, with room for the vector transforms'
+		// writes past the last tile: (x, c, t) at V[x*vx + c*Pp + t].
+		Pp := (P + winoVecSlack() + nr - 1) / nr * nr
+		vx = C * Pp
+		V = ws.buf(bufWinoV, winoN*vx)
+		for c := 0; c < C; c++ {
+			winoInput(V[c*Pp:], vx, padded[c*hp*wp:], wp, ty, tx, tmp, 0)
+		}
 	}
 	rows := 0
 	for _, p := range prods {
@@ -252,7 +270,10 @@ func winoConv(ws *workspace, padded []float32, hp, wp, oh, ow int, prods []produ
 		}
 	}
 	for x := 0; x < winoN; x++ {
-		r := rhs{padded: V[x*C*Pp : (x+1)*C*Pp], strided: true, ld: Pp, K: C, N: Pn, srcW: Pn}
+		r := rhs{padded: V[x*vx : (x+1)*vx], strided: true, ld: vx / C, K: C, N: Pn, srcW: Pn}
+		if winoPacked {
+			r.strided, r.packed, r.ld = false, true, 0
+		}
 		nq, off := 0, 0
 		for _, p := range prods {
 			if p.out == nil {
@@ -285,7 +306,7 @@ func winoConv(ws *workspace, padded []float32, hp, wp, oh, ow int, prods []produ
 			if fused && ep.bias != nil {
 				b = ep.bias[m]
 			}
-			winoOutput(y[m*oh*ow:(m+1)*oh*ow], ow, oh, Mbuf[off+m*Pn:], rq*Pn, ty, tx, tmp, b, lo, hi)
+			winoOutput(y[m*oh*ow:(m+1)*oh*ow], ow, oh, Mbuf[off+m*Pn:], rq*Pn, ty, tx, tr, tmp, b, lo, hi)
 		}
 		off += winoN * rq * Pn
 		if !fused {

@@ -12,12 +12,18 @@ func winoVecSlack() int { return 0 }
 // winoTmpLen is the scratch the transforms need: none.
 func winoTmpLen(ty, tx int) int { return 0 }
 
+// winoPacked reports whether winoInput writes V as packed panels: no.
+const winoPacked = false
+
+// winoTileRow is the tile row's stride in V and M: tx.
+func winoTileRow(tx int) int { return tx }
+
 // winoInput writes the 16 transformed values of every tile of one channel:
 // v[x*ldx + t] for position x and tile t = ty*tx + tx, from the padded plane
 // src of row width wp. The last tile row and column may read one row and
 // column past the output's window; no kept output depends on them (the
 // first row and column of A^T ignore the fourth input row and column).
-func winoInput(v []float32, ldx int, src []float32, wp, ty, tx int, _ []float32) {
+func winoInput(v []float32, ldx int, src []float32, wp, ty, tx int, _ []float32, _ int) {
 	for i := 0; i < ty; i++ {
 		r0 := src[2*i*wp:]
 		r1 := src[(2*i+1)*wp:]
@@ -45,8 +51,9 @@ func winoInput(v []float32, ldx int, src []float32, wp, ty, tx int, _ []float32)
 }
 
 // winoOutput writes one output channel (oh x ow, row width ow) from its
-// products, clamp(value + b, lo, hi): position x of tile t is m[x*ldx + t].
-func winoOutput(y []float32, ow, oh int, m []float32, ldx, ty, tx int, _ []float32, b, lo, hi float32) {
+// products, clamp(value + b, lo, hi): position x of tile t = i*tr + j is
+// m[x*ldx + t].
+func winoOutput(y []float32, ow, oh int, m []float32, ldx, ty, tx, tr int, _ []float32, b, lo, hi float32) {
 	for i := 0; i < ty; i++ {
 		row0 := y[2*i*ow : 2*i*ow+ow]
 		var row1 []float32
@@ -54,7 +61,7 @@ func winoOutput(y []float32, ow, oh int, m []float32, ldx, ty, tx int, _ []float
 			row1 = y[(2*i+1)*ow : (2*i+1)*ow+ow]
 		}
 		for j := 0; j < tx; j++ {
-			t := i*tx + j
+			t := i*tr + j
 			m0, m1, m2, m3 := m[t], m[ldx+t], m[2*ldx+t], m[3*ldx+t]
 			m4, m5, m6, m7 := m[4*ldx+t], m[5*ldx+t], m[6*ldx+t], m[7*ldx+t]
 			m8, m9, m10, m11 := m[8*ldx+t], m[9*ldx+t], m[10*ldx+t], m[11*ldx+t]

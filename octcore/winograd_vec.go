@@ -84,17 +84,17 @@ func winoRows(v []float32, ldx, b int, w0, w1, w2, w3 vec) {
 }
 
 // winoOutputVec writes one output channel (oh x ow) from its products,
-// clamp(value + b, lo, hi): position x of tile t is m[x*ldx + t]; m has
-// lanes values of slack past the last tile. tmp holds winoTmpLen(ty, tx)
+// clamp(value + b, lo, hi): position x of tile t = i*tr + j is m[x*ldx +
+// t]; m has lanes values of slack past the last tile. tmp holds winoTmpLen(ty, tx)
 // floats.
-func winoOutputVec(y []float32, ow, oh int, m []float32, ldx, ty, tx int, tmp []float32, b, lo, hi float32) {
+func winoOutputVec(y []float32, ow, oh int, m []float32, ldx, ty, tx, tr int, tmp []float32, b, lo, hi float32) {
 	L := lanes
 	bv, lv, hv := simd.BroadcastFloat32s(b), simd.BroadcastFloat32s(lo), simd.BroadcastFloat32s(hi)
 	n := tx + L
 	y00, y01, y10, y11 := tmp[:n], tmp[n:2*n], tmp[2*n:3*n], tmp[3*n:4*n]
 	for i := 0; i < ty; i++ {
 		for j := 0; j < tx; j += L {
-			t := i*tx + j
+			t := i*tr + j
 			mt := m[t:]
 			m0, m1, m2, m3 := loadVec(mt), loadVec(mt[ldx:]), loadVec(mt[2*ldx:]), loadVec(mt[3*ldx:])
 			m4, m5, m6, m7 := loadVec(mt[4*ldx:]), loadVec(mt[5*ldx:]), loadVec(mt[6*ldx:]), loadVec(mt[7*ldx:])

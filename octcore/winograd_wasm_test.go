@@ -22,51 +22,102 @@ func winoGrids() [][2]int { // output height, width
 
 // The assembly input transform writes the same values as the Go vector
 // transform (winoInputVec, whose operations it repeats in the same order)
-// for every tile, and nothing past the slack of V.
+// for every tile, in packed panels of nr tiles (channel c of C), and nothing
+// past the last panel.
 func TestWinogradAsmInputMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	for _, s := range winoGrids() {
 		oh, ow := s[0], s[1]
 		for _, extra := range []int{0, 3} { // padded rows wider than the output needs
+			const C, c = 3, 1 // the channel of C written
 			name := fmt.Sprintf("%dx%d+%d", oh, ow, extra)
 			ty, tx := (oh+1)/2, (ow+1)/2
+			tr := winoTileRow(tx)
 			hp, wp := oh+2, ow+2+extra
 			src := make([]float32, hp*wp+wp+1)
 			for i := range src {
 				src[i] = float32(rng.NormFloat64())
 			}
+			// The Go transform writes rows of tiles; the assembly panels.
 			P := ty * tx
-			ldx := P + winoVecSlack() + 1
-			n := winoN * ldx
+			ldx := P + winoVecSlack()
+			want := make([]float32, winoN*ldx)
+			winoInputVec(want, ldx, src, wp, ty, tx, make([]float32, winoTmpLenVec(ty, tx)))
+			Pn := (ty*tr + nr - 1) / nr * nr
+			vx := C * Pn
 			const guard = 64
 			sentinel := float32(math.NaN())
-			want, have := make([]float32, n+guard), make([]float32, n+guard)
-			for i := range want {
-				want[i], have[i] = sentinel, sentinel
+			have := make([]float32, winoN*vx+guard)
+			for i := range have {
+				have[i] = sentinel
 			}
 			tmpLen := winoTmpLen(ty, tx)
 			tmp := make([]float32, tmpLen+guard)
 			for i := range tmp {
 				tmp[i] = sentinel
 			}
-			winoInputVec(want, ldx, src, wp, ty, tx, make([]float32, winoTmpLenVec(ty, tx)))
-			winoInput(have, ldx, src, wp, ty, tx, tmp[:tmpLen])
+			winoInput(have[c*nr:winoN*vx], vx, src, wp, ty, tx, tmp[:tmpLen], C*nr)
 			for x := 0; x < winoN; x++ {
-				for tt := 0; tt < P; tt++ {
-					w, h := want[x*ldx+tt], have[x*ldx+tt]
-					if math.Float32bits(w) != math.Float32bits(h) {
-						t.Fatalf("%s: position %d tile %d: assembly %v, Go %v", name, x, tt, h, w)
+				for i := 0; i < ty; i++ {
+					for j := 0; j < tx; j++ {
+						tp := i*tr + j
+						w, h := want[x*ldx+i*tx+j], have[x*vx+tp/nr*C*nr+c*nr+tp%nr]
+						if math.Float32bits(w) != math.Float32bits(h) {
+							t.Fatalf("%s: position %d tile (%d, %d): assembly %v, Go %v", name, x, i, j, h, w)
+						}
 					}
 				}
 			}
-			for i := n; i < n+guard; i++ {
-				if !math.IsNaN(float64(have[i])) {
-					t.Fatalf("%s: the assembly wrote v[%d], past its %d values", name, i, n)
+			// Only channel c's rows of each panel are written.
+			for i, h := range have {
+				if k := i % vx % (C * nr) / nr; (k != c || i >= winoN*vx) && !math.IsNaN(float64(h)) {
+					t.Fatalf("%s: the assembly wrote v[%d], outside channel %d's rows", name, i, c)
 				}
 			}
 			for i := tmpLen; i < tmpLen+guard; i++ {
 				if !math.IsNaN(float64(tmp[i])) {
 					t.Fatalf("%s: the assembly wrote tmp[%d], past winoTmpLen %d", name, i, tmpLen)
+				}
+			}
+		}
+	}
+}
+
+// The assembly output transform writes the same outputs as the Go vector
+// transform (winoOutputVec) with each epilogue (none, ReLU with a bias,
+// ReLU6), and nothing past the output.
+func TestWinogradAsmOutputMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	inf := float32(math.Inf(1))
+	eps := []struct{ b, lo, hi float32 }{{0, -inf, inf}, {0.3, 0, inf}, {-0.2, 0, 6}}
+	for _, s := range winoGrids() {
+		oh, ow := s[0], s[1]
+		ty, tx := (oh+1)/2, (ow+1)/2
+		tr := winoTileRow(tx) + oh%2 // a tile row stride wider than tx, too
+		P := ty * tr
+		ldx := P + winoVecSlack() + 3
+		m := make([]float32, winoN*ldx)
+		for i := range m {
+			m[i] = float32(4 * rng.NormFloat64())
+		}
+		for _, ep := range eps {
+			name := fmt.Sprintf("%dx%d b=%v [%v, %v]", oh, ow, ep.b, ep.lo, ep.hi)
+			const guard = 16
+			want, have := make([]float32, oh*ow), make([]float32, oh*ow+guard)
+			for i := range have {
+				have[i] = float32(math.NaN())
+			}
+			tmp := make([]float32, winoTmpLen(ty, tx))
+			winoOutputVec(want, ow, oh, m, ldx, ty, tx, tr, make([]float32, winoTmpLenVec(ty, tx)), ep.b, ep.lo, ep.hi)
+			winoOutput(have[:oh*ow], ow, oh, m, ldx, ty, tx, tr, tmp, ep.b, ep.lo, ep.hi)
+			for i, w := range want {
+				if math.Float32bits(w) != math.Float32bits(have[i]) {
+					t.Fatalf("%s: output (%d, %d): assembly %v, Go %v", name, i/ow, i%ow, have[i], w)
+				}
+			}
+			for i := oh * ow; i < len(have); i++ {
+				if !math.IsNaN(float64(have[i])) {
+					t.Fatalf("%s: the assembly wrote y[%d], past its %d outputs", name, i, oh*ow)
 				}
 			}
 		}

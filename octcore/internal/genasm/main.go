@@ -612,6 +612,8 @@ func Generate() []byte {
 	}
 	g.WriteString("\n")
 	g.winoInput()
+	g.WriteString("\n")
+	g.winoOutput()
 	return g.Bytes()
 }
 
@@ -651,20 +653,21 @@ func (g *gen) vstore(reg string, off int, val string) {
 	g.f("Get %s; I32WrapI64; I32Const $%d; I32Add; %s; V128Store $0", reg, off, val)
 }
 
-// winoInput writes winoInputWasm(v, ldx, src, wp, ty, tx, w): the input
-// transform of one channel, v[x*ldx + t] for the 16 positions x of every
-// tile t = i*tx + j (octcore's winoInputVec, with the same operations in
-// the same order). First d B for every input row (rows 0..2ty+1 of the
-// padded plane src, row width wp): for each group of four tiles, the four
-// vectors c0-c2, c1+c2, c2-c1, c1-c3 of its columns c0..c3 = E[j], O[j],
-// E[j+1], O[j+1], stored one after the other in w (64 bytes a group, a
-// row of them per input row); the tiles of a last partial group one at a
-// time. Then B^T (d B) for every tile row from four rows of w: sixteen
-// loads, sixteen subtractions or additions and sixteen stores a group. The
-// last group of a tile row may write up to three values past it (into the
-// next tile row's, or V's slack).
+// winoInput writes winoInputWasm(v, ldx, src, wp, ty, tx, w, ps): the
+// input transform of one channel (octcore's winoInputVec, with the same
+// operations in the same order) into packed panels: position x of the tiles
+// of group g (tiles 4g..4g+3, tile rows rounded up to whole groups) at v +
+// x*ldx + (g/2)*ps + (g%2)*4 floats, which with v at the channel's row of
+// the first panel is where the micro kernel reads them. First d B for every
+// input row (rows 0..2ty+1 of the padded plane src, row width wp): for each
+// group of four tiles, the four vectors c0-c2, c1+c2, c2-c1, c1-c3 of its
+// columns c0..c3 = E[j], O[j], E[j+1], O[j+1], stored one after the other
+// in w (64 bytes a group, a row of them per input row); the tiles of a last
+// partial group one at a time. Then B^T (d B) for every tile row from four
+// rows of w: sixteen loads, sixteen subtractions or additions and sixteen
+// stores a group.
 func (g *gen) winoInput() {
-	g.header("winoInputWasm", "v *float32, ldx int, src *float32, wp, ty, tx int, w *float32", 56)
+	g.header("winoInputWasm", "v *float32, ldx int, src *float32, wp, ty, tx int, w *float32, ps int", 64)
 	g.loadArgs("v R0", "ldx R1 bytes", "src R2", "wp R3 bytes", "ty R4", "tx R5", "w R6")
 	g.f("V128Const $%#x, $%#x; Set V15", winoSwizzleLo, winoSwizzleHi)
 	g.f("Get R5; I64Const $3; I64Add; I64Const $2; I64ShrU; I64Const $6; I64Shl; Set R7 // a row of w in bytes")
@@ -707,18 +710,20 @@ func (g *gen) winoInput() {
 	g.loopEnd()
 
 	g.WriteString("\n\t// B^T (d B), a tile row at a time: R11, R12, R13 and R2 walk its four\n" +
-		"\t// rows of w, R3 the tiles' values of position 0 in v (R6 the one being\n" +
-		"\t// stored), R4 counts the groups left.\n")
-	g.f("Get R5; I64Const $2; I64Shl; Set R5 // a tile row of v in bytes")
+		"\t// rows of w, R3 the group's values of position 0 in v (R6 the one being\n" +
+		"\t// stored), R4 counts the groups left. From one group to the next R3\n" +
+		"\t// moves by R5: 16 bytes, then to the next panel (R10: ps in bytes) less\n" +
+		"\t// those 16, in turn.\n")
+	g.f("I64Load ps+56(FP); I64Const $2; I64Shl; Set R10")
+	g.f("I64Const $16; Set R5")
 	g.f("Get R7; I64Const $1; I64Shl; Set R14 // two rows of w")
 	g.f("Get R1; I64Const $2; I64Shl; Set R15 // four positions of v")
-	g.f("Get R4; Set R8; Get R6; Set R9; Get R0; Set R10")
+	g.f("Get R4; Set R8; Get R6; Set R9; Get R0; Set R3")
 	g.loopWhile("R8", 1)
 	g.f("Get R9; Set R11")
 	g.f("Get R11; Get R7; I64Add; Set R12")
 	g.f("Get R12; Get R7; I64Add; Set R13")
 	g.f("Get R13; Get R7; I64Add; Set R2")
-	g.f("Get R10; Set R3")
 	g.f("Get R7; I64Const $6; I64ShrU; Set R4")
 	g.loopWhile("R4", 1)
 	for b := 0; b < 4; b++ {
@@ -734,14 +739,14 @@ func (g *gen) winoInput() {
 		}
 		g.f("Get R3; Get R1; I64Add; Set R3")
 	}
-	g.f("Get R3; Get R15; I64Sub; I64Const $16; I64Add; Set R3")
+	g.f("Get R3; Get R15; I64Sub; Get R5; I64Add; Set R3")
+	g.f("Get R10; Get R5; I64Sub; Set R5")
 	for _, r := range []string{"R11", "R12", "R13", "R2"} {
 		g.add(r, 64)
 	}
 	g.add("R4", -1)
 	g.loopEnd()
 	g.f("Get R9; Get R14; I64Add; Set R9")
-	g.f("Get R10; Get R5; I64Add; Set R10")
 	g.add("R8", -1)
 	g.loopEnd()
 	g.f("RET")
@@ -761,3 +766,100 @@ func winoColOps(c0, c1, c2, c3, typ string) []string {
 // winoRowOps is winoColOps for B^T's rows: the same combinations of four
 // rows.
 func winoRowOps(r0, r1, r2, r3, typ string) []string { return winoColOps(r0, r1, r2, r3, typ) }
+
+// winoOutRow pushes nothing and leaves in V4 and V5 the even and odd
+// output columns of one output row of four tiles, with the epilogue
+// applied: A^T's row (sub false: m0+m4+m8, true: m4-m8-m12 from the
+// twelve positions loaded from R12 on, ldx bytes apart in R5), then the
+// columns s0+s1+s2 and s1-s2-s3, each clamp(value + V12, V13, V14).
+func (g *gen) winoOutRow(sub bool) {
+	for x := 0; x < 12; x++ {
+		g.f("Get R12; I32WrapI64; V128Load $0; Set V%d", x)
+		if x < 11 {
+			g.f("Get R12; Get R5; I64Add; Set R12")
+		}
+	}
+	op := "F32x4Add"
+	if sub {
+		op = "F32x4Sub"
+	}
+	for b := 0; b < 4; b++ {
+		g.f("Get V%d; Get V%d; %s; Get V%d; %s; Set V%d", b, 4+b, op, 8+b, op, b)
+	}
+	ep := "Get V12; F32x4Add; Get V13; F32x4Max; Get V14; F32x4Min"
+	g.f("Get V0; Get V1; F32x4Add; Get V2; F32x4Add; %s; Set V4", ep)
+	g.f("Get V1; Get V2; F32x4Sub; Get V3; F32x4Sub; %s; Set V5", ep)
+}
+
+// winoOutStore stores the eight outputs of V4 (even columns) and V5 (odd)
+// interleaved at the address in reg: each pair of lanes is zero-extended
+// to 64 bits and the odd one shifted up and ORed in.
+func (g *gen) winoOutStore(reg string) {
+	for k, half := range []string{"Low", "High"} {
+		g.vstore(reg, 16*k, fmt.Sprintf("Get V4; I64x2Extend%sI32x4U; Get V5; I64x2Extend%sI32x4U; I32Const $32; I64x2Shl; V128Or", half, half))
+	}
+}
+
+// winoOutput writes winoOutputWasm(y, m, tmp, ow, oh, ldx, ty, tr, b, lo,
+// hi): the output transform of one output channel (octcore's
+// winoOutputVec, the same operations in the same order), y = clamp(A^T M A
+// + b, lo, hi) for the oh x ow map, position x of tile t = i*tr + j at
+// m[x*ldx + t].
+// Four tiles (eight output columns of two rows) at a time; the last ow%8
+// columns of a row go through tmp (16 floats) and are copied one at a time;
+// the second row of the last tile row only when oh is even.
+func (g *gen) winoOutput() {
+	g.header("winoOutputWasm", "y, m, tmp *float32, ow, oh, ldx, ty, tr int, b, lo, hi float32", 76)
+	g.loadArgs("y R0", "m R1", "tmp R2", "ow R3 bytes", "oh R4", "ldx R5 bytes", "ty R6", "tr R7 bytes")
+	for i, a := range []string{"b", "lo", "hi"} {
+		g.f("F32Load %s+%d(FP); F32x4Splat; Set V%d", a, 64+4*i, 12+i)
+	}
+	g.f("Get R5; I64Const $2; I64Shl; Set R13 // four positions of m")
+	g.f("I64Load ow+24(FP); I64Const $7; I64And; Set R14 // the columns after the last whole group")
+	g.WriteString("\n\t// A tile row per trip: R9 walks its tiles in m, R10 and R11 its two\n" +
+		"\t// output rows; R4 counts the output rows left.\n")
+	g.loopWhile("R6", 1)
+	g.f("Get R1; Set R9; Get R0; Set R10; Get R0; Get R3; I64Add; Set R11")
+	g.f("I64Load ow+24(FP); I64Const $3; I64ShrU; Set R8")
+	g.loopWhile("R8", 1)
+	g.f("Get R9; Set R12")
+	g.winoOutRow(false)
+	g.winoOutStore("R10")
+	g.f("Get R4; I64Const $2; I64GeU; If")
+	g.f("Get R9; Get R13; I64Add; Set R12")
+	g.winoOutRow(true)
+	g.winoOutStore("R11")
+	g.f("End")
+	g.add("R9", 16)
+	g.add("R10", 32)
+	g.add("R11", 32)
+	g.add("R8", -1)
+	g.loopEnd()
+	copyRem := func(dst string) {
+		g.f("Get R14; Set R8; Get R2; Set R12; Get %s; Set R15", dst)
+		g.loopWhile("R8", 1)
+		g.f("Get R15; I32WrapI64; Get R12; I32WrapI64; F32Load $0; F32Store $0")
+		g.add("R12", 4)
+		g.add("R15", 4)
+		g.add("R8", -1)
+		g.loopEnd()
+	}
+	g.f("Get R14; I64Const $0; I64Ne; If")
+	g.f("Get R9; Set R12")
+	g.winoOutRow(false)
+	g.winoOutStore("R2")
+	copyRem("R10")
+	g.f("Get R4; I64Const $2; I64GeU; If")
+	g.f("Get R9; Get R13; I64Add; Set R12")
+	g.winoOutRow(true)
+	g.winoOutStore("R2")
+	copyRem("R11")
+	g.f("End")
+	g.f("End")
+	g.f("Get R1; Get R7; I64Add; Set R1")
+	g.f("Get R0; Get R3; I64Add; Get R3; I64Add; Set R0")
+	g.f("Get R4; I64Const $2; I64Sub; Set R4")
+	g.add("R6", -1)
+	g.loopEnd()
+	g.f("RET")
+}
