@@ -481,6 +481,24 @@ func padInto(ws *workspace, srcs []*Tensor, counts []int, pooledSrc int, geo *ge
 			c0 += counts[s]
 			continue
 		}
+		if st == 1 {
+			// Each plane is written once: the zeros of the border (a row's
+			// right border and the next row's left one are one run), and
+			// the rows between them.
+			for c := 0; c < counts[s]; c++ {
+				d := buf[(c0+c)*plane : (c0+c+1)*plane]
+				in := t.Data[c*h*w : (c+1)*h*w]
+				clear(d[:ph*wp+pw])
+				for y := 0; y < h; y++ {
+					o := (ph+y)*wp + pw
+					copy(d[o:o+w], in[y*w:(y+1)*w])
+					clear(d[o+w : min(o+wp, plane)])
+				}
+				clear(d[(ph+h)*wp:])
+			}
+			c0 += counts[s]
+			continue
+		}
 		// The planes start zeroed; each phase plane (py, px) holds the input
 		// pixels (st*y+py-ph, st*x+px-pw) that exist, a block of rows
 		// [y0, y1) and columns [x0, x1). A phase that no tap reads stays zero.

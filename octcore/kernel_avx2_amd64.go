@@ -36,3 +36,11 @@ func runTile(K int, a, b, c []float32, ldc, ldb, add int) bool {
 	tile4x24(K, &a[0], &b[0], &c[0], ldc, ldb, add)
 	return true
 }
+
+// clearUpper clears the upper halves of the vector registers (VZEROUPPER).
+// The portable vector routines call it before their scalar code and before
+// they return: Go compiles scalar float32 code to legacy SSE instructions,
+// and on this project's AMD EPYC every switch between 256-bit code that left
+// the upper halves dirty and legacy SSE costs hundreds of cycles (see
+// kernel_avx2_ops_amd64.go).
+func clearUpper() { archsimd.ClearAVXUpperBits() }

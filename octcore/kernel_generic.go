@@ -47,9 +47,9 @@ func gatherPanel(dst, src []float32, offs, idx []int32, maxOff int) {
 	}
 }
 
-// pool2Map writes the 2x2 average pool (ceil mode, padding excluded) of the
+// pool2MapGo writes the 2x2 average pool (ceil mode, padding excluded) of the
 // h x w channel src into half(h) rows of half(w) values at dst[y*ldd:].
-func pool2Map(dst []float32, ldd int, src []float32, h, w int) {
+func pool2MapGo(dst []float32, ldd int, src []float32, h, w int) {
 	var tmp [512]float32
 	ow := half(w)
 	for y := 0; y < half(h); y++ {
@@ -62,9 +62,9 @@ func pool2Map(dst []float32, ldd int, src []float32, h, w int) {
 	}
 }
 
-// packPanel writes dst[k*nr+j] = src[offs[k]+j]; maxOff is the largest
+// packPanelGo writes dst[k*nr+j] = src[offs[k]+j]; maxOff is the largest
 // offset.
-func packPanel(dst, src []float32, offs []int32, maxOff int) {
+func packPanelGo(dst, src []float32, offs []int32, maxOff int) {
 	for _, off := range offs {
 		copyPanelRow(dst[:nr], src[off:int(off)+nr])
 		dst = dst[nr:]
@@ -85,9 +85,9 @@ func copyRows(dst []float32, ldd int, src []float32, lds, rows, n, sx int) {
 	}
 }
 
-// gemvBlocks computes one column of nblk row blocks' tiles: c[4i+r] =
+// gemvBlocksGo computes one column of nblk row blocks' tiles: c[4i+r] =
 // sum_k a[i*MR*K+k*MR+r] * b[k*ldb].
-func gemvBlocks(nblk, K int, a, b, c []float32, ldb int) {
+func gemvBlocksGo(nblk, K int, a, b, c []float32, ldb int) {
 	for i := 0; i < nblk; i++ {
 		var s [MR]float32
 		ai := a[i*MR*K : (i+1)*MR*K]
@@ -101,10 +101,10 @@ func gemvBlocks(nblk, K int, a, b, c []float32, ldb int) {
 	}
 }
 
-// epilogueRows writes, for ch channels of h rows of n values, d[i*ldd+x] =
+// epilogueRowsGo writes, for ch channels of h rows of n values, d[i*ldd+x] =
 // clamp(s[i*lds+x] + bias[i/h] (+ r[i*ldd+x]), lo, hi) for every row i =
 // c*h+y, summed in that order. bias and r may be nil.
-func epilogueRows(d, s, r, bias []float32, ch, h, n, ldd, lds int, lo, hi float32) {
+func epilogueRowsGo(d, s, r, bias []float32, ch, h, n, ldd, lds int, lo, hi float32) {
 	for i := 0; i < ch*h; i++ {
 		var b float32
 		if bias != nil {
@@ -118,12 +118,12 @@ func epilogueRows(d, s, r, bias []float32, ch, h, n, ldd, lds int, lo, hi float3
 	}
 }
 
-// epilogueLow writes, for ch channels of h x w, d[c*h*w+y*w+x] =
+// epilogueLowGo writes, for ch channels of h x w, d[c*h*w+y*w+x] =
 // clamp(s[c*h*lds+y*lds+x] + bias[c] + low[c*lowN+(y/2)*lowW+x/2] (+
 // r[c*h*w+y*w+x]), lo, hi), summed in that order: the high output's epilogue
 // with the L->H map upsampled (into the scratch u, h*w floats) on the way.
 // bias and r may be nil.
-func epilogueLow(d, s, low, r, bias, u []float32, ch, h, w, lds, lowW, lowN int, lo, hi float32) {
+func epilogueLowGo(d, s, low, r, bias, u []float32, ch, h, w, lds, lowW, lowN int, lo, hi float32) {
 	u = u[:h*w]
 	rows, n := h, w // runs of contiguous values, and their length
 	if lds == w {

@@ -20,6 +20,7 @@ func dot(a, b []float32) float32 {
 	}
 	var buf [64]float32
 	s0.Add(s1).Store(buf[:L])
+	clearUpper()
 	var sum float32
 	for _, v := range buf[:L] {
 		sum += v
@@ -39,6 +40,7 @@ func addRows(d, a, b []float32) {
 	for ; x+L <= n; x += L {
 		simd.LoadFloat32s(a[x:]).Add(simd.LoadFloat32s(b[x:])).Store(d[x:])
 	}
+	clearUpper()
 	for ; x < n; x++ {
 		d[x] = a[x] + b[x]
 	}

@@ -58,6 +58,7 @@ func microKernel(K int, a, b, c []float32, ldc, ldb int) {
 	c30.Store(r)
 	c31.Store(r[L:])
 	c32.Store(r[2*L:])
+	clearUpper()
 }
 
 // rowEpilogue writes d[x] = clamp(s[x] + b + r[x], lo, hi); r may be nil.
@@ -74,6 +75,7 @@ func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
 			v := simd.LoadFloat32s(s[x:]).Add(bv).Add(simd.LoadFloat32s(r[x:]))
 			v.Max(lv).Min(hv).Store(d[x:])
 		}
+		clearUpper()
 		for ; x < n; x++ {
 			d[x] = min(max(s[x]+b+r[x], lo), hi)
 		}
@@ -82,6 +84,7 @@ func rowEpilogue(d, s, r []float32, b, lo, hi float32) {
 	for ; x+L <= n; x += L {
 		simd.LoadFloat32s(s[x:]).Add(bv).Max(lv).Min(hv).Store(d[x:])
 	}
+	clearUpper()
 	for ; x < n; x++ {
 		d[x] = min(max(s[x]+b, lo), hi)
 	}
@@ -100,6 +103,7 @@ func rowEpilogue2(d, s, u, r []float32, b, lo, hi float32) {
 		v := simd.LoadFloat32s(s[x:]).Add(bv).Add(simd.LoadFloat32s(u[x:])).Add(simd.LoadFloat32s(r[x:]))
 		v.Max(lv).Min(hv).Store(d[x:])
 	}
+	clearUpper()
 	for ; x < n; x++ {
 		d[x] = min(max(s[x]+b+u[x]+r[x], lo), hi)
 	}
@@ -114,6 +118,7 @@ func maxRows(d, a, b []float32) {
 	for ; x+L <= n; x += L {
 		simd.LoadFloat32s(a[x:]).Max(simd.LoadFloat32s(b[x:])).Store(d[x:])
 	}
+	clearUpper()
 	for ; x < n; x++ {
 		d[x] = max(a[x], b[x])
 	}
@@ -127,6 +132,7 @@ func copyPanelRow(dst, src []float32) {
 	for o := 0; o+L <= nr; o += L {
 		simd.LoadFloat32s(src[o:]).Store(dst[o:])
 	}
+	clearUpper()
 }
 
 // dwConv3 is the 3x3 depthwise kernel of depthwise3x3: d[y*ow+x] = clamp(b +
@@ -173,4 +179,5 @@ func dwConv3(d, p, w []float32, oh, ow, ldp, step, c1, c2 int, b, lo, hi float32
 			}
 		}
 	}
+	clearUpper()
 }

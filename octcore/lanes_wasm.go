@@ -9,3 +9,7 @@ const lanes = 4
 
 // nr is the number of output pixels in one register tile: two vectors.
 const nr = 2 * lanes
+
+// clearUpper does nothing: WebAssembly has no upper register halves to clear
+// (see kernel_avx2_amd64.go).
+func clearUpper() {}

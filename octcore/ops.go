@@ -35,6 +35,9 @@ func Upsample2Add(dst, src []float32, c, h, w, sh, sw int) {
 // reduces every window along that row with k-1 shifted vector ops, and picks
 // every s-th window.
 func poolGeneric(dst, src []float32, c, h, w, k, s, p, oh, ow int, isMax bool) {
+	if isMax && maxPoolFast(dst, src, c, h, w, k, s, p, oh, ow) {
+		return
+	}
 	n := (ow-1)*s + 1 // windows along a row, in padded coordinates
 	var stack [2048]float32
 	buf := stack[:]
