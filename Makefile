@@ -53,6 +53,7 @@ help:
 	@echo "  make bench-tool        build the bench's native tool (bench/work/octave-bench)"
 	@echo "  make load-test         500 classify requests against octave serve and the Worker"
 	@echo "  make hostile-rss       issue 18's memory attacks on octave serve: peak RSS and statuses"
+	@echo "  make bench-memory      octave.js wasm memory around a 3000x3000 image and its restart time (Node, Chromium)"
 	@echo "  make help              this list"
 
 # Fails when a target of this Makefile is missing from make help.
@@ -299,6 +300,12 @@ load-test: worker npm-deps
 HOSTILE_BOUND ?= 512
 HOSTILE_FLAGS ?=
 .PHONY: hostile-rss
+# octave.js's wasm memory before, at the peak of and after a 3000x3000 image,
+# and the restart that releases it (docs/API.md, "Memory"); prints, asserts nothing.
+.PHONY: bench-memory
+bench-memory: wasm-if-needed
+	node bench/memory.mjs
+
 hostile-rss:
 	@mkdir -p build
 	$(GO) build -o build/octave ./cmd/octave
