@@ -94,3 +94,83 @@ put:
 	VMOVUPS Y15, 64(DI)
 	VZEROUPPER
 	RET
+
+// func tile4x24N(nblk, K int, a, b, c *float32, ldc, ldb int)
+// tile4x24 (storing) for nblk consecutive row blocks: block i reads the
+// weights that follow block i-1's (a advances by K*16 bytes through the
+// loop) and writes rows 4i..4i+3 of c. One call per product's row blocks
+// instead of one per block.
+TEXT ·tile4x24N(SB), NOSPLIT, $0-56
+	MOVQ nblk+0(FP), R12
+	MOVQ K+8(FP), R13
+	MOVQ a+16(FP), SI
+	MOVQ b+24(FP), R14
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), R8
+	MOVQ ldb+48(FP), R9
+	SHLQ $2, R8
+	SHLQ $2, R9
+	TESTQ R12, R12
+	JLE done
+	TESTQ R13, R13
+	JLE done
+block:
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	MOVQ R13, CX
+	MOVQ R14, DX
+nloop:
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VBROADCASTSS (SI), Y3
+	VFMADD231PS Y0, Y3, Y4
+	VFMADD231PS Y1, Y3, Y5
+	VFMADD231PS Y2, Y3, Y6
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS Y0, Y3, Y7
+	VFMADD231PS Y1, Y3, Y8
+	VFMADD231PS Y2, Y3, Y9
+	VBROADCASTSS 8(SI), Y3
+	VFMADD231PS Y0, Y3, Y10
+	VFMADD231PS Y1, Y3, Y11
+	VFMADD231PS Y2, Y3, Y12
+	VBROADCASTSS 12(SI), Y3
+	VFMADD231PS Y0, Y3, Y13
+	VFMADD231PS Y1, Y3, Y14
+	VFMADD231PS Y2, Y3, Y15
+	ADDQ $16, SI
+	ADDQ R9, DX
+	DECQ CX
+	JNZ nloop
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	ADDQ R8, DI
+	VMOVUPS Y7, (DI)
+	VMOVUPS Y8, 32(DI)
+	VMOVUPS Y9, 64(DI)
+	ADDQ R8, DI
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+	VMOVUPS Y12, 64(DI)
+	ADDQ R8, DI
+	VMOVUPS Y13, (DI)
+	VMOVUPS Y14, 32(DI)
+	VMOVUPS Y15, 64(DI)
+	ADDQ R8, DI
+	DECQ R12
+	JNZ block
+done:
+	VZEROUPPER
+	RET

@@ -6,6 +6,10 @@ package octcore
 // (kernel_avx2_ops_amd64.go) are the portable Go code of kernel_generic.go
 // everywhere else (WebAssembly SIMD has its own, in kernel_wasm.go).
 
+func microKernelN(nblk, K int, a, b, c []float32, ldc, ldb int) {
+	microKernelNGo(nblk, K, a, b, c, ldc, ldb)
+}
+
 func pool2Map(dst []float32, ldd int, src []float32, h, w int) { pool2MapGo(dst, ldd, src, h, w) }
 
 func gemvBlocks(nblk, K int, a, b, c []float32, ldb int) { gemvBlocksGo(nblk, K, a, b, c, ldb) }

@@ -5,9 +5,9 @@ package octcore
 // The routines that the WebAssembly SIMD build runs in assembly
 // (kernel_wasm.go, kernel_wasm.s), in Go for every other build.
 
-// microKernelN runs microKernel for nblk row blocks: block i reads weights
+// microKernelNGo runs microKernel for nblk row blocks: block i reads weights
 // a[i*MR*K:] and writes rows c[i*MR*ldc:].
-func microKernelN(nblk, K int, a, b, c []float32, ldc, ldb int) {
+func microKernelNGo(nblk, K int, a, b, c []float32, ldc, ldb int) {
 	for i := 0; i < nblk; i++ {
 		microKernel(K, a[i*MR*K:(i+1)*MR*K], b, c[i*MR*ldc:], ldc, ldb)
 	}
