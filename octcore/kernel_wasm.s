@@ -793,8 +793,8 @@ TEXT ·dwConv3S2Wasm(SB), NOSPLIT, $0-76
 	End
 	RET
 
-// func winoInputWasm(v *float32, ldx int, src *float32, wp, ty, tx int, w *float32, ps int)
-TEXT ·winoInputWasm(SB), NOSPLIT, $0-64
+// func winoInputWasm(v *float32, ldx int, src *float32, wp, ty, tx int, w *float32, ps, cs, two int)
+TEXT ·winoInputWasm(SB), NOSPLIT, $0-80
 	I64Load v+0(FP); Set R0
 	I64Load ldx+8(FP); I64Const $2; I64Shl; Set R1
 	I64Load src+16(FP); Set R2
@@ -804,11 +804,18 @@ TEXT ·winoInputWasm(SB), NOSPLIT, $0-64
 	I64Load w+48(FP); Set R6
 	V128Const $0xb0a090803020100, $0xf0e0d0c07060504; Set V15
 	Get R5; I64Const $3; I64Add; I64Const $2; I64ShrU; I64Const $6; I64Shl; Set R7 // a row of w in bytes
+	Get R4; I64Const $1; I64Shl; I64Const $2; I64Add; Get R7; I64Mul; Set R15 // a channel's w in bytes
 
-	// d B, an input row at a time: R11 walks the row, R12 its row of w,
-	// R13 counts the tiles left.
+	// d B, a channel (R14 counts them: one, or two when two is 1) and an
+	// input row at a time: R11 walks the row, R12 its row of w, R13 counts
+	// the tiles left.
+	I64Load two+72(FP); I64Const $1; I64Add; Set R14
+	Get R6; Set R0
+	Block
+	Loop
+	Get R14; I64Eqz; BrIf $1
 	Get R4; I64Const $1; I64Shl; I64Const $2; I64Add; Set R8
-	Get R2; Set R9; Get R6; Set R10
+	Get R2; Set R9; Get R0; Set R10
 	Block
 	Loop
 	Get R8; I64Eqz; BrIf $1
@@ -857,17 +864,24 @@ TEXT ·winoInputWasm(SB), NOSPLIT, $0-64
 	Br $0
 	End
 	End
+	Get R2; I64Load cs+64(FP); I64Const $2; I64Shl; I64Add; Set R2
+	Get R0; Get R15; I64Add; Set R0
+	Get R14; I64Const $1; I64Sub; Set R14
+	Br $0
+	End
+	End
+	Get R15; Set R14 // the second channel's w, from the first's
 
 	// B^T (d B), a tile row at a time: R11, R12, R13 and R2 walk its four
 	// rows of w, R3 the group's values of position 0 in v (R6 the one being
 	// stored), R4 counts the groups left. From one group to the next R3
 	// moves by R5: 16 bytes, then to the next panel (R10: ps in bytes) less
-	// those 16, in turn.
+	// those 16, in turn. A second channel's values (rows of w R14 bytes
+	// further) go to the next 32 bytes: the two fill whole cache lines.
 	I64Load ps+56(FP); I64Const $2; I64Shl; Set R10
 	I64Const $16; Set R5
-	Get R7; I64Const $1; I64Shl; Set R14 // two rows of w
 	Get R1; I64Const $2; I64Shl; Set R15 // four positions of v
-	Get R4; Set R8; Get R6; Set R9; Get R0; Set R3
+	Get R4; Set R8; Get R6; Set R9; I64Load v+0(FP); Set R3
 	Block
 	Loop
 	Get R8; I64Eqz; BrIf $1
@@ -931,6 +945,61 @@ TEXT ·winoInputWasm(SB), NOSPLIT, $0-64
 	Get R6; Get R15; I64Add; Set R6
 	Get R6; I32WrapI64; Get V1; Get V3; F32x4Sub; V128Store $0
 	Get R3; Get R1; I64Add; Set R3
+	I64Load two+72(FP); I32WrapI64; If
+	Get R3; Get R15; I64Sub; Set R3
+	Get R11; Get R14; I64Add; I32WrapI64; V128Load $0; Set V0
+	Get R12; Get R14; I64Add; I32WrapI64; V128Load $0; Set V1
+	Get R13; Get R14; I64Add; I32WrapI64; V128Load $0; Set V2
+	Get R2; Get R14; I64Add; I32WrapI64; V128Load $0; Set V3
+	Get R3; I64Const $32; I64Add; Set R6
+	Get R6; I32WrapI64; Get V0; Get V2; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V2; F32x4Add; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V2; Get V1; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V3; F32x4Sub; V128Store $0
+	Get R3; Get R1; I64Add; Set R3
+	Get R11; Get R14; I64Add; I32WrapI64; V128Load $16; Set V0
+	Get R12; Get R14; I64Add; I32WrapI64; V128Load $16; Set V1
+	Get R13; Get R14; I64Add; I32WrapI64; V128Load $16; Set V2
+	Get R2; Get R14; I64Add; I32WrapI64; V128Load $16; Set V3
+	Get R3; I64Const $32; I64Add; Set R6
+	Get R6; I32WrapI64; Get V0; Get V2; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V2; F32x4Add; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V2; Get V1; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V3; F32x4Sub; V128Store $0
+	Get R3; Get R1; I64Add; Set R3
+	Get R11; Get R14; I64Add; I32WrapI64; V128Load $32; Set V0
+	Get R12; Get R14; I64Add; I32WrapI64; V128Load $32; Set V1
+	Get R13; Get R14; I64Add; I32WrapI64; V128Load $32; Set V2
+	Get R2; Get R14; I64Add; I32WrapI64; V128Load $32; Set V3
+	Get R3; I64Const $32; I64Add; Set R6
+	Get R6; I32WrapI64; Get V0; Get V2; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V2; F32x4Add; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V2; Get V1; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V3; F32x4Sub; V128Store $0
+	Get R3; Get R1; I64Add; Set R3
+	Get R11; Get R14; I64Add; I32WrapI64; V128Load $48; Set V0
+	Get R12; Get R14; I64Add; I32WrapI64; V128Load $48; Set V1
+	Get R13; Get R14; I64Add; I32WrapI64; V128Load $48; Set V2
+	Get R2; Get R14; I64Add; I32WrapI64; V128Load $48; Set V3
+	Get R3; I64Const $32; I64Add; Set R6
+	Get R6; I32WrapI64; Get V0; Get V2; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V2; F32x4Add; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V2; Get V1; F32x4Sub; V128Store $0
+	Get R6; Get R15; I64Add; Set R6
+	Get R6; I32WrapI64; Get V1; Get V3; F32x4Sub; V128Store $0
+	Get R3; Get R1; I64Add; Set R3
+	End
 	Get R3; Get R15; I64Sub; Get R5; I64Add; Set R3
 	Get R10; Get R5; I64Sub; Set R5
 	Get R11; I64Const $64; I64Add; Set R11
@@ -941,7 +1010,7 @@ TEXT ·winoInputWasm(SB), NOSPLIT, $0-64
 	Br $0
 	End
 	End
-	Get R9; Get R14; I64Add; Set R9
+	Get R9; Get R7; I64Const $1; I64Shl; I64Add; Set R9
 	Get R8; I64Const $1; I64Sub; Set R8
 	Br $0
 	End

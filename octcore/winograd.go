@@ -239,7 +239,11 @@ func winoConv(ws *workspace, padded []float32, hp, wp, oh, ow int, prods []produ
 		// (x, c, t) at V[x*vx + (t/nr)*C*nr + c*nr + t%nr].
 		vx = C * Pn
 		V = ws.buf(bufWinoV, winoN*vx)
-		for c := 0; c < C; c++ {
+		c := 0
+		for ; c+1 < C; c += 2 {
+			winoInput2(V[c*nr:], vx, padded[c*hp*wp:], hp*wp, wp, ty, tx, tmp, C*nr)
+		}
+		if c < C {
 			winoInput(V[c*nr:], vx, padded[c*hp*wp:], wp, ty, tx, tmp, C*nr)
 		}
 	} else {

@@ -12,6 +12,11 @@ const winoPacked = false
 // winoTileRow is the tile row's stride in V and M: tx.
 func winoTileRow(tx int) int { return tx }
 
+// winoInput2 is the wasm build's: winoConv calls it only where winoPacked.
+func winoInput2(_ []float32, _ int, _ []float32, _, _, _, _ int, _ []float32, _ int) {
+	panic("octcore: winoInput2 writes packed panels: WebAssembly only")
+}
+
 func winoInput(v []float32, ldx int, src []float32, wp, ty, tx int, tmp []float32, _ int) {
 	winoInputVec(v, ldx, src, wp, ty, tx, tmp)
 }

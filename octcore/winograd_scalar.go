@@ -18,6 +18,11 @@ const winoPacked = false
 // winoTileRow is the tile row's stride in V and M: tx.
 func winoTileRow(tx int) int { return tx }
 
+// winoInput2 is the wasm build's: winoConv calls it only where winoPacked.
+func winoInput2(_ []float32, _ int, _ []float32, _, _, _, _ int, _ []float32, _ int) {
+	panic("octcore: winoInput2 writes packed panels: WebAssembly only")
+}
+
 // winoInput writes the 16 transformed values of every tile of one channel:
 // v[x*ldx + t] for position x and tile t = ty*tx + tx, from the padded plane
 // src of row width wp. The last tile row and column may read one row and

@@ -21,7 +21,7 @@ const winoPacked = true
 func winoTileRow(tx int) int { return (tx + 3) &^ 3 }
 
 //go:noescape
-func winoInputWasm(v *float32, ldx int, src *float32, wp, ty, tx int, w *float32, ps int)
+func winoInputWasm(v *float32, ldx int, src *float32, wp, ty, tx int, w *float32, ps, cs, two int)
 
 // winoInput is winoInputVec in assembly, writing packed panels of nr tiles
 // (winoConv): the 16 transformed values of tile t = i*winoTileRow(tx) + j
@@ -29,18 +29,29 @@ func winoInputWasm(v *float32, ldx int, src *float32, wp, ty, tx int, w *float32
 // of row width wp. The tiles past tx in a tile row get values that no
 // output uses. tmp holds winoTmpLen(ty, tx) floats.
 func winoInput(v []float32, ldx int, src []float32, wp, ty, tx int, tmp []float32, ps int) {
+	winoInputN(1, v, ldx, src, 0, wp, ty, tx, tmp, ps)
+}
+
+// winoInput2 is winoInput for two channels at once, src and src[cs:], the
+// second's values at v[nr:]: two channels' rows of a panel fill whole cache
+// lines, which the assembly then writes one after the other.
+func winoInput2(v []float32, ldx int, src []float32, cs, wp, ty, tx int, tmp []float32, ps int) {
+	winoInputN(2, v, ldx, src, cs, wp, ty, tx, tmp, ps)
+}
+
+func winoInputN(n int, v []float32, ldx int, src []float32, cs, wp, ty, tx int, tmp []float32, ps int) {
 	if ty <= 0 || tx <= 0 {
 		return
 	}
-	if ps < nr {
+	if ps < n*nr {
 		panic("octcore: winoInput: the wasm transform writes packed panels")
 	}
 	groups := (tx + 3) / 4
 	last := ty*groups - 1 // the last group of four tiles
-	_ = src[(2*ty+1)*wp+2*tx+1]
-	_ = tmp[(2*ty+2)*16*groups-1]
-	_ = v[15*ldx+last/2*ps+last%2*4+3]
-	winoInputWasm(unsafe.SliceData(v), ldx, unsafe.SliceData(src), wp, ty, tx, unsafe.SliceData(tmp), ps)
+	_ = src[(n-1)*cs+(2*ty+1)*wp+2*tx+1]
+	_ = tmp[n*(2*ty+2)*16*groups-1]
+	_ = v[(n-1)*nr+15*ldx+last/2*ps+last%2*4+3]
+	winoInputWasm(unsafe.SliceData(v), ldx, unsafe.SliceData(src), wp, ty, tx, unsafe.SliceData(tmp), ps, cs, n-1)
 }
 
 //go:noescape
@@ -64,8 +75,8 @@ func winoOutput(y []float32, ow, oh int, m []float32, ldx, ty, tx, tr int, tmp [
 }
 
 // winoTmpLen is the scratch the transforms need for a ty x tx grid of tiles:
-// the input transform's d B, 16 values per group of four tiles and input
-// row (and the Go versions' rows, for the tests).
+// the input transform's d B for two channels, 16 values per group of four
+// tiles and input row (and the Go versions' rows, for the tests).
 func winoTmpLen(ty, tx int) int {
-	return max(winoTmpLenVec(ty, tx), (2*ty+2)*16*((tx+3)/4), 16)
+	return max(winoTmpLenVec(ty, tx), 2*(2*ty+2)*16*((tx+3)/4), 16)
 }

@@ -22,61 +22,74 @@ func winoGrids() [][2]int { // output height, width
 
 // The assembly input transform writes the same values as the Go vector
 // transform (winoInputVec, whose operations it repeats in the same order)
-// for every tile, in packed panels of nr tiles (channel c of C), and nothing
-// past the last panel.
+// for every tile, in packed panels of nr tiles (channels c0 and c0+1 of C),
+// one channel at a time (winoInput) or two (winoInput2), and nothing outside
+// those channels' rows of the panels.
 func TestWinogradAsmInputMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	for _, s := range winoGrids() {
 		oh, ow := s[0], s[1]
 		for _, extra := range []int{0, 3} { // padded rows wider than the output needs
-			const C, c = 3, 1 // the channel of C written
-			name := fmt.Sprintf("%dx%d+%d", oh, ow, extra)
-			ty, tx := (oh+1)/2, (ow+1)/2
-			tr := winoTileRow(tx)
-			hp, wp := oh+2, ow+2+extra
-			src := make([]float32, hp*wp+wp+1)
-			for i := range src {
-				src[i] = float32(rng.NormFloat64())
-			}
-			// The Go transform writes rows of tiles; the assembly panels.
-			P := ty * tx
-			ldx := P + winoVecSlack()
-			want := make([]float32, winoN*ldx)
-			winoInputVec(want, ldx, src, wp, ty, tx, make([]float32, winoTmpLenVec(ty, tx)))
-			Pn := (ty*tr + nr - 1) / nr * nr
-			vx := C * Pn
-			const guard = 64
-			sentinel := float32(math.NaN())
-			have := make([]float32, winoN*vx+guard)
-			for i := range have {
-				have[i] = sentinel
-			}
-			tmpLen := winoTmpLen(ty, tx)
-			tmp := make([]float32, tmpLen+guard)
-			for i := range tmp {
-				tmp[i] = sentinel
-			}
-			winoInput(have[c*nr:winoN*vx], vx, src, wp, ty, tx, tmp[:tmpLen], C*nr)
-			for x := 0; x < winoN; x++ {
-				for i := 0; i < ty; i++ {
-					for j := 0; j < tx; j++ {
-						tp := i*tr + j
-						w, h := want[x*ldx+i*tx+j], have[x*vx+tp/nr*C*nr+c*nr+tp%nr]
-						if math.Float32bits(w) != math.Float32bits(h) {
-							t.Fatalf("%s: position %d tile (%d, %d): assembly %v, Go %v", name, x, i, j, h, w)
+			for n := 1; n <= 2; n++ {
+				const C = 4
+				c0 := 3 - n // the first channel of C written: 2, or 1 and 2
+				name := fmt.Sprintf("%dx%d+%d, %d channels", oh, ow, extra, n)
+				ty, tx := (oh+1)/2, (ow+1)/2
+				tr := winoTileRow(tx)
+				hp, wp := oh+2, ow+2+extra
+				cs := hp*wp + 5 // the channels' planes, with a gap
+				src := make([]float32, cs+hp*wp+wp+1)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
+				}
+				// The Go transform writes rows of tiles; the assembly panels.
+				P := ty * tx
+				ldx := P + winoVecSlack()
+				want := make([][]float32, n)
+				for k := range want {
+					want[k] = make([]float32, winoN*ldx)
+					winoInputVec(want[k], ldx, src[k*cs:], wp, ty, tx, make([]float32, winoTmpLenVec(ty, tx)))
+				}
+				Pn := (ty*tr + nr - 1) / nr * nr
+				vx := C * Pn
+				const guard = 64
+				sentinel := float32(math.NaN())
+				have := make([]float32, winoN*vx+guard)
+				for i := range have {
+					have[i] = sentinel
+				}
+				tmpLen := winoTmpLen(ty, tx)
+				tmp := make([]float32, tmpLen+guard)
+				for i := range tmp {
+					tmp[i] = sentinel
+				}
+				if n == 1 {
+					winoInput(have[c0*nr:winoN*vx], vx, src, wp, ty, tx, tmp[:tmpLen], C*nr)
+				} else {
+					winoInput2(have[c0*nr:winoN*vx], vx, src, cs, wp, ty, tx, tmp[:tmpLen], C*nr)
+				}
+				for k := 0; k < n; k++ {
+					for x := 0; x < winoN; x++ {
+						for i := 0; i < ty; i++ {
+							for j := 0; j < tx; j++ {
+								tp := i*tr + j
+								w, h := want[k][x*ldx+i*tx+j], have[x*vx+tp/nr*C*nr+(c0+k)*nr+tp%nr]
+								if math.Float32bits(w) != math.Float32bits(h) {
+									t.Fatalf("%s: channel %d position %d tile (%d, %d): assembly %v, Go %v", name, k, x, i, j, h, w)
+								}
+							}
 						}
 					}
 				}
-			}
-			// Only channel c's rows of each panel are written.
-			for i, h := range have {
-				if k := i % vx % (C * nr) / nr; (k != c || i >= winoN*vx) && !math.IsNaN(float64(h)) {
-					t.Fatalf("%s: the assembly wrote v[%d], outside channel %d's rows", name, i, c)
+				for i, h := range have {
+					if row := i % vx % (C * nr) / nr; (row < c0 || row >= c0+n || i >= winoN*vx) && !math.IsNaN(float64(h)) {
+						t.Fatalf("%s: the assembly wrote v[%d], outside channels %d..%d's rows", name, i, c0, c0+n-1)
+					}
 				}
-			}
-			for i := tmpLen; i < tmpLen+guard; i++ {
-				if !math.IsNaN(float64(tmp[i])) {
-					t.Fatalf("%s: the assembly wrote tmp[%d], past winoTmpLen %d", name, i, tmpLen)
+				for i := tmpLen; i < tmpLen+guard; i++ {
+					if !math.IsNaN(float64(tmp[i])) {
+						t.Fatalf("%s: the assembly wrote tmp[%d], past winoTmpLen %d", name, i, tmpLen)
+					}
 				}
 			}
 		}

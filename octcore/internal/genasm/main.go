@@ -653,8 +653,10 @@ func (g *gen) vstore(reg string, off int, val string) {
 	g.f("Get %s; I32WrapI64; I32Const $%d; I32Add; %s; V128Store $0", reg, off, val)
 }
 
-// winoInput writes winoInputWasm(v, ldx, src, wp, ty, tx, w, ps): the
-// input transform of one channel (octcore's winoInputVec, with the same
+// winoInput writes winoInputWasm(v, ldx, src, wp, ty, tx, w, ps, cs, two):
+// the input transform of one channel, or of two (src and src+cs floats,
+// when two is 1: the second's values 8 floats after the first's, so that
+// the two fill whole cache lines) (octcore's winoInputVec, with the same
 // operations in the same order) into packed panels: position x of the tiles
 // of group g (tiles 4g..4g+3, tile rows rounded up to whole groups) at v +
 // x*ldx + (g/2)*ps + (g%2)*4 floats, which with v at the channel's row of
@@ -667,13 +669,19 @@ func (g *gen) vstore(reg string, off int, val string) {
 // rows of w: sixteen loads, sixteen subtractions or additions and sixteen
 // stores a group.
 func (g *gen) winoInput() {
-	g.header("winoInputWasm", "v *float32, ldx int, src *float32, wp, ty, tx int, w *float32, ps int", 64)
+	g.header("winoInputWasm", "v *float32, ldx int, src *float32, wp, ty, tx int, w *float32, ps, cs, two int", 80)
 	g.loadArgs("v R0", "ldx R1 bytes", "src R2", "wp R3 bytes", "ty R4", "tx R5", "w R6")
 	g.f("V128Const $%#x, $%#x; Set V15", winoSwizzleLo, winoSwizzleHi)
 	g.f("Get R5; I64Const $3; I64Add; I64Const $2; I64ShrU; I64Const $6; I64Shl; Set R7 // a row of w in bytes")
-	g.WriteString("\n\t// d B, an input row at a time: R11 walks the row, R12 its row of w,\n\t// R13 counts the tiles left.\n")
+	g.f("Get R4; I64Const $1; I64Shl; I64Const $2; I64Add; Get R7; I64Mul; Set R15 // a channel's w in bytes")
+	g.WriteString("\n\t// d B, a channel (R14 counts them: one, or two when two is 1) and an\n" +
+		"\t// input row at a time: R11 walks the row, R12 its row of w, R13 counts\n" +
+		"\t// the tiles left.\n")
+	g.f("I64Load two+72(FP); I64Const $1; I64Add; Set R14")
+	g.f("Get R6; Set R0")
+	g.loopWhile("R14", 1)
 	g.f("Get R4; I64Const $1; I64Shl; I64Const $2; I64Add; Set R8")
-	g.f("Get R2; Set R9; Get R6; Set R10")
+	g.f("Get R2; Set R9; Get R0; Set R10")
 	g.loopWhile("R8", 1)
 	g.f("Get R9; Set R11; Get R10; Set R12; Get R5; Set R13")
 	g.loopWhile("R13", 4)
@@ -708,17 +716,22 @@ func (g *gen) winoInput() {
 	g.f("Get R10; Get R7; I64Add; Set R10")
 	g.add("R8", -1)
 	g.loopEnd()
+	g.f("Get R2; I64Load cs+64(FP); I64Const $2; I64Shl; I64Add; Set R2")
+	g.f("Get R0; Get R15; I64Add; Set R0")
+	g.add("R14", -1)
+	g.loopEnd()
+	g.f("Get R15; Set R14 // the second channel's w, from the first's")
 
 	g.WriteString("\n\t// B^T (d B), a tile row at a time: R11, R12, R13 and R2 walk its four\n" +
 		"\t// rows of w, R3 the group's values of position 0 in v (R6 the one being\n" +
 		"\t// stored), R4 counts the groups left. From one group to the next R3\n" +
 		"\t// moves by R5: 16 bytes, then to the next panel (R10: ps in bytes) less\n" +
-		"\t// those 16, in turn.\n")
+		"\t// those 16, in turn. A second channel's values (rows of w R14 bytes\n" +
+		"\t// further) go to the next 32 bytes: the two fill whole cache lines.\n")
 	g.f("I64Load ps+56(FP); I64Const $2; I64Shl; Set R10")
 	g.f("I64Const $16; Set R5")
-	g.f("Get R7; I64Const $1; I64Shl; Set R14 // two rows of w")
 	g.f("Get R1; I64Const $2; I64Shl; Set R15 // four positions of v")
-	g.f("Get R4; Set R8; Get R6; Set R9; Get R0; Set R3")
+	g.f("Get R4; Set R8; Get R6; Set R9; I64Load v+0(FP); Set R3")
 	g.loopWhile("R8", 1)
 	g.f("Get R9; Set R11")
 	g.f("Get R11; Get R7; I64Add; Set R12")
@@ -726,19 +739,34 @@ func (g *gen) winoInput() {
 	g.f("Get R13; Get R7; I64Add; Set R2")
 	g.f("Get R7; I64Const $6; I64ShrU; Set R4")
 	g.loopWhile("R4", 1)
-	for b := 0; b < 4; b++ {
-		for k, r := range []string{"R11", "R12", "R13", "R2"} {
-			g.f("Get %s; I32WrapI64; V128Load $%d; Set V%d", r, 16*b, k)
-		}
-		g.f("Get R3; Set R6")
-		for a, op := range winoRowOps("V0", "V1", "V2", "V3", "F32x4") {
-			g.vstore("R6", 0, op)
-			if a < 3 {
-				g.f("Get R6; Get R15; I64Add; Set R6")
+	body := func(second bool) {
+		for b := 0; b < 4; b++ {
+			for k, r := range []string{"R11", "R12", "R13", "R2"} {
+				if second {
+					g.f("Get %s; Get R14; I64Add; I32WrapI64; V128Load $%d; Set V%d", r, 16*b, k)
+				} else {
+					g.f("Get %s; I32WrapI64; V128Load $%d; Set V%d", r, 16*b, k)
+				}
 			}
+			if second {
+				g.f("Get R3; I64Const $32; I64Add; Set R6")
+			} else {
+				g.f("Get R3; Set R6")
+			}
+			for a, op := range winoRowOps("V0", "V1", "V2", "V3", "F32x4") {
+				g.vstore("R6", 0, op)
+				if a < 3 {
+					g.f("Get R6; Get R15; I64Add; Set R6")
+				}
+			}
+			g.f("Get R3; Get R1; I64Add; Set R3")
 		}
-		g.f("Get R3; Get R1; I64Add; Set R3")
 	}
+	body(false)
+	g.f("I64Load two+72(FP); I32WrapI64; If")
+	g.f("Get R3; Get R15; I64Sub; Set R3")
+	body(true)
+	g.f("End")
 	g.f("Get R3; Get R15; I64Sub; Get R5; I64Add; Set R3")
 	g.f("Get R10; Get R5; I64Sub; Set R5")
 	for _, r := range []string{"R11", "R12", "R13", "R2"} {
@@ -746,7 +774,7 @@ func (g *gen) winoInput() {
 	}
 	g.add("R4", -1)
 	g.loopEnd()
-	g.f("Get R9; Get R14; I64Add; Set R9")
+	g.f("Get R9; Get R7; I64Const $1; I64Shl; I64Add; Set R9")
 	g.add("R8", -1)
 	g.loopEnd()
 	g.f("RET")
