@@ -19,6 +19,10 @@ import (
 var useAVX2 = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
 func pool2Map(dst []float32, ldd int, src []float32, h, w int) {
+	if useAVX2 && w >= 8 && w < 16 {
+		pool2MapAVX2Narrow(dst, ldd, src, h, w)
+		return
+	}
 	if !useAVX2 || w < 16 {
 		pool2MapGo(dst, ldd, src, h, w)
 		return
@@ -113,9 +117,36 @@ func packPanel24(dst, src []float32, offs []int32, maxOff int) {
 	archsimd.ClearAVXUpperBits()
 }
 
+// pool2MapAVX2Narrow is pool2MapAVX2 for rows of 8 to 15 values (the 14x14
+// maps of stage 3): four outputs per step from eight columns (VHADDPS of
+// the two halves), the second step overlapping the first.
+func pool2MapAVX2Narrow(dst []float32, ldd int, src []float32, h, w int) {
+	oh, ow := half(h), half(w)
+	pairs := w / 2 // 4 to 7
+	for y := 0; y < oh; y++ {
+		r0 := src[2*y*w : 2*y*w+w]
+		d := dst[y*ldd : y*ldd+ow]
+		if 2*y+1 >= h {
+			pool2Row(d, r0, nil, nil)
+			continue
+		}
+		r1 := src[(2*y+1)*w : (2*y+1)*w+w]
+		q := archsimd.BroadcastFloat32x4(0.25)
+		for _, x := range [2]int{0, pairs - 4} {
+			a := archsimd.LoadFloat32x8(r0[2*x:]).Add(archsimd.LoadFloat32x8(r1[2*x:]))
+			a.GetLo().ConcatAddPairs(a.GetHi()).Mul(q).Store(d[x:])
+		}
+		archsimd.ClearAVXUpperBits()
+		if pairs < ow {
+			d[pairs] = (r0[w-1] + r1[w-1]) * 0.5
+		}
+	}
+}
+
 // gemvBlocksAVX2 is gemvBlocksGo with the four rows of a block in one
-// Float32x4: two blocks at a time share each broadcast b value, and each
-// block sums its even and odd k in two accumulators (added at the end). b
+// Float32x4: four (or two) blocks at a time share each broadcast b value,
+// and each block sums its even and odd k in two accumulators (added at the
+// end). b
 // values are broadcast by a vector load and a shuffle (VSHUFPS), not from a
 // scalar register (see useAVX2), so b needs three values past each one read.
 func gemvBlocksAVX2(nblk, K int, a, b, c []float32, ldb int) {
@@ -132,6 +163,38 @@ func gemvBlocksAVX2(nblk, K int, a, b, c []float32, ldb int) {
 		return v.ConcatPermuteScalars(0, 0, 0, 0, v)
 	}
 	i := 0
+	// Four blocks at a time: eight accumulators, enough to keep both FMA
+	// pipes busy through the four-cycle latency of each sum.
+	for ; i+4 <= nblk; i += 4 {
+		a0 := a[i*MR*K : (i+1)*MR*K]
+		a1 := a[(i+1)*MR*K : (i+2)*MR*K]
+		a2 := a[(i+2)*MR*K : (i+3)*MR*K]
+		a3 := a[(i+3)*MR*K : (i+4)*MR*K]
+		var s0, t0, s1, t1, s2, t2, s3, t3 archsimd.Float32x4
+		k := 0
+		for ; k+2 <= K; k += 2 {
+			b0, b1 := bk(k), bk(k+1)
+			s0 = archsimd.LoadFloat32x4(a0[k*MR:]).MulAdd(b0, s0)
+			s1 = archsimd.LoadFloat32x4(a1[k*MR:]).MulAdd(b0, s1)
+			s2 = archsimd.LoadFloat32x4(a2[k*MR:]).MulAdd(b0, s2)
+			s3 = archsimd.LoadFloat32x4(a3[k*MR:]).MulAdd(b0, s3)
+			t0 = archsimd.LoadFloat32x4(a0[(k+1)*MR:]).MulAdd(b1, t0)
+			t1 = archsimd.LoadFloat32x4(a1[(k+1)*MR:]).MulAdd(b1, t1)
+			t2 = archsimd.LoadFloat32x4(a2[(k+1)*MR:]).MulAdd(b1, t2)
+			t3 = archsimd.LoadFloat32x4(a3[(k+1)*MR:]).MulAdd(b1, t3)
+		}
+		if k < K {
+			b0 := bk(k)
+			s0 = archsimd.LoadFloat32x4(a0[k*MR:]).MulAdd(b0, s0)
+			s1 = archsimd.LoadFloat32x4(a1[k*MR:]).MulAdd(b0, s1)
+			s2 = archsimd.LoadFloat32x4(a2[k*MR:]).MulAdd(b0, s2)
+			s3 = archsimd.LoadFloat32x4(a3[k*MR:]).MulAdd(b0, s3)
+		}
+		s0.Add(t0).Store(c[i*MR:])
+		s1.Add(t1).Store(c[(i+1)*MR:])
+		s2.Add(t2).Store(c[(i+2)*MR:])
+		s3.Add(t3).Store(c[(i+3)*MR:])
+	}
 	for ; i+2 <= nblk; i += 2 {
 		a0 := a[i*MR*K : (i+1)*MR*K]
 		a1 := a[(i+1)*MR*K : (i+2)*MR*K]

@@ -41,8 +41,8 @@ func TestWidenMap(t *testing.T) {
 
 // The build's pool2Map, epilogueRows and epilogueLow (AVX2 on amd64 SIMD
 // builds) against the portable Go code, bit for bit, on the sizes where the
-// vector paths run: rows of 16 to 70 values (eight-output steps, the
-// overlapping last step, odd last columns and bottom rows), and nothing
+// vector paths run: rows of 8 to 70 values (four- and eight-output steps,
+// the overlapping last step, odd last columns and bottom rows), and nothing
 // written past the outputs. TestPool2Map and TestEpilogue* check the
 // definitions themselves.
 func TestHelpersMatchPortable(t *testing.T) {
@@ -116,7 +116,7 @@ func TestHelpersMatchPortable(t *testing.T) {
 func TestGemvMatchesPortable(t *testing.T) {
 	rng := rand.New(rand.NewSource(22))
 	for _, K := range []int{1, 2, 3, 64, 301, 2048} {
-		for _, nblk := range []int{1, 2, 5} {
+		for _, nblk := range []int{1, 2, 5, 8, 11} {
 			a := randSlice(rng, nblk*K*MR)
 			b := randSlice(rng, K*3)
 			got, want := randSlice(rng, nblk*MR+2), make([]float32, nblk*MR+2)
