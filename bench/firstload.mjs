@@ -1,13 +1,17 @@
 // First load of the demo page: bytes transferred for the wasm, the JS and
-// the default model, and the time from navigation to the first prediction,
-// in headless Chromium with a cold cache, served by `go run ./cmd/demo`.
+// the default model (with their raw, gzip and brotli sizes), and the time
+// from navigation to the first prediction, in headless Chromium, served by
+// `go run ./cmd/demo`: cold (a fresh browser context) and warm (the same
+// page opened again in that context, whose HTTP cache now holds the files:
+// cmd/demo answers no-cache + Last-Modified, so they come back as 304s and
+// V8 may reuse the wasm it compiled).
 //
 //   node bench/firstload.mjs --tool PATH [--loads 5] [--write bench/results.json]
 // prints the JSON, or puts it into a results file and rewrites RESULTS.md.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { brotliCompressSync, constants as zc } from "node:zlib";
+import { brotliCompressSync, gzipSync, constants as zc } from "node:zlib";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CHROMIUM_ARGS } from "./lib/server.js";
@@ -63,42 +67,53 @@ export async function measureFirstLoad({ tool, work, loads = 5, log = () => {} }
   const demo = await startDemo(path.relative(root, modelsDir), log);
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
-  const times = [], dcl = [], ready = [];
+  const times = [], dcl = [], ready = [], warmTimes = [], warmBytes = [];
+  // One navigation to the page in ctx, until the first prediction is painted
+  // and the page is ready; returns its marks and the files it fetched.
+  async function loadOnce(ctx) {
+    const page = await ctx.newPage();
+    await page.addInitScript(() => {
+      const mark = () => {
+        if (!window.__firstPrediction && document.querySelector("#top li")) window.__firstPrediction = performance.now();
+        if (!window.__ready && document.body && document.body.dataset.ready === "1") window.__ready = performance.now();
+      };
+      new MutationObserver(mark).observe(document, { subtree: true, childList: true, attributes: true });
+    });
+    const files = [];
+    page.on("requestfinished", async (req) => {
+      try {
+        const res = await req.response();
+        const sizes = await req.sizes();
+        const body = await res.body();
+        files.push({ url: req.url(), transferred: sizes.responseBodySize, encoding: (await res.allHeaders())["content-encoding"] || "", raw: body.length, body });
+      } catch { /* the page went away */ }
+    });
+    await page.goto(demo.url + "/", { waitUntil: "domcontentloaded" });
+    await page.waitForFunction(() => window.__firstPrediction && window.__ready, null, { timeout: 180e3, polling: 100 });
+    const r = await page.evaluate(() => ({
+      first: window.__firstPrediction,
+      ready: window.__ready,
+      dcl: performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
+      engine: document.getElementById("engine-meta")?.textContent || "",
+    }));
+    await page.waitForTimeout(300);
+    await page.close();
+    return { r, files };
+  }
   let groups = null, engine = "";
   try {
     // Load 0 warms cmd/demo's in-memory compression of the files it has no
     // precompressed sibling for; it is not counted.
     for (let i = -1; i < loads; i++) {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      const page = await ctx.newPage();
-      await page.addInitScript(() => {
-        const mark = () => {
-          if (!window.__firstPrediction && document.querySelector("#top li")) window.__firstPrediction = performance.now();
-          if (!window.__ready && document.body && document.body.dataset.ready === "1") window.__ready = performance.now();
-        };
-        new MutationObserver(mark).observe(document, { subtree: true, childList: true, attributes: true });
-      });
-      const files = [];
-      page.on("requestfinished", async (req) => {
-        try {
-          const res = await req.response();
-          const sizes = await req.sizes();
-          const body = await res.body();
-          files.push({ url: req.url(), transferred: sizes.responseBodySize, encoding: (await res.allHeaders())["content-encoding"] || "", raw: body.length, body });
-        } catch { /* the page went away */ }
-      });
-      await page.goto(demo.url + "/", { waitUntil: "domcontentloaded" });
-      await page.waitForFunction(() => window.__firstPrediction && window.__ready, null, { timeout: 180e3, polling: 100 });
-      const r = await page.evaluate(() => ({
-        first: window.__firstPrediction,
-        ready: window.__ready,
-        dcl: performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
-        engine: document.getElementById("engine-meta")?.textContent || "",
-      }));
-      await page.waitForTimeout(300);
+      const { r, files } = await loadOnce(ctx);
+      // Warm: the same page again in the same context.
+      const w = await loadOnce(ctx);
       await ctx.close();
       if (i < 0) continue;
       times.push(r.first);
+      warmTimes.push(w.r.first);
+      warmBytes.push(w.files.reduce((a, f) => a + f.transferred, 0));
       ready.push(r.ready);
       dcl.push(r.dcl);
       engine = r.engine;
@@ -106,10 +121,11 @@ export async function measureFirstLoad({ tool, work, loads = 5, log = () => {} }
         const g = new Map();
         for (const f of files) {
           const k = kindOf(f.url);
-          const e = g.get(k) || { what: k, files: 0, transferred: 0, brotli: 0, raw: 0, encodings: new Set(), urls: [] };
+          const e = g.get(k) || { what: k, files: 0, transferred: 0, gzip: 0, brotli: 0, raw: 0, encodings: new Set(), urls: [] };
           e.files++;
           e.transferred += f.transferred;
           e.raw += f.raw;
+          e.gzip += gzipSync(f.body, { level: 9 }).length;
           e.brotli += brotliCompressSync(f.body, { params: { [zc.BROTLI_PARAM_QUALITY]: 11, [zc.BROTLI_PARAM_LGWIN]: 24, [zc.BROTLI_PARAM_SIZE_HINT]: f.raw } }).length;
           if (f.encoding) e.encodings.add(f.encoding);
           e.urls.push(new URL(f.url).pathname);
@@ -118,13 +134,13 @@ export async function measureFirstLoad({ tool, work, loads = 5, log = () => {} }
         const order = ["wasm", "JS", "model", "other (HTML, CSS, gallery)"];
         groups = order.filter((k) => g.has(k)).map((k) => ({ ...g.get(k), encodings: [...g.get(k).encodings] }));
         const sum = (ks) => groups.filter((x) => ks.includes(x.what)).reduce((a, x) => ({
-          files: a.files + x.files, transferred: a.transferred + x.transferred, brotli: a.brotli + x.brotli, raw: a.raw + x.raw,
+          files: a.files + x.files, transferred: a.transferred + x.transferred, gzip: a.gzip + x.gzip, brotli: a.brotli + x.brotli, raw: a.raw + x.raw,
           encodings: [...new Set([...a.encodings, ...x.encodings])],
-        }), { files: 0, transferred: 0, brotli: 0, raw: 0, encodings: [] });
+        }), { files: 0, transferred: 0, gzip: 0, brotli: 0, raw: 0, encodings: [] });
         groups.push({ what: "**wasm + JS + model**", ...sum(["wasm", "JS", "model"]) });
         groups.push({ what: "everything", ...sum(order) });
       }
-      log(`first load ${i + 1}/${loads}: first prediction at ${r.first.toFixed(0)} ms`);
+      log(`first load ${i + 1}/${loads}: first prediction at ${r.first.toFixed(0)} ms cold, ${w.r.first.toFixed(0)} ms warm`);
     }
   } finally {
     await browser.close();
@@ -138,6 +154,9 @@ export async function measureFirstLoad({ tool, work, loads = 5, log = () => {} }
     engine,
     first_prediction_ms: times,
     first_prediction_ms_median: median(times),
+    warm_first_prediction_ms: warmTimes,
+    warm_first_prediction_ms_median: median(warmTimes),
+    warm_transferred_median: median(warmBytes),
     dom_content_loaded_ms_median: median(dcl),
     ready_ms_median: median(ready),
     note: transferredEnc.includes("br") ? "" : `Chromium sent no \`br\` in Accept-Encoding over plain http (it offers brotli on secure origins only), so cmd/demo served ${transferredEnc || "identity"}; the brotli column is what the same files take when served with brotli (cmd/demo serves the .br siblings to clients that accept it).`,

@@ -142,12 +142,17 @@ export function renderReport(res) {
   if (fl) {
     L.push("## First load of the demo page", "");
     L.push(`\`go run ./cmd/demo\` serving web/ and ${fl.model_source}; headless Chromium, cold cache, loopback (no network latency or bandwidth limit).`, "");
-    L.push("Bytes transferred as measured by Chromium (encoded body sizes) and, for the same files, their brotli size (quality 11, as `make wasm` and cmd/demo serve them):", "");
-    L.push("| what | files | transferred | encoding | brotli | raw |", "|---|---:|---:|---|---:|---:|");
-    for (const g of fl.groups) L.push(`| ${g.what} | ${g.files} | ${g.transferred.toLocaleString("en")} | ${g.encodings.join(", ") || "—"} | ${g.brotli.toLocaleString("en")} | ${g.raw.toLocaleString("en")} |`);
+    L.push("Bytes transferred as measured by Chromium (encoded body sizes) and, for the same files, their gzip (level 9) and brotli sizes (quality 11, as `make wasm` and cmd/demo serve them):", "");
+    const hasGz = fl.groups.every((g) => g.gzip !== undefined);
+    L.push(`| what | files | transferred | encoding |${hasGz ? " gzip |" : ""} brotli | raw |`, `|---|---:|---:|---|${hasGz ? "---:|" : ""}---:|---:|`);
+    for (const g of fl.groups) L.push(`| ${g.what} | ${g.files} | ${g.transferred.toLocaleString("en")} | ${g.encodings.join(", ") || "—"} |${hasGz ? ` ${g.gzip.toLocaleString("en")} |` : ""} ${g.brotli.toLocaleString("en")} | ${g.raw.toLocaleString("en")} |`);
     L.push("");
     L.push(`Navigation to first prediction (the top-5 list painted): median **${f1(fl.first_prediction_ms_median)} ms** over ${fl.loads} cold loads (${fl.first_prediction_ms.map(f1).join(", ")} ms); ` +
       `DOMContentLoaded ${f1(fl.dom_content_loaded_ms_median)} ms; page ready (feature maps drawn) ${f1(fl.ready_ms_median)} ms. ${fl.engine}.`, "");
+    if (fl.warm_first_prediction_ms) {
+      L.push(`Warm (the page opened again in the same browser context, its files revalidated from the HTTP cache: ${fl.warm_transferred_median.toLocaleString("en")} body bytes transferred): ` +
+        `median **${f1(fl.warm_first_prediction_ms_median)} ms** to the first prediction (${fl.warm_first_prediction_ms.map(f1).join(", ")} ms).`, "");
+    }
     if (fl.note) L.push(fl.note, "");
     if (fl.measured) L.push(`(First load measured separately at ${fl.measured}, after the model file landed.)`, "");
   }

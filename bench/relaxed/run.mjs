@@ -14,7 +14,8 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { variants, buildModule, peakModule, measure } from "./tiles.mjs";
+import { variants, buildModule, peakModule, fusedModule, lab, measure } from "./tiles.mjs";
+import { mainThreadMs, renderersMs } from "./cpu.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const a = process.argv.slice(2);
@@ -30,6 +31,7 @@ function modules() {
   });
   mods.push({ name: "peak-muladd", kind: "peak", note: "12 accumulators, no loads", bytes: [...peakModule(false)] });
   mods.push({ name: "peak-madd", kind: "peak", note: "12 accumulators, no loads", bytes: [...peakModule(true)] });
+  mods.push({ name: "relaxed_madd", kind: "fused", bytes: [...fusedModule()] });
   return mods;
 }
 
@@ -38,7 +40,7 @@ if (a.includes("--dump")) {
   process.exit(0);
 }
 if (a.includes("--child")) {
-  console.log(JSON.stringify(await measure(modules(), { rounds, ms })));
+  console.log(JSON.stringify(await measure(modules(), { rounds, ms, cpuNow: () => mainThreadMs() })));
   process.exit(0);
 }
 
@@ -59,11 +61,21 @@ async function inChromium() {
   try {
     const page = await browser.newPage();
     await page.goto("about:blank");
-    const src = measure.toString();
-    return await page.evaluate(async ([src, mods, o]) => {
-      const f = new Function(`return (${src})`)();
-      return f(mods, o);
-    }, [src, modules(), { rounds, ms }]);
+    await page.evaluate((src) => { window.__lab = new Function(`return (${src})`)()(); }, lab.toString());
+    const info = await page.evaluate(([mods, o]) => window.__lab.setup(mods, o), [modules(), { ms }]);
+    const res = info.map((x) => ({ ...x, gflops: [], cpuGflops: [] }));
+    // The renderer's main-thread CPU time around each chunk, read from here.
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < res.length; i++) {
+        const c0 = renderersMs();
+        const c = await page.evaluate((i) => window.__lab.chunk(i), i);
+        const c1 = renderersMs();
+        if (!c) continue;
+        res[i].gflops.push(c.flops / c.ms / 1e6);
+        res[i].cpuGflops.push(c.flops / (c1 - c0) / 1e6);
+      }
+    }
+    return res;
   } finally {
     await browser.close();
   }
@@ -73,12 +85,14 @@ const median = (x) => { const s = [...x].sort((p, q) => p - q); return s[s.lengt
 const results = {};
 for (const rt of opt("--runtimes", "node,chromium").split(",")) {
   results[rt] = rt === "node" ? await inNode() : await inChromium();
-  console.log(`\n${rt}: GFLOP/s, median of ${rounds} rounds [min-max]`);
-  const base = median(results[rt][0].gflops);
+  console.log(`\n${rt}: GFLOP/s by CPU time (main thread) and by wall time, median of ${rounds} rounds [min-max]`);
+  const base = median(results[rt][0].cpuGflops);
+  const f = (x) => `${median(x).toFixed(1).padStart(5)} [${Math.min(...x).toFixed(1)}-${Math.max(...x).toFixed(1)}]`.padEnd(19);
+  console.log(`  ${"variant".padEnd(12)} ${"CPU".padEnd(19)} ${"wall".padEnd(19)} CPU ratio`);
   for (const r of results[rt]) {
-    const m = median(r.gflops);
-    console.log(`  ${r.name.padEnd(12)} ${m.toFixed(1).padStart(6)}  [${Math.min(...r.gflops).toFixed(1)}-${Math.max(...r.gflops).toFixed(1)}]` +
-      `  ${r.kind === "tile" ? (m / base).toFixed(3) + "x " + results[rt][0].name : ""}  ${r.note || ""}`);
+    if (r.kind === "fused") { console.log(`  ${r.name}: ${r.note}`); continue; }
+    const m = median(r.cpuGflops);
+    console.log(`  ${r.name.padEnd(12)} ${f(r.cpuGflops)} ${f(r.gflops)} ${r.kind === "tile" ? (m / base).toFixed(3) + "x" : "     "}  ${r.note || ""}`);
   }
 }
 const j = opt("--json");

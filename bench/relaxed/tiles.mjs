@@ -55,7 +55,23 @@ export const variants = {
   "4x3-madd": { mr: 4, nv: 3, fma: true, note: "12 accumulators, 3 pixel vectors" },
   "4x3-muladd": { mr: 4, nv: 3, fma: false, note: "the native build's shape, mul+add" },
   "5x2-muladd": { mr: 5, nv: 2, fma: false, note: "10 accumulators, mul+add" },
+  "6x2-muladd": { mr: 6, nv: 2, fma: false, note: "12 accumulators, mul+add" },
 };
+
+// fusedModule exports madd(a, b, c): lane 0 of f32x4.relaxed_madd of the
+// three splatted values. With a = b = 1 + 2^-12 and c = -(1 + 2^-11) a fused
+// multiply-add returns 2^-24, a multiply then an add 0: it tells which of the
+// two the engine runs.
+export function fusedModule() {
+  const body = [...vec([]), 0x20, 0, ...OP.f32x4splat, 0x20, 1, ...OP.f32x4splat, 0x20, 2, ...OP.f32x4splat,
+    ...OP.relaxedMadd, SIMD, 0x1f, 0x00, END];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, ...vec([[F32], [F32], [F32]]), ...vec([[F32]])]])), ...section(3, vec([[0]])),
+    ...section(7, vec([[...str("madd"), 0x00, 0]])),
+    ...section(10, vec([[...uleb(body.length), ...body]])),
+  ]);
+}
 
 // buildModule returns the bytes of a module exporting memory "mem" and
 // kern(nblk, K, a, b, c, ldc) and run(reps, nblk, K, a, b, c, ldc), which
@@ -152,63 +168,92 @@ export function peakModule(fma, nacc = 12) {
   ]);
 }
 
-// measure runs in Node or in a page (it uses nothing but its arguments,
-// WebAssembly and performance.now): mods is a list of {name, bytes (an array
-// of numbers), kind: "tile"|"peak", mr, nv}; for `rounds` rounds, each module
-// in turn runs for about ms milliseconds. Returns GFLOP/s per round, and for
-// the tiles checks the result against a plain-JS sum.
-export async function measure(mods, { rounds = 5, ms = 300, M = 60, Kdepth = 576 } = {}) {
-  const out = [];
-  for (const m of mods) {
-    const inst = (await WebAssembly.instantiate(new Uint8Array(m.bytes))).instance;
-    const x = inst.exports;
-    const e = { ...m, x, gflops: [] };
-    if (m.kind === "tile") {
-      const nblk = M / m.mr, w = 4 * m.nv;
-      const f32 = new Float32Array(x.mem.buffer);
-      // a at 0, the panel after it, c after that (M rows of w floats).
-      const aOff = 0, bOff = M * Kdepth * 4, cOff = bOff + Kdepth * w * 4;
-      for (let i = 0; i < M * Kdepth; i++) f32[aOff / 4 + i] = ((i * 7919) % 97) / 97 - 0.5;
-      for (let i = 0; i < Kdepth * w; i++) f32[bOff / 4 + i] = ((i * 104729) % 89) / 89 - 0.5;
-      x.kern(nblk, Kdepth, aOff, bOff, cOff, w * 4);
-      // Reference: block r's weights for step k are a[(r/mr)*mr*K + k*mr + r%mr].
-      let maxErr = 0;
-      for (let r = 0; r < M; r++) {
-        const base = Math.floor(r / m.mr) * m.mr * Kdepth, rr = r % m.mr;
-        for (let p = 0; p < w; p++) {
-          let s = 0;
-          for (let kk = 0; kk < Kdepth; kk++) s += f32[aOff / 4 + base + kk * m.mr + rr] * f32[bOff / 4 + kk * w + p];
-          maxErr = Math.max(maxErr, Math.abs(s - f32[cOff / 4 + r * w + p]));
-        }
+// lab returns { setup, chunk }, using nothing but WebAssembly and
+// performance.now, so that its source also runs in a page. setup(mods, opts)
+// instantiates mods (a list of {name, bytes (an array of numbers), kind:
+// "tile"|"peak"|"fused", mr, nv}), checks each tile's result against a plain
+// JS sum, warms each module up and sizes its chunk to about opts.ms; chunk(i)
+// runs module i for one chunk and returns {ms, flops}. The caller reads its
+// CPU clock around chunk (which is why a chunk is one call).
+export function lab() {
+  let out = [];
+  async function setup(mods, { ms = 300, M = 60, Kdepth = 576 } = {}) {
+    out = [];
+    for (const m of mods) {
+      if (m.kind === "fused") {
+        const f = (await WebAssembly.instantiate(new Uint8Array(m.bytes))).instance.exports.madd;
+        const r = f(1 + 2 ** -12, 1 + 2 ** -12, -(1 + 2 ** -11));
+        out.push({ name: m.name, kind: m.kind, note: r === 2 ** -24 ? "fused (one rounding)" : r === 0 ? "multiply, then add" : "unexpected " + r });
+        continue;
       }
-      if (!(maxErr < 1e-3)) throw new Error(`${m.name}: wrong result, max error ${maxErr}`);
-      e.maxErr = maxErr;
-      e.flopsPerRep = 2 * M * Kdepth * w;
-      e.call = (reps) => x.run(reps, nblk, Kdepth, aOff, bOff, cOff, w * 4);
-    } else {
-      e.flopsPerRep = 2 * 12 * 4;
-      e.call = (reps) => x.peak(reps);
+      const x = (await WebAssembly.instantiate(new Uint8Array(m.bytes))).instance.exports;
+      const e = { name: m.name, kind: m.kind, mr: m.mr, nv: m.nv, note: m.note };
+      if (m.kind === "tile") {
+        const nblk = M / m.mr, w = 4 * m.nv;
+        const f32 = new Float32Array(x.mem.buffer);
+        // a at 0, the panel after it, c after that (M rows of w floats).
+        const aOff = 0, bOff = M * Kdepth * 4, cOff = bOff + Kdepth * w * 4;
+        for (let i = 0; i < M * Kdepth; i++) f32[aOff / 4 + i] = ((i * 7919) % 97) / 97 - 0.5;
+        for (let i = 0; i < Kdepth * w; i++) f32[bOff / 4 + i] = ((i * 104729) % 89) / 89 - 0.5;
+        x.kern(nblk, Kdepth, aOff, bOff, cOff, w * 4);
+        // Reference: block r's weights for step k are a[(r/mr)*mr*K + k*mr + r%mr].
+        let maxErr = 0;
+        for (let r = 0; r < M; r++) {
+          const base = Math.floor(r / m.mr) * m.mr * Kdepth, rr = r % m.mr;
+          for (let p = 0; p < w; p++) {
+            let s = 0;
+            for (let kk = 0; kk < Kdepth; kk++) s += f32[aOff / 4 + base + kk * m.mr + rr] * f32[bOff / 4 + kk * w + p];
+            maxErr = Math.max(maxErr, Math.abs(s - f32[cOff / 4 + r * w + p]));
+          }
+        }
+        if (!(maxErr < 1e-3)) throw new Error(`${m.name}: wrong result, max error ${maxErr}`);
+        e.maxErr = maxErr;
+        e.flopsPerRep = 2 * M * Kdepth * w;
+        e.call = (reps) => x.run(reps, nblk, Kdepth, aOff, bOff, cOff, w * 4);
+      } else {
+        e.flopsPerRep = 2 * 12 * 4;
+        e.call = (reps) => x.peak(reps);
+      }
+      // Warm up (V8 tiers the functions up after their first calls), then
+      // size a chunk to about ms.
+      let reps = 16;
+      for (let t0 = performance.now(); performance.now() - t0 < 150;) e.call(reps);
+      for (;;) {
+        const t0 = performance.now();
+        e.call(reps);
+        const dt = performance.now() - t0;
+        if (dt > ms / 4) { e.reps = Math.max(1, Math.round((reps * ms) / dt)); break; }
+        reps *= 2;
+      }
+      out.push(e);
     }
-    // Warm up (V8 tiers the functions up after their first calls), then
-    // size a chunk to about ms.
-    let reps = 16;
-    for (let t0 = performance.now(); performance.now() - t0 < 150;) e.call(reps);
-    for (;;) {
-      const t0 = performance.now();
-      e.call(reps);
-      const dt = performance.now() - t0;
-      if (dt > ms / 4) { e.reps = Math.max(1, Math.round((reps * ms) / dt)); break; }
-      reps *= 2;
-    }
-    out.push(e);
+    return out.map(({ name, kind, mr, nv, note, maxErr }) => ({ name, kind, mr, nv, note, maxErr }));
   }
+  function chunk(i) {
+    const e = out[i];
+    if (!e.call) return null;
+    const t0 = performance.now();
+    e.call(e.reps);
+    return { ms: performance.now() - t0, flops: e.flopsPerRep * e.reps };
+  }
+  return { setup, chunk };
+}
+
+// measure runs setup, then `rounds` rounds of every module's chunk in turn;
+// cpuNow (ms), when given, is read around each chunk. Returns per module
+// the GFLOP/s of each round by wall time (and by CPU time).
+export async function measure(mods, { rounds = 5, ms = 300, M = 60, Kdepth = 576, cpuNow } = {}) {
+  const l = lab();
+  const info = await l.setup(mods, { ms, M, Kdepth });
+  const res = info.map((x) => ({ ...x, gflops: [], cpuGflops: [] }));
   for (let r = 0; r < rounds; r++) {
-    for (const e of out) {
-      const t0 = performance.now();
-      e.call(e.reps);
-      const dt = performance.now() - t0;
-      e.gflops.push((e.flopsPerRep * e.reps) / dt / 1e6);
+    for (let i = 0; i < res.length; i++) {
+      const c0 = cpuNow?.();
+      const c = l.chunk(i);
+      if (!c) continue;
+      res[i].gflops.push(c.flops / c.ms / 1e6);
+      if (cpuNow) res[i].cpuGflops.push(c.flops / (cpuNow() - c0) / 1e6);
     }
   }
-  return out.map(({ name, kind, mr, nv, note, gflops, maxErr }) => ({ name, kind, mr, nv, note, gflops, maxErr }));
+  return res;
 }
