@@ -18,6 +18,11 @@ import (
 // useAVX2 selects the routines of this file.
 var useAVX2 = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
+// helpersVectorized reports whether pool2Map, gemvBlocks, the epilogues
+// and the stem's max pool run other code than the portable Go of
+// kernel_generic.go (the tests that compare the two skip otherwise).
+func helpersVectorized() bool { return useAVX2 }
+
 func pool2Map(dst []float32, ldd int, src []float32, h, w int) {
 	if useAVX2 && w >= 8 && w < 16 {
 		pool2MapAVX2Narrow(dst, ldd, src, h, w)

@@ -23,3 +23,6 @@ func epilogueLow(d, s, low, r, bias, u []float32, ch, h, w, lds, lowW, lowN int,
 }
 
 func packPanel(dst, src []float32, offs []int32, maxOff int) { packPanelGo(dst, src, offs, maxOff) }
+
+// helpersVectorized reports that these routines are the portable Go code.
+func helpersVectorized() bool { return false }

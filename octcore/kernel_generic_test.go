@@ -46,6 +46,9 @@ func TestWidenMap(t *testing.T) {
 // written past the outputs. TestPool2Map and TestEpilogue* check the
 // definitions themselves.
 func TestHelpersMatchPortable(t *testing.T) {
+	if !helpersVectorized() {
+		t.Skip("this build runs the portable code itself")
+	}
 	rng := rand.New(rand.NewSource(21))
 	fill := func(n int) []float32 {
 		s := make([]float32, n)
@@ -114,6 +117,9 @@ func TestHelpersMatchPortable(t *testing.T) {
 // The build's gemvBlocks against the portable Go code on long sums (its
 // vector version sums even and odd k apart, so within rounding).
 func TestGemvMatchesPortable(t *testing.T) {
+	if !helpersVectorized() {
+		t.Skip("this build runs the portable code itself")
+	}
 	rng := rand.New(rand.NewSource(22))
 	for _, K := range []int{1, 2, 3, 64, 301, 2048} {
 		for _, nblk := range []int{1, 2, 5, 8, 11} {
