@@ -142,8 +142,8 @@ export function renderReport(res) {
   if (fl) {
     L.push("## First load of the demo page", "");
     L.push(`\`go run ./cmd/demo\` serving web/ and ${fl.model_source}; headless Chromium, cold cache, loopback (no network latency or bandwidth limit).`, "");
-    L.push("Bytes transferred as measured by Chromium (encoded body sizes) and, for the same files, their gzip (level 9) and brotli sizes (quality 11, as `make wasm` and cmd/demo serve them):", "");
     const hasGz = fl.groups.every((g) => g.gzip !== undefined);
+    L.push(`Bytes transferred as measured by Chromium (encoded body sizes) and, for the same files, their ${hasGz ? "gzip (level 9) and brotli sizes" : "brotli size"} (quality 11, as \`make wasm\` and cmd/demo serve them):`, "");
     L.push(`| what | files | transferred | encoding |${hasGz ? " gzip |" : ""} brotli | raw |`, `|---|---:|---:|---|${hasGz ? "---:|" : ""}---:|---:|`);
     for (const g of fl.groups) L.push(`| ${g.what} | ${g.files} | ${g.transferred.toLocaleString("en")} | ${g.encodings.join(", ") || "—"} |${hasGz ? ` ${g.gzip.toLocaleString("en")} |` : ""} ${g.brotli.toLocaleString("en")} | ${g.raw.toLocaleString("en")} |`);
     L.push("");
