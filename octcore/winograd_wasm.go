@@ -55,7 +55,7 @@ func winoInputN(n int, v []float32, ldx int, src []float32, cs, wp, ty, tx int, 
 }
 
 //go:noescape
-func winoOutputWasm(y, m, tmp *float32, ow, oh, ldx, ty, tx int, b, lo, hi float32)
+func winoOutputWasm(y, m, tmp *float32, ow, oh, ldx, ty, tr int, b, lo, hi float32)
 
 // winoOutput is winoOutputVec in assembly: one output channel (oh x ow)
 // from its products, clamp(value + b, lo, hi), position x of tile t = i*tr +
