@@ -20,7 +20,7 @@ help:
 	@echo "Test:"
 	@echo "  make test              every test below, after make deps and make vet"
 	@echo "  make deps              install the Debian packages the tests need (as root), else print the command"
-	@echo "  make vet               go vet and gofmt"
+	@echo "  make vet               go vet (native, SIMD and both wasm builds) and gofmt"
 	@echo "  make help-check        check that make help lists every target (part of make vet)"
 	@echo "  make test-native       go test ./... (scalar kernels)"
 	@echo "  make test-simd         go test ./... with Go 1.27.3 and GOEXPERIMENT=simd"

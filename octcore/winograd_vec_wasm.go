@@ -38,6 +38,10 @@ func winoTmpLenVec(ty, tx int) int { return max(2*(2*ty+2)*(tx+1+lanes), 4*(tx+l
 func winoInputVec(v []float32, ldx int, src []float32, wp, ty, tx int, tmp []float32) {
 	L := lanes
 	we := tx + 1 + L // the even and odd halves of a row, with room for a vector read
+	// The split below is scalar code: clear the vector registers' upper
+	// halves first (a switch from dirty 256-bit state to scalar SSE code
+	// costs hundreds of cycles on some x86 CPUs), and again before returning.
+	clearUpper()
 	// Split rows 0 .. 2ty+1 into even and odd columns. Row 2ty+1 and column
 	// 2tx+1 may lie past the output's window (see the scalar winoInput).
 	nrows := 2*ty + 2
@@ -66,6 +70,7 @@ func winoInputVec(v []float32, ldx int, src []float32, wp, ty, tx int, tmp []flo
 			winoRows(vt, ldx, 3, a3, b3, c3, d3)
 		}
 	}
+	clearUpper()
 }
 
 // winoCols returns d B for one input row of a vector of tiles from the row's
@@ -110,6 +115,7 @@ func winoOutputVec(y []float32, ow, oh int, m []float32, ldx, ty, tx, tr int, tm
 			s10.Add(s11).Add(s12).Add(bv).Max(lv).Min(hv).Store(y10[j:])
 			s11.Sub(s12).Sub(s13).Add(bv).Max(lv).Min(hv).Store(y11[j:])
 		}
+		clearUpper() // winoInterleave is scalar code
 		winoInterleave(y[2*i*ow:2*i*ow+ow], y00, y01)
 		if 2*i+1 < oh {
 			winoInterleave(y[(2*i+1)*ow:(2*i+1)*ow+ow], y10, y11)
