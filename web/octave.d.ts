@@ -48,6 +48,12 @@ export interface InitOptions {
   wasm?: ArrayBuffer | ArrayBufferView;
   /** "auto" (default) picks the SIMD build where WebAssembly.validate accepts SIMD128; false needs wasmURL or wasm. */
   simd?: "auto" | boolean;
+  /**
+   * true (default): where the engine runs relaxed SIMD and the binary carries its octave.relaxed table,
+   * the micro kernel is patched to f32x4.relaxed_madd (else, or if that compile fails, the plain module);
+   * false: the plain module.
+   */
+  relaxed?: boolean;
   /** Go's wasm_exec.js. Default: beside the wasm. */
   wasmExecURL?: string | URLObject;
   /** Run in a dedicated worker (default true; worker_threads in Node). */
@@ -205,6 +211,8 @@ export declare class Octave {
     readonly mnist: URLObject;
   };
   readonly simd: boolean;
+  /** Whether the micro kernel runs f32x4.relaxed_madd (the relaxed-SIMD patch of octave.wasm). */
+  readonly relaxed: boolean;
   /** The number of workers (wasm instances). */
   readonly workers: number;
   load(model: string | URLObject | ArrayBuffer | ArrayBufferView | Global<"Blob">, options?: LoadOptions): Promise<Model>;
@@ -246,6 +254,12 @@ export declare const version: string;
 
 /** Whether this engine runs WebAssembly SIMD128. */
 export declare function simdSupported(): boolean;
+/** Whether this engine runs WebAssembly relaxed SIMD (validates a one-instruction f32x4.relaxed_madd module). */
+export declare function relaxedSupported(): boolean;
+/** The offsets in octave.wasm's octave.relaxed custom section, or null without one. */
+export declare function relaxedTable(bytes: ArrayBuffer | Uint8Array): number[] | null;
+/** A copy of the bytes with the table's multiply+add pairs as f32x4.relaxed_madd, or null. */
+export declare function relaxedPatch(bytes: ArrayBuffer | Uint8Array): Uint8Array | null;
 
 /** Bilinear resize of RGBA pixels (kept for earlier callers; the library resizes in the wasm now). */
 export declare function resizeBilinear(src: ArrayLike<number>, w: number, h: number, tw: number, th: number): Uint8ClampedArray;

@@ -119,6 +119,108 @@ const SIMD_PROBE = new Uint8Array([
   0x0b, // end
 ]);
 
+// The smallest module that uses f32x4.relaxed_madd (fd 85 02) on three
+// v128.const zeros: valid exactly where the engine runs relaxed SIMD.
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x3d, 0x01, 0x3b, 0x00,
+  0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0xfd, 0x85, 0x02, // f32x4.relaxed_madd
+  0x0b,
+]);
+
+/** Whether this engine runs WebAssembly relaxed SIMD (f32x4.relaxed_madd). */
+export function relaxedSupported() {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+// octave.wasm ends with a custom section "octave.relaxed" (cmd/buildwasm):
+// version 1, a count and the file offsets of microKernelWasm's eight
+// f32x4.mul; nop; local.get ACC; f32x4.add; nop sequences (fd e6 01 01,
+// 20 ACC, fd e4 01 01). Each becomes local.get ACC; f32x4.relaxed_madd; five
+// nops (20 ACC, fd 85 02, 01 x 5), a*b + ACC in one fused multiply-add where
+// the CPU has one: the same ten bytes, so nothing else in the module moves.
+const RELAXED_SECTION = "octave.relaxed";
+
+function uleb(b, p) {
+  let v = 0, shift = 0;
+  for (;;) {
+    if (p >= b.length || shift > 28) return null;
+    const x = b[p++];
+    v += (x & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (x < 0x80) return [v, p];
+  }
+}
+
+/**
+ * The offsets of the octave.relaxed table in a module's bytes, or null when
+ * it has none (or a malformed one). Walks the sections; never searches bytes.
+ */
+export function relaxedTable(bytes) {
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  if (b.length < 8 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) return null;
+  const name = new TextEncoder().encode(RELAXED_SECTION);
+  for (let p = 8; p < b.length;) {
+    const id = b[p];
+    const r = uleb(b, p + 1);
+    if (!r || r[1] + r[0] > b.length) return null;
+    const start = r[1], end = r[1] + r[0];
+    p = end;
+    if (id !== 0) continue;
+    const n = uleb(b, start);
+    if (!n || n[0] !== name.length || n[1] + n[0] > end) continue;
+    if (!name.every((c, i) => b[n[1] + i] === c)) continue;
+    let q = n[1] + n[0];
+    const v = uleb(b, q);
+    if (!v || v[0] !== 1) return null;
+    const c = uleb(b, v[1]);
+    if (!c) return null;
+    q = c[1];
+    const offs = [];
+    for (let i = 0; i < c[0]; i++) {
+      const o = uleb(b, q);
+      if (!o || o[1] > end) return null;
+      offs.push(o[0]);
+      q = o[1];
+    }
+    return offs;
+  }
+  return null;
+}
+
+const MUL_ADD_HEAD = [0xfd, 0xe6, 0x01, 0x01, 0x20];
+const MUL_ADD_TAIL = [0xfd, 0xe4, 0x01, 0x01];
+
+/**
+ * A copy of bytes with the pairs of its octave.relaxed table rewritten as
+ * f32x4.relaxed_madd, or null when it has no table or a listed offset does not
+ * hold a multiply+add pair.
+ */
+export function relaxedPatch(bytes) {
+  const offs = relaxedTable(bytes);
+  if (!offs || offs.length === 0) return null;
+  const out = new Uint8Array(bytes.byteLength);
+  out.set(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+  for (const o of offs) {
+    if (o + 10 > out.length) return null;
+    for (let i = 0; i < 5; i++) if (out[o + i] !== MUL_ADD_HEAD[i]) return null;
+    for (let i = 0; i < 4; i++) if (out[o + 6 + i] !== MUL_ADD_TAIL[i]) return null;
+    const acc = out[o + 5];
+    if (acc >= 0x80) return null;
+    out.set([0x20, acc, 0xfd, 0x85, 0x02, 0x01, 0x01, 0x01, 0x01, 0x01], o);
+  }
+  return out;
+}
+
 /** Whether this engine runs WebAssembly SIMD128. */
 export function simdSupported() {
   try {
@@ -281,10 +383,12 @@ const noop = () => {};
 /** The Octave library: one WebAssembly instance per worker (or in this thread). */
 export class Octave {
   /** @private use Octave.init */
-  constructor(instances, simd) {
+  constructor(instances, simd, relaxed) {
     this._inst = instances;
     /** Whether the instance runs the SIMD128 build. */
     this.simd = simd;
+    /** Whether its micro kernel runs f32x4.relaxed_madd (the relaxed-SIMD patch). */
+    this.relaxed = relaxed;
     /** The number of wasm instances (workers) calls are spread over. */
     this.workers = instances.length;
     this._models = new Set();
@@ -309,6 +413,10 @@ export class Octave {
    *                unless wasmURL or wasm is given)
    *   wasm         the wasm binary itself (ArrayBuffer, Uint8Array, Buffer)
    *   simd         "auto" (default: feature detection), true or false
+   *   relaxed      true (default): where the engine runs relaxed SIMD and the
+   *                binary has its octave.relaxed table, patch the micro
+   *                kernel to f32x4.relaxed_madd (else, or if that compile
+   *                fails, the plain module); false: the plain module
    *   wasmExecURL  Go's wasm_exec.js (default: beside the wasm)
    *   worker       true (default): run in a dedicated worker; false: this thread
    *   workerURL    octave-worker.js (default: beside this module)
@@ -328,6 +436,10 @@ export class Octave {
     const simdMode = options.simd ?? "auto";
     if (simdMode !== "auto" && simdMode !== true && simdMode !== false) {
       throw new OctaveError(`Octave.init: simd must be "auto", true or false, got ${JSON.stringify(simdMode)}`);
+    }
+    const relaxedOpt = options.relaxed ?? true;
+    if (relaxedOpt !== true && relaxedOpt !== false) {
+      throw new OctaveError(`Octave.init: relaxed must be true or false, got ${JSON.stringify(relaxedOpt)}`);
     }
     const useWorker = options.worker ?? true;
     const n = options.workers ?? 1;
@@ -378,7 +490,18 @@ export class Octave {
     let execURL;
     if (options.wasmExecURL !== undefined) execURL = toURL(options.wasmExecURL, "Octave.init: wasmExecURL");
     else execURL = dir ? new URL("wasm_exec.js", dir) : defaultWasmExecURL();
-    const module = await WebAssembly.compile(bytes);
+    let module, relaxed = false;
+    const patched = relaxedOpt && relaxedSupported() ? relaxedPatch(bytes) : null;
+    if (patched) {
+      try {
+        module = await WebAssembly.compile(patched);
+        relaxed = true;
+      } catch {
+        // An engine that validates the probe but not the patched module:
+        // the plain module runs.
+      }
+    }
+    if (!module) module = await WebAssembly.compile(bytes);
     const instances = [];
     try {
       for (let i = 0; i < n; i++) {
@@ -386,7 +509,7 @@ export class Octave {
         instances.push({ t, busy: 0 });
       }
       const rs = await Promise.all(instances.map(({ t }) => t.call("init", [{ wasm: module, wasmExecURL: execURL.href, recycleMemoryAbove: recycle }])));
-      return new Octave(instances, rs[0].simd);
+      return new Octave(instances, rs[0].simd, relaxed);
     } catch (e) {
       for (const { t } of instances) t.close();
       throw e;

@@ -5,6 +5,9 @@
 //	web/dist/octave.wasm         SIMD128 kernels (Go 1.27.3, GOEXPERIMENT=simd)
 //	web/dist/octave-nosimd.wasm  scalar kernels (the same toolchain, no experiment)
 //
+// appends to octave.wasm the octave.relaxed custom section (the offsets of
+// microKernelWasm's eight multiply+add pairs, which web/octave.js rewrites as
+// f32x4.relaxed_madd where the engine has relaxed SIMD; see relaxed.go),
 // copies that toolchain's wasm_exec.js beside them, writes a .gz and a .br
 // sibling of every file, and prints the size of each. It also copies the
 // models that the npm package ships (Octave.models: fashion and mnist, from
@@ -13,7 +16,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/buildwasm [-out web/dist] [-toolchain go1.27.3] [-pkg ./wasm] [-models models/weights]
+//	go run ./cmd/buildwasm [-out web/dist] [-toolchain go1.27.3] [-pkg ./wasm] [-models models/weights] [-relaxed=false]
 package main
 
 import (
@@ -43,9 +46,10 @@ func main() {
 	pkg := flag.String("pkg", "./wasm", "package to build")
 	goCmd := flag.String("go", "go", "go command")
 	models := flag.String("models", "models/weights", "directory of the models the package ships ("+strings.Join(packagedModels, ", ")+"); empty: none")
+	relaxed := flag.Bool("relaxed", true, "append octave.wasm's relaxed-SIMD patch table (the octave.relaxed section)")
 	strict := flag.Bool("strict", false, "fail when octave.wasm is over its size budget (default: warn)")
 	flag.Parse()
-	err := run(*out, *toolchain, *pkg, *goCmd, os.Stdout)
+	err := run(*out, *toolchain, *pkg, *goCmd, *relaxed, os.Stdout)
 	var over overBudget
 	if errors.As(err, &over) && !*strict {
 		fmt.Fprintln(os.Stderr, "buildwasm: warning:", err)
@@ -66,7 +70,7 @@ type target struct {
 	simd bool
 }
 
-func run(out, toolchain, pkg, goCmd string, w io.Writer) error {
+func run(out, toolchain, pkg, goCmd string, relaxed bool, w io.Writer) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -75,6 +79,13 @@ func run(out, toolchain, pkg, goCmd string, w io.Writer) error {
 		dst := filepath.Join(out, t.file)
 		if err := build(goCmd, toolchain, pkg, dst, t.simd); err != nil {
 			return fmt.Errorf("building %s: %w", t.file, err)
+		}
+		if t.simd && relaxed {
+			n, err := addRelaxedTable(goCmd, toolchain, pkg, dst)
+			if err != nil {
+				return fmt.Errorf("the relaxed-SIMD table of %s: %w", t.file, err)
+			}
+			fmt.Fprintf(w, "%s: %s section, %d multiply+add pairs; patched, it validates with relaxed SIMD\n", t.file, relaxedSection, n)
 		}
 		files = append(files, dst)
 	}
@@ -145,9 +156,16 @@ func (e overBudget) Error() string { return string(e) }
 
 // build compiles pkg to dst for js/wasm, stripped of symbols and DWARF.
 func build(goCmd, toolchain, pkg, dst string, simd bool) error {
+	return buildLd(goCmd, toolchain, pkg, dst, simd, "-s -w")
+}
+
+// buildLd is build with the linker flags ldflags (-w alone keeps the name
+// section, which the relaxed table's search reads).
+func buildLd(goCmd, toolchain, pkg, dst string, simd bool, ldflags string) error {
 	// octave_nomathrand leaves octcore.RandomParams (and with it math/rand,
 	// about 190 KB here) out of the library, which only loads trained weights.
-	cmd := exec.Command(goCmd, "build", "-trimpath", "-ldflags=-s -w", "-tags=octave_nomathrand,octave_stdformats", "-o", dst, pkg)
+	args := []string{"build", "-trimpath", "-ldflags=" + ldflags, "-tags=octave_nomathrand,octave_stdformats", "-o", dst, pkg}
+	cmd := exec.Command(goCmd, args...)
 	env := []string{"GOOS=js", "GOARCH=wasm", "GOTOOLCHAIN=" + toolchain}
 	// nojsonv2 keeps encoding/json on its own v1 code: implemented over
 	// encoding/json/v2 (the default of Go 1.27) it costs 1.5 MB more.

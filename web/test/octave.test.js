@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSy
 import { tmpdir } from "node:os";
 import { join, dirname, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Octave, OctaveError, TerminatedError, DisposedError, SimdUnsupportedError, RestartError, simdSupported } from "../octave.js";
+import { Octave, OctaveError, TerminatedError, DisposedError, SimdUnsupportedError, RestartError, simdSupported,
+  relaxedSupported, relaxedTable, relaxedPatch } from "../octave.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dist = join(root, "web", "dist");
@@ -73,11 +74,72 @@ test("SIMD feature detection", () => {
   assert.equal(simdSupported(), true, "Node 20 runs SIMD128");
 });
 
+test("relaxed SIMD: octave.wasm's patch table and the fallback", async () => {
+  assert.equal(relaxedSupported(), false, "Node 20 runs relaxed SIMD only behind --experimental-wasm-relaxed-simd");
+  const plain = readFileSync(join(dist, "octave.wasm"));
+  const offs = relaxedTable(plain);
+  assert.ok(offs, "octave.wasm has its octave.relaxed section");
+  assert.equal(offs.length, 8, "one entry per multiply+add pair of microKernelWasm");
+  for (const o of offs) {
+    // f32x4.mul; nop; local.get ACC; f32x4.add; nop
+    assert.deepEqual([...plain.subarray(o, o + 5)], [0xfd, 0xe6, 0x01, 0x01, 0x20], `pair at ${o}`);
+    assert.deepEqual([...plain.subarray(o + 6, o + 10)], [0xfd, 0xe4, 0x01, 0x01], `pair at ${o}`);
+  }
+  assert.equal(relaxedTable(readFileSync(join(dist, "octave-nosimd.wasm"))), null, "the scalar build has no table");
+  const patched = relaxedPatch(plain);
+  assert.equal(patched.length, plain.length);
+  let changed = 0;
+  for (let i = 0; i < plain.length; i++) if (patched[i] !== plain[i]) changed++;
+  assert.ok(changed > 0 && changed <= 8 * 10, `${changed} bytes changed`);
+  assert.equal(WebAssembly.validate(patched), false, "without the flag the patched module is invalid");
+  // A table pointing at bytes that are not a pair: no patch, the plain module.
+  const bad = Uint8Array.from(plain);
+  bad[offs[3]] = 0x01;
+  assert.equal(relaxedPatch(bad), null);
+  const octave = await Octave.init({ wasm: plain, worker: false });
+  try {
+    assert.equal(octave.relaxed, false);
+  } finally {
+    octave.terminate();
+  }
+  await assert.rejects(Octave.init({ wasm: plain, relaxed: "yes" }), /relaxed must be true or false/);
+
+  // With the flag: the patch validates, is chosen, and matches native octcore;
+  // relaxed: false forces the plain module.
+  const e = exp.mini;
+  const script = `
+    import { Octave, relaxedSupported, relaxedPatch } from ${JSON.stringify(pathToFileURL(join(root, "web", "octave.js")).href)};
+    import { readFileSync } from "node:fs";
+    const plain = readFileSync(${JSON.stringify(join(dist, "octave.wasm"))});
+    const input = ${JSON.stringify(e.input)};
+    const out = { supported: relaxedSupported(), validates: WebAssembly.validate(relaxedPatch(plain)) };
+    for (const relaxed of [true, false]) {
+      const octave = await Octave.init({ wasmURL: ${JSON.stringify(pathToFileURL(dist + "/").href)}, relaxed });
+      const model = await octave.load(${JSON.stringify(join(fx, e.file))});
+      const r = await model.classify({ data: Float32Array.from(input.data), channels: input.channels, height: input.height, width: input.width }, { topK: 0 });
+      out[relaxed] = { relaxed: octave.relaxed, p: Array.from(r.probabilities) };
+      octave.terminate();
+    }
+    console.log(JSON.stringify(out));`;
+  const file = join(fx, "relaxed-check.mjs");
+  writeFileSync(file, script);
+  const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", file], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout.trim().split("\n").pop());
+  assert.equal(got.supported, true);
+  assert.equal(got.validates, true, "the patched octave.wasm validates with relaxed SIMD");
+  assert.equal(got.true.relaxed, true, "relaxed is chosen");
+  assert.equal(got.false.relaxed, false, "relaxed: false runs the plain module");
+  close(got.true.p, e.inputProbabilities, 1e-4, "relaxed probabilities");
+  close(got.false.p, e.inputProbabilities, 1e-4, "plain probabilities");
+});
+
 for (const cfg of configs) {
   test(`matches native octcore (${cfg.simd ? "simd" : "scalar"}, ${cfg.worker ? "worker" : "same thread"})`, async () => {
     const octave = await Octave.init(cfg);
     try {
       assert.equal(octave.simd, cfg.simd);
+      assert.equal(octave.relaxed, false, "Node 20 without its flag has no relaxed SIMD");
       for (const name of ["mini", "rgb"]) {
         const e = exp[name];
         const model = await octave.load(join(fx, e.file));
