@@ -20,7 +20,7 @@ import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import os from "node:os";
-import { ENGINES } from "./lib/engines.js";
+import { ENGINES, EXTRA_ENGINES } from "./lib/engines.js";
 import { serve, CHROMIUM_ARGS } from "./lib/server.js";
 import { writeReport } from "./report.mjs";
 
@@ -102,7 +102,7 @@ async function main() {
   }
   if (runtimes.includes("node")) {
     for (const c of cases) {
-      for (const e of engines.filter((x) => ENGINES.includes(x))) {
+      for (const e of engines.filter((x) => ENGINES.includes(x) || EXTRA_ENGINES.includes(x))) {
         const r = lastJSON(await run("node", [path.join(here, "run-node.mjs"), e, c.case, runsOverride || String(c.runs), warmMs], { env: { BENCH_WORK: work } }));
         delete r.info;
         record(r);
@@ -117,7 +117,7 @@ async function main() {
     const rel = path.relative(path.join(here, "work"), work);
     try {
       for (const c of cases) {
-        for (const e of engines.filter((x) => ENGINES.includes(x))) {
+        for (const e of engines.filter((x) => ENGINES.includes(x) || EXTRA_ENGINES.includes(x))) {
           const ctx = await browser.newContext();
           const page = await ctx.newPage();
           await page.goto(`${url}/bench/page.html?engine=${e}&case=${c.case}&work=${rel}${runsOverride ? "&runs=" + runsOverride : ""}&warm=${warmMs}`);

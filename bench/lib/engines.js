@@ -13,12 +13,19 @@ import { parseModel } from "./safetensors.js";
 import { buildTF } from "./tfnet.js";
 
 export const ENGINES = ["octave-wasm-simd", "octave-wasm-scalar", "tfjs-wasm", "tfjs-cpu", "ort-wasm"];
+// Engines run only when --engines names them: the SIMD build with its
+// relaxed-SIMD patch turned off (Octave.init({ relaxed: false })), to set
+// beside octave-wasm-simd, which takes the patch where the engine has
+// relaxed SIMD (Chromium; not Node 20 without its flag).
+export const EXTRA_ENGINES = ["octave-wasm-simd-plain"];
 
 export async function prepare(name, c, env) {
   switch (name) {
     case "octave-wasm-simd":
     case "octave-wasm-scalar":
       return octave(name.endsWith("simd"), c, env);
+    case "octave-wasm-simd-plain":
+      return octave(true, c, env, { relaxed: false });
     case "tfjs-wasm":
     case "tfjs-cpu":
       return tfjs(name === "tfjs-wasm" ? "wasm" : "cpu", c, env);
@@ -28,15 +35,15 @@ export async function prepare(name, c, env) {
   throw new Error(`unknown engine ${name}`);
 }
 
-async function octave(simd, c, env) {
+async function octave(simd, c, env, opts = {}) {
   const { Octave } = env.Octave;
-  const oct = await Octave.init({ wasmURL: env.octaveWasm(simd), simd, worker: false });
+  const oct = await Octave.init({ wasmURL: env.octaveWasm(simd), simd, worker: false, ...opts });
   if (oct.simd !== simd) throw new Error(`Octave runs simd=${oct.simd}, wanted ${simd}`);
   const model = await oct.load(await env.bytes(c.model), { warmup: false });
   const layers = [c.output];
   const inner = [];
   return {
-    info: { simd: oct.simd },
+    info: { simd: oct.simd, relaxed: oct.relaxed },
     // The network's own time inside Go (featureMaps' ms), per run: the rest
     // of a run's time is the JS <-> wasm boundary (input and output copies).
     inner,
