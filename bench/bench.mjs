@@ -4,7 +4,7 @@
 //
 //   node bench/bench.mjs --tool PATH [--smoke] [--check] [--runtimes node,chromium]
 //                        [--engines a,b] [--cases a,b] [--runs N] [--no-firstload] [--out DIR]
-//                        [--warm-ms MS] [--paused]
+//                        [--warm-ms MS] [--paused] [--interleave]
 //
 // --tool is the bench/tool binary (`make bench` builds it with the SIMD
 // toolchain); it prepares the cases and times Octave's native build under
@@ -14,7 +14,11 @@
 // only, 2 timed runs each, and writes to bench/work/smoke/ instead of the
 // committed results. --check exits non-zero when an engine's output differs
 // from Octave native by more than 1e-3 of the output's scale (no timing is
-// asserted).
+// asserted). --interleave runs the wasm engines of a case together in one
+// Node process and one Chromium page, one timed run of each in turn
+// (bench/lib/engines.js, runInterleaved), so that a machine whose speed
+// drifts during the bench slows every engine alike; each result then also
+// gives its per-round time over the first engine's (`paired`).
 import { spawn } from "node:child_process";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -44,6 +48,12 @@ const only = opt("cases", "").split(",").filter(Boolean);
 const runsOverride = opt("runs", "");
 const warmMs = opt("warm-ms", "2000");
 const TOL = 1e-3;
+const interleave = flag("interleave");
+const wasmEngines = engines.filter((x) => ENGINES.includes(x) || EXTRA_ENGINES.includes(x));
+// The wasm engines' runs: one engine each, or all of them together.
+const groups = interleave && wasmEngines.length > 1 ? [wasmEngines] : wasmEngines.map((e) => [e]);
+// The results of one run of run-node.mjs or page.html.
+const unpack = (r) => r.interleaved ?? [r];
 
 function run(cmd, argv, { env = {}, unset = [], timeout = 30 * 60e3, capture = true } = {}) {
   return new Promise((resolve, reject) => {
@@ -77,7 +87,7 @@ async function main() {
     results.push(r);
     const bad = !(r.max_abs_diff <= TOL * Math.max(1, r.ref_max_abs ?? 1));
     if (bad) failures.push(`${r.engine} ${r.runtime} ${r.case}: max abs diff ${r.max_abs_diff} (output scale ${r.ref_max_abs})`);
-    log(`${r.case.padEnd(15)} ${r.engine.padEnd(19)} ${r.runtime.padEnd(8)} ${r.median_ms.toFixed(2).padStart(9)} ms  diff ${r.max_abs_diff.toExponential(1)}${bad ? "  MISMATCH" : ""}`);
+    log(`${r.case.padEnd(15)} ${r.engine.padEnd(19)} ${r.runtime.padEnd(8)} ${r.median_ms.toFixed(2).padStart(9)} ms  diff ${r.max_abs_diff.toExponential(1)}${r.paired ? `  paired over ${r.paired.over} ${r.paired.median.toFixed(3)}` : ""}${bad ? "  MISMATCH" : ""}`);
   };
   const load0 = os.loadavg();
   let chromiumVersion = null;
@@ -102,10 +112,12 @@ async function main() {
   }
   if (runtimes.includes("node")) {
     for (const c of cases) {
-      for (const e of engines.filter((x) => ENGINES.includes(x) || EXTRA_ENGINES.includes(x))) {
-        const r = lastJSON(await run("node", [path.join(here, "run-node.mjs"), e, c.case, runsOverride || String(c.runs), warmMs], { env: { BENCH_WORK: work } }));
-        delete r.info;
-        record(r);
+      for (const g of groups) {
+        const out = lastJSON(await run("node", [path.join(here, "run-node.mjs"), g.join(","), c.case, runsOverride || String(c.runs), warmMs], { env: { BENCH_WORK: work } }));
+        for (const r of unpack(out)) {
+          delete r.info;
+          record(r);
+        }
       }
     }
   }
@@ -117,16 +129,18 @@ async function main() {
     const rel = path.relative(path.join(here, "work"), work);
     try {
       for (const c of cases) {
-        for (const e of engines.filter((x) => ENGINES.includes(x) || EXTRA_ENGINES.includes(x))) {
+        for (const g of groups) {
           const ctx = await browser.newContext();
           const page = await ctx.newPage();
-          await page.goto(`${url}/bench/page.html?engine=${e}&case=${c.case}&work=${rel}${runsOverride ? "&runs=" + runsOverride : ""}&warm=${warmMs}`);
+          await page.goto(`${url}/bench/page.html?engine=${g.join(",")}&case=${c.case}&work=${rel}${runsOverride ? "&runs=" + runsOverride : ""}&warm=${warmMs}`);
           await page.waitForFunction(() => window.__result || window.__error, null, { timeout: 30 * 60e3, polling: 500 });
           const { result, error } = await page.evaluate(() => ({ result: window.__result, error: window.__error }));
           await ctx.close();
-          if (error) throw new Error(`chromium ${e} ${c.case}: ${error}`);
-          delete result.info;
-          record(result);
+          if (error) throw new Error(`chromium ${g.join(",")} ${c.case}: ${error}`);
+          for (const r of unpack(result)) {
+            delete r.info;
+            record(r);
+          }
         }
       }
     } finally {
@@ -153,6 +167,7 @@ async function main() {
     torch: torchVersion,
     smoke,
     training_paused: flag("paused"),
+    interleaved: interleave,
     warmup: `at least 2 runs, then until ${warmMs} ms have passed (at most 1000 runs)`,
     tolerance: `max abs diff <= ${TOL} x max(1, max |reference|)`,
   };

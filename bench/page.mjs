@@ -1,9 +1,11 @@
 // Browser side of the bench: one engine, one case per page load.
 // page.html?engine=E&case=C[&runs=N][&warm=MS][&work=full|smoke]
-import { runCase } from "./lib/engines.js";
+// engine=E1,E2,... runs the engines interleaved in this page
+// (runInterleaved); the result is then {interleaved: [...]}.
+import { runCase, runInterleaved } from "./lib/engines.js";
 
 const q = new URLSearchParams(location.search);
-const engine = q.get("engine"), caseName = q.get("case");
+const names = q.get("engine").split(","), caseName = q.get("case");
 const NM = "/bench/node_modules/";
 
 function script(src) {
@@ -36,26 +38,29 @@ async function main() {
     tfjsWasmDir: NM + "@tensorflow/tfjs-backend-wasm/dist/",
     ortWasmDir: NM + "onnxruntime-web/dist/",
   };
-  if (engine.startsWith("octave")) env.Octave = await import("/web/octave.js");
-  if (engine.startsWith("tfjs")) {
+  if (names.some((e) => e.startsWith("octave"))) env.Octave = await import("/web/octave.js");
+  if (names.some((e) => e.startsWith("tfjs"))) {
     // The UMD bundles: tf-core defines globalThis.tf, the backends extend it.
     await script(NM + "@tensorflow/tfjs-core/dist/tf-core.min.js");
     await script(NM + "@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js");
-    if (engine === "tfjs-wasm") {
+    if (names.includes("tfjs-wasm")) {
       await script(NM + "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js");
       env.setWasmPaths = globalThis.tf.wasm.setWasmPaths;
       env.setThreadsCount = globalThis.tf.wasm.setThreadsCount;
     }
     env.tf = globalThis.tf;
   }
-  if (engine === "ort-wasm") {
+  if (names.includes("ort-wasm")) {
     await script(NM + "onnxruntime-web/dist/ort.wasm.min.js");
     env.ort = globalThis.ort;
   }
-  const r = await runCase(engine, c, env, runs, () => performance.now(), Number(q.get("warm") ?? 2000));
-  r.runtime = "chromium";
-  r.crossOriginIsolated = globalThis.crossOriginIsolated;
-  return r;
+  const now = () => performance.now(), warm = Number(q.get("warm") ?? 2000);
+  const rs = names.length > 1 ? await runInterleaved(names, c, env, runs, now, warm) : [await runCase(names[0], c, env, runs, now, warm)];
+  for (const r of rs) {
+    r.runtime = "chromium";
+    r.crossOriginIsolated = globalThis.crossOriginIsolated;
+  }
+  return names.length > 1 ? { interleaved: rs } : rs[0];
 }
 
 main().then(

@@ -26,7 +26,9 @@ export function renderReport(res) {
   if (m.git_head) L.push(`Octave built from commit ${m.git_head}${m.octave_sources_modified ? ` plus uncommitted changes to ${m.octave_sources_modified === true ? "" : m.octave_sources_modified + " files in "}octcore/ and wasm/ (work in progress at the time)` : ""}; the wasm as \`make wasm\` builds it (web/dist/).`);
   L.push(`Load average at start ${m.loadavg_start.map((v) => v.toFixed(2)).join(" / ")}, at end ${m.loadavg_end.map((v) => v.toFixed(2)).join(" / ")} (1 / 5 / 15 min)${m.training_paused ? "; the training job was paused (SIGSTOP) for the run" : ""}.`, "");
   L.push("Every engine runs the same network with the same float32 weights (BatchNorm folded) on the same input, one thread,",
-    "each in its own Node process and its own Chromium page load. Times are medians of the timed runs (count per case below) after",
+    m.interleaved
+      ? "the wasm engines of a case together in one Node process and one Chromium page, one timed run of each in turn (`--interleave`). Times are medians of the timed runs (count per case below) after"
+      : "each in its own Node process and its own Chromium page load. Times are medians of the timed runs (count per case below) after",
     `a checked first run and a warm-up (${m.warmup ?? "one run"}); each timed run goes from a Float32Array input to the output in JS memory.`,
     "tfjs graphs are translated in JS from Octave's model file (bench/lib/tfnet.js); ONNX models are exported from Octave's graph",
     "by octcore/onnx. Octave native is `bench/tool native` (Go 1.27.3, GOEXPERIMENT=simd, GOMAXPROCS=1) and is the reference output.", "");
@@ -62,6 +64,14 @@ export function renderReport(res) {
     L.push("ort-wasm time / octave-wasm-simd time: above 1 means Octave is faster.", "");
     L.push(`| case | ${runtimes.join(" | ")} |`, `|---|${runtimes.map(() => "---:").join("|")}|`);
     for (const c of cases) L.push(`| ${c} | ${runtimes.map((rt) => fx(ms(c, "ort-wasm", rt) / ms(c, "octave-wasm-simd", rt))).join(" | ")} |`);
+    L.push("");
+  }
+  const paired = rows.filter((r) => r.paired && r.engine === "tfjs-wasm" && r.paired.over === "octave-wasm-simd");
+  if (paired.length) {
+    L.push("## Interleaved: tfjs-wasm over octave-wasm-simd, round by round", "");
+    L.push("Each round timed one run of every engine; the ratio of tfjs-wasm's time to Octave's in the same round, over the rounds: the median and quartiles. Above 1 means Octave is faster.", "");
+    L.push("| case | runtime | median | quartiles |", "|---|---|---:|---|");
+    for (const r of paired) L.push(`| ${r.case} | ${r.runtime} | ${fx(r.paired.median)} | ${fx(r.paired.q1)} – ${fx(r.paired.q3)} |`);
     L.push("");
   }
   L.push("## Octave against tfjs-wasm, same case, same run", "");

@@ -147,14 +147,7 @@ export async function measure(e, what, input, ref, runs, now, warmMs = 2000) {
   const tf0 = now();
   const y0 = await e.run(input.slice());
   const firstMs = now() - tf0;
-  const out = await e.read(y0);
-  if (out.length !== ref.length) throw new Error(`${what}: ${out.length} outputs, reference has ${ref.length}`);
-  let diff = 0, scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = Math.abs(out[i] - ref[i]);
-    if (!(d <= diff)) diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(ref[i]));
-  }
+  const { diff, scale } = compare(what, await e.read(y0), ref);
   const w0 = now();
   let warm = 0;
   while (warm < 2 || (now() - w0 < warmMs && warm < 1000)) {
@@ -166,17 +159,112 @@ export async function measure(e, what, input, ref, runs, now, warmMs = 2000) {
   }
   const times = [];
   const inner0 = e.inner?.length ?? 0;
-  for (let r = 0; r < runs; r++) {
-    const x = input.slice();
-    const t0 = now();
-    const y = await e.run(x);
-    times.push(now() - t0);
-    e.release?.(y);
-  }
+  for (let r = 0; r < runs; r++) times.push(await timed(e, input, now));
   await e.close();
   const median = med(times);
   const innerMs = e.inner ? med(e.inner.slice(inner0)) : undefined;
   return { median_ms: median, inner_median_ms: innerMs, max_abs_diff: diff, ref_max_abs: scale, first_ms: firstMs, warmup_runs: warm, times_ms: times, info: e.info };
+}
+
+/**
+ * Runs one case on several engines in one process, interleaved
+ * (measureInterleaved): one result per engine, in the order of names.
+ */
+export async function runInterleaved(names, c, env, runs, now, warmMs = 2000) {
+  const input = new Float32Array(copyBuffer(await env.bytes(c.input)));
+  const ref = new Float32Array(copyBuffer(await env.bytes(c.ref)));
+  const es = [];
+  try {
+    for (const n of names) es.push(await prepare(n, c, env));
+  } catch (err) {
+    for (const e of es) await e.close();
+    throw err;
+  }
+  const rs = await measureInterleaved(es, names.map((n) => `${n} ${c.case}`), input, ref, runs, now, warmMs);
+  return rs.map((r, i) => ({ case: c.case, engine: names[i], ...r, interleaved: names, paired: { over: names[0], ...r.paired } }));
+}
+
+/**
+ * Times prepared engines es (as measure does) interleaved, so that a machine
+ * whose speed drifts (a virtual machine's neighbours, the clock frequency)
+ * slows them alike: each first run is checked against ref; the warm-up goes
+ * round the engines until each has run at least 2 times and warmMs x
+ * engines have passed (at most 1000 rounds); then each of the `runs` rounds
+ * times one run of every engine, the order rotating by one engine per round.
+ * Every engine is closed at the end. Each result also gives its time over
+ * the first engine's in the same round (`paired`: the median and quartiles
+ * of those ratios).
+ */
+export async function measureInterleaved(es, whats, input, ref, runs, now, warmMs = 2000) {
+  try {
+    const res = [];
+    for (let i = 0; i < es.length; i++) {
+      const t0 = now();
+      const y0 = await es[i].run(input.slice());
+      const first = now() - t0;
+      const { diff, scale } = compare(whats[i], await es[i].read(y0), ref);
+      res.push({ max_abs_diff: diff, ref_max_abs: scale, first_ms: first });
+    }
+    const w0 = now();
+    let warm = 0;
+    while (warm < 2 || (now() - w0 < warmMs * es.length && warm < 1000)) {
+      for (const e of es) {
+        const y = await e.run(input.slice()); // not inside e.release?.(..): see measure
+        e.release?.(y);
+      }
+      warm++;
+    }
+    const times = es.map(() => []);
+    const inner0 = es.map((e) => e.inner?.length ?? 0);
+    for (let r = 0; r < runs; r++) {
+      for (let k = 0; k < es.length; k++) {
+        const i = (k + r) % es.length;
+        times[i].push(await timed(es[i], input, now));
+      }
+    }
+    return res.map((x, i) => {
+      const ratios = times[i].map((t, r) => t / times[0][r]).sort((a, b) => a - b);
+      return {
+        ...x,
+        median_ms: med(times[i]),
+        inner_median_ms: es[i].inner ? med(es[i].inner.slice(inner0[i])) : undefined,
+        warmup_runs: warm,
+        times_ms: times[i],
+        paired: { median: med(ratios), q1: quantile(ratios, 0.25), q3: quantile(ratios, 0.75) },
+        info: es[i].info,
+      };
+    });
+  } finally {
+    for (const e of es) await e.close();
+  }
+}
+
+// One timed run on a fresh copy of input.
+async function timed(e, input, now) {
+  const x = input.slice();
+  const t0 = now();
+  const y = await e.run(x);
+  const t = now() - t0;
+  e.release?.(y);
+  return t;
+}
+
+// The largest absolute difference of out from ref, and ref's scale.
+function compare(what, out, ref) {
+  if (out.length !== ref.length) throw new Error(`${what}: ${out.length} outputs, reference has ${ref.length}`);
+  let diff = 0, scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(out[i] - ref[i]);
+    if (!(d <= diff)) diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
+    scale = Math.max(scale, Math.abs(ref[i]));
+  }
+  return { diff, scale };
+}
+
+// The q-quantile of sorted values s, interpolated.
+function quantile(s, q) {
+  const p = (s.length - 1) * q, lo = Math.floor(p), hi = Math.ceil(p);
+  return s[lo] + (s[hi] - s[lo]) * (p - lo);
 }
 
 function med(v) {
