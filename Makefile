@@ -253,11 +253,12 @@ bench-smoke: wasm-if-needed bench-deps bench-tool
 	node bench/bench.mjs --tool $(BENCH_TOOL) --smoke --check $(BENCH_FLAGS)
 
 # Correctness only, in Node (part of make test): the timing loop's own tests
-# (bench/lib/engines.test.mjs, a fake engine), then every engine's output on the
+# (bench/lib/engines.test.mjs, a fake engine) and the report's first-load section
+# (bench/report.test.mjs), then every engine's output on the
 # mini network (alpha 0 and 0.5, and 0.5 at an odd 27x25 input) agrees with
 # Octave native; one timed run, no timing asserted.
 bench-check: wasm-if-needed bench-deps bench-tool
-	node --test bench/lib/engines.test.mjs
+	node --test bench/lib/engines.test.mjs bench/report.test.mjs
 	node bench/bench.mjs --tool $(BENCH_TOOL) --smoke --check --runtimes node --runs 1 --warm-ms 0 --cases mini-a000,mini-a500,mini-a500-27x25
 
 # ---- Edge server (issue 7) ---------------------------------------------------

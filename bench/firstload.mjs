@@ -4,10 +4,17 @@
 // `go run ./cmd/demo`: cold (a fresh browser context) and warm (the same
 // page opened again in that context, whose HTTP cache now holds the files:
 // cmd/demo answers no-cache + Last-Modified, so they come back as 304s and
-// V8 may reuse the wasm it compiled).
+// V8 may reuse the wasm it compiled). Then Octave.init() alone, with the
+// relaxed-SIMD patch (the default where the engine runs relaxed SIMD) and
+// with relaxed: false, in turn, each in a fresh context and page (nothing
+// cached: not the HTTP cache, not V8's in-process cache of compiled modules),
+// and the patch step (relaxedTable + relaxedPatch on the fetched bytes) by
+// itself.
 //
-//   node bench/firstload.mjs --tool PATH [--loads 5] [--write bench/results.json]
-// prints the JSON, or puts it into a results file and rewrites RESULTS.md.
+//   node bench/firstload.mjs --tool PATH [--loads 5] [--init-rounds 5] [--write bench/results.json]
+// prints the JSON, or puts it into a results file and rewrites the first-load
+// section of the RESULTS.md beside it. --loads 0 or --init-rounds 0 leaves
+// out that part.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -50,7 +57,85 @@ function kindOf(u) {
   return "other (HTML, CSS, gallery)";
 }
 
-export async function measureFirstLoad({ tool, work, loads = 5, log = () => {} }) {
+// Octave.init() in a cold page: a fresh browser context (empty HTTP cache)
+// and page (its own renderer process: V8 keeps compiled modules per process,
+// keyed by their bytes), a same-origin document with no scripts of its own
+// (the library's file, which cmd/demo serves with the page's CSP), the
+// library imported before the clock starts. Each round runs the relaxed
+// and the plain init once, in alternating order. After the clock stops each
+// page compiles the other module's bytes too (fresh in that process), and
+// the plain page, where relaxedPatch has never run, times relaxedTable and
+// relaxedPatch on the fetched bytes: once cold (as at a real load) and the
+// median of five more.
+async function measureInit({ browser, url, rounds, model, log }) {
+  const runs = [];
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 ? [false, true] : [true, false];
+    const round = {};
+    for (const relaxed of order) {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      await page.goto(url + "/octave.js");
+      const r = await page.evaluate(async ({ relaxed, model }) => {
+        const lib = await import("/octave.js");
+        const t0 = performance.now();
+        const octave = await lib.Octave.init(relaxed ? {} : { relaxed: false });
+        const t1 = performance.now();
+        const m = await octave.load(model); // with its warm-up run
+        const t2 = performance.now();
+        await m.classify({ data: new Float32Array(m.info.input.channels * m.info.input.height * m.info.input.width), ...m.info.input });
+        const t3 = performance.now();
+        const out = { relaxedOption: relaxed, relaxed: octave.relaxed, simd: octave.simd, init_ms: t1 - t0, load_ms: t2 - t1, classify_ms: t3 - t2 };
+        octave.terminate();
+        const bytes = new Uint8Array(await (await fetch("/dist/octave.wasm")).arrayBuffer());
+        if (!relaxed) {
+          const p0 = performance.now();
+          const table = lib.relaxedTable(bytes);
+          const p1 = performance.now();
+          lib.relaxedPatch(bytes);
+          const p2 = performance.now();
+          const warm = [];
+          for (let k = 0; k < 5; k++) {
+            const q0 = performance.now();
+            lib.relaxedPatch(bytes);
+            warm.push(performance.now() - q0);
+          }
+          warm.sort((a, b) => a - b);
+          Object.assign(out, { table_entries: table.length, table_ms: p1 - p0, patch_ms: p2 - p1, patch_warm_ms: warm[2] });
+        }
+        // The other module, compiled fresh in this process.
+        const other = relaxed ? bytes : lib.relaxedPatch(bytes);
+        const c0 = performance.now();
+        await WebAssembly.compile(other);
+        out.compile_other_ms = performance.now() - c0;
+        return out;
+      }, { relaxed, model });
+      await ctx.close();
+      if (r.relaxed !== relaxed || !r.simd) throw new Error(`Octave.init(${relaxed ? "" : "{ relaxed: false }"}) ran relaxed=${r.relaxed} simd=${r.simd}`);
+      round[relaxed ? "relaxed" : "plain"] = r;
+    }
+    runs.push(round);
+    log(`init ${i + 1}/${rounds}: relaxed ${round.relaxed.init_ms.toFixed(0)} ms, plain ${round.plain.init_ms.toFixed(0)} ms; ` +
+      `patch ${round.plain.patch_ms.toFixed(1)} ms cold, ${round.plain.patch_warm_ms.toFixed(1)} ms warm`);
+  }
+  const col = (k, f) => runs.map((r) => f(r)[k]);
+  const rel = (k) => col(k, (r) => r.relaxed), pl = (k) => col(k, (r) => r.plain);
+  const stats = (k) => ({ relaxed: median(rel(k)), plain: median(pl(k)), ratio_median: median(runs.map((r) => r.relaxed[k] / r.plain[k])) });
+  return {
+    rounds,
+    init_ms: stats("init_ms"),
+    load_ms: stats("load_ms"),
+    classify_ms: stats("classify_ms"),
+    // compile_other_ms of the relaxed page is the plain module's compile and vice versa.
+    compile_ms: { relaxed: median(pl("compile_other_ms")), plain: median(rel("compile_other_ms")),
+      ratio_median: median(runs.map((r) => r.plain.compile_other_ms / r.relaxed.compile_other_ms)) },
+    patch_ms: { table: median(pl("table_ms")), patch_cold: median(pl("patch_ms")), patch_warm: median(pl("patch_warm_ms")) },
+    table_entries: runs[0].plain.table_entries,
+    runs,
+  };
+}
+
+export async function measureFirstLoad({ tool, work, loads = 5, initRounds = 5, log = () => {} }) {
   let modelsDir = path.join(root, "models", "weights");
   let modelSource = "the shipped models (models/weights/)";
   if (!existsSync(path.join(modelsDir, "fashion-oct-a500.safetensors"))) {
@@ -67,6 +152,7 @@ export async function measureFirstLoad({ tool, work, loads = 5, log = () => {} }
   const demo = await startDemo(path.relative(root, modelsDir), log);
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+  const version = browser.version();
   const times = [], dcl = [], ready = [], warmTimes = [], warmBytes = [];
   // One navigation to the page in ctx, until the first prediction is painted
   // and the page is ready; returns its marks and the files it fetched.
@@ -100,11 +186,11 @@ export async function measureFirstLoad({ tool, work, loads = 5, log = () => {} }
     await page.close();
     return { r, files };
   }
-  let groups = null, engine = "";
+  let groups = null, engine = "", init = null;
   try {
     // Load 0 warms cmd/demo's in-memory compression of the files it has no
     // precompressed sibling for; it is not counted.
-    for (let i = -1; i < loads; i++) {
+    for (let i = -1; i < loads && loads > 0; i++) {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const { r, files } = await loadOnce(ctx);
       // Warm: the same page again in the same context.
@@ -142,10 +228,12 @@ export async function measureFirstLoad({ tool, work, loads = 5, log = () => {} }
       }
       log(`first load ${i + 1}/${loads}: first prediction at ${r.first.toFixed(0)} ms cold, ${w.r.first.toFixed(0)} ms warm`);
     }
+    if (initRounds > 0) init = await measureInit({ browser, url: demo.url, rounds: initRounds, model: "/models/fashion-oct-a500.safetensors", log });
   } finally {
     await browser.close();
     demo.stop();
   }
+  if (!groups) return { model_source: modelSource, chromium: version, init };
   const transferredEnc = groups.find((g) => g.what === "wasm")?.encodings.join(",") || "";
   return {
     model_source: modelSource,
@@ -159,15 +247,24 @@ export async function measureFirstLoad({ tool, work, loads = 5, log = () => {} }
     warm_transferred_median: median(warmBytes),
     dom_content_loaded_ms_median: median(dcl),
     ready_ms_median: median(ready),
+    chromium: version,
+    init,
     note: transferredEnc.includes("br") ? "" : `Chromium sent no \`br\` in Accept-Encoding over plain http (it offers brotli on secure origins only), so cmd/demo served ${transferredEnc || "identity"}; the brotli column is what the same files take when served with brotli (cmd/demo serves the .br siblings to clients that accept it).`,
   };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const a = process.argv.slice(2);
-  const tool = a[a.indexOf("--tool") + 1];
-  const loads = a.includes("--loads") ? Number(a[a.indexOf("--loads") + 1]) : 5;
-  const r = await measureFirstLoad({ tool, work: path.join(here, "work", "full"), loads, log: (...x) => console.error(...x) });
+  const tool = a.includes("--tool") ? a[a.indexOf("--tool") + 1] : undefined;
+  const num = (flag, def) => {
+    if (!a.includes(flag)) return def;
+    const v = Number(a[a.indexOf(flag) + 1]);
+    if (!Number.isInteger(v) || v < 0) throw new Error(`${flag} wants a whole number >= 0, got ${a[a.indexOf(flag) + 1]}`);
+    return v;
+  };
+  const loads = num("--loads", 5), initRounds = num("--init-rounds", 5);
+  if (!tool || tool.startsWith("--")) throw new Error("usage: node bench/firstload.mjs --tool PATH [--loads 5] [--init-rounds 5] [--write results.json]");
+  const r = await measureFirstLoad({ tool, work: path.join(here, "work", "full"), loads, initRounds, log: (...x) => console.error(...x) });
   const i = a.indexOf("--write");
   if (i >= 0) {
     // Replace first_load in a results file and rewrite its RESULTS.md.
@@ -175,7 +272,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     const { writeReport } = await import("./report.mjs");
     const file = a[i + 1];
     const res = JSON.parse(await readFile(file, "utf8"));
-    res.first_load = { ...r, measured: new Date().toISOString() };
+    // A part left out (--loads 0, --init-rounds 0) keeps what the file had.
+    const keep = res.first_load || {};
+    res.first_load = r.groups ? { ...r, init: r.init || keep.init, measured: new Date().toISOString() }
+      : { ...keep, init: r.init, init_measured: new Date().toISOString() };
     await writeFile(file, JSON.stringify(res, null, 1) + "\n");
     await writeReport(res, path.join(path.dirname(file), "RESULTS.md"));
   } else console.log(JSON.stringify(r, (k, v) => (k === "urls" ? undefined : v), 1));

@@ -149,8 +149,8 @@ export function renderReport(res) {
   }
   L.push("");
   const fl = res.first_load;
-  if (fl) {
-    L.push("## First load of the demo page", "");
+  if (fl) L.push("## First load of the demo page", "");
+  if (fl?.groups) {
     L.push(`\`go run ./cmd/demo\` serving web/ and ${fl.model_source}; headless Chromium, cold cache, loopback (no network latency or bandwidth limit).`, "");
     const hasGz = fl.groups.every((g) => g.gzip !== undefined);
     L.push(`Bytes transferred as measured by Chromium (encoded body sizes) and, for the same files, their ${hasGz ? "gzip (level 9) and brotli sizes" : "brotli size"} (quality 11, as \`make wasm\` and cmd/demo serve them):`, "");
@@ -166,8 +166,24 @@ export function renderReport(res) {
     if (fl.note) L.push(fl.note, "");
     if (fl.measured) L.push(`(First load measured separately at ${fl.measured}, after the model file landed.)`, "");
   }
+  if (fl?.init) L.push(...renderInit(fl.init, fl.chromium), "");
   if (res.notes) L.push(res.notes.trim(), "");
   return L.join("\n");
+}
+
+// The init part of a first-load record: Octave.init() with and without
+// the relaxed-SIMD patch, each in a cold page, and the patch step alone.
+export function renderInit(init, chromium) {
+  const f1 = (x) => x.toFixed(1), r2 = (x) => x.toFixed(2);
+  const L = [`\`Octave.init()\` in a cold page (a fresh browser context and renderer: nothing cached, not the HTTP cache, not V8's compiled modules)${chromium ? `, Chromium ${chromium}` : ""}, relaxed-SIMD patch on (the default) and off (\`{ relaxed: false }\`) in alternating order, medians of ${init.rounds} rounds:`, ""];
+  L.push("| step | relaxed | plain SIMD128 | relaxed / plain (median of rounds) |", "|---|---:|---:|---:|");
+  const row = (what, s) => L.push(`| ${what} | ${f1(s.relaxed)} ms | ${f1(s.plain)} ms | ${r2(s.ratio_median)} |`);
+  row("`Octave.init()`: fetch, patch (relaxed only), compile, start the worker", init.init_ms);
+  row("`octave.load(model)` with its warm-up run", init.load_ms);
+  row("first `classify` after load", init.classify_ms);
+  row("`WebAssembly.compile` of the module's bytes alone", init.compile_ms);
+  L.push("", `The patch step by itself on the fetched bytes (${init.table_entries} places rewritten): finding them (\`relaxedTable\`) ${f1(init.patch_ms.table)} ms, \`relaxedPatch\` ${f1(init.patch_ms.patch_cold)} ms the first time, ${f1(init.patch_ms.patch_warm)} ms once warm.`);
+  return L;
 }
 
 // notes.md beside this file, when present, is appended: the findings of the
